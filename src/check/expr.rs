@@ -1,0 +1,849 @@
+//! Typing expressions: names to slots, units, optionals narrowed by the conditions around them.
+
+use rust_decimal::Decimal;
+
+use super::typed::{ArithOp, CmpOp, Slot, TExpr, TKind};
+use super::Checker;
+use crate::diagnostics::{suggestion, Diagnostic};
+use crate::source::Span;
+use crate::syntax::ast::{
+    BinaryOp, Expr, ExprKind, Rounding, Unit, WindowDirection, WindowRelation,
+};
+use crate::value::{Type, Value, NANOS_PER_SECOND};
+
+/// What is known to hold where an expression is evaluated: fields proved present, and enum fields
+/// proved to lie in a set of values (by `status == x`, `status in {...}` around it).
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    pub present: u64,
+    pub(crate) enums: Vec<(Slot, u64)>,
+}
+
+impl Facts {
+    /// The values an enum field may still take here, as a mask.
+    pub fn enum_mask(&self, slot: Slot) -> u64 {
+        self.enums
+            .iter()
+            .filter(|(s, _)| *s == slot)
+            .fold(u64::MAX, |mask, (_, m)| mask & m)
+    }
+
+    /// These facts, plus what follows from `condition` being `truth`.
+    pub fn with(mut self, condition: &TExpr, truth: bool) -> Facts {
+        match (&condition.kind, truth) {
+            (TKind::Present(slot), true) => self.present |= 1 << slot,
+            (TKind::Not(inner), t) => return self.with(inner, !t),
+            (TKind::And(a, b), true) | (TKind::Or(a, b), false) => {
+                return self.with(a, truth).with(b, truth)
+            }
+            _ => {
+                if let Some(fact) = enum_fact(condition, truth) {
+                    self.enums.push(fact);
+                }
+            }
+        }
+        self
+    }
+}
+
+/// `field == value`, `field != value`, `field in {...}` as (field, allowed values) when `truth`.
+pub(crate) fn enum_fact(condition: &TExpr, truth: bool) -> Option<(Slot, u64)> {
+    let (slot, mask, positive) = match &condition.kind {
+        TKind::Cmp(op @ (CmpOp::Eq | CmpOp::Ne), a, b) => {
+            let (slot, variant) = match (&a.kind, &b.kind) {
+                (TKind::Field(s), TKind::Const(Value::Enum(v)))
+                | (TKind::Const(Value::Enum(v)), TKind::Field(s)) => (*s, *v),
+                _ => return None,
+            };
+            (slot, 1u64 << variant, *op == CmpOp::Eq)
+        }
+        TKind::InSet(subject, mask) => match subject.kind {
+            TKind::Field(s) => (s, *mask, true),
+            _ => return None,
+        },
+        TKind::Not(inner) => return enum_fact(inner, !truth),
+        _ => return None,
+    };
+    Some((slot, if positive == truth { mask } else { !mask }))
+}
+
+const FUNCTIONS: [&str; 5] = ["date", "start_of_day", "min", "max", "present"];
+
+impl Checker<'_> {
+    /// A condition: an expression of type bool.
+    pub(crate) fn condition(&mut self, e: &Expr, facts: &Facts) -> Option<TExpr> {
+        let checked = self.expr(e, Some(Type::Bool), facts)?;
+        if checked.ty != Type::Bool {
+            let found = self.describe(checked.ty);
+            self.report(
+                Diagnostic::error(
+                    "policy::check::not_a_condition",
+                    format!("expected a condition, found a {found}"),
+                    e.span,
+                )
+                .with_label(format!("this is a {found}"))
+                .with_help(
+                    "compare it with something: `==`, `<`, `in {...}`, `within N ... after ...`",
+                ),
+            );
+            return None;
+        }
+        Some(checked)
+    }
+
+    /// Types an expression. `hint` resolves bare enum values and lets integer literals stand for money;
+    /// the caller still checks the type it needs.
+    pub(crate) fn expr(&mut self, e: &Expr, hint: Option<Type>, facts: &Facts) -> Option<TExpr> {
+        let span = e.span;
+        let constant = |value: Value, ty: Type| Some(TExpr::new(TKind::Const(value), ty, span));
+        match &e.kind {
+            ExprKind::Bool(b) => constant(Value::Bool(*b), Type::Bool),
+            ExprKind::Int(i) if hint == Some(Type::Money) => {
+                constant(Value::Money(Decimal::from(*i)), Type::Money)
+            }
+            ExprKind::Int(i) => constant(Value::Int(*i), Type::Int),
+            ExprKind::Decimal(d) => constant(Value::Money(*d), Type::Money),
+            ExprKind::Str(s) => constant(Value::Str(s.as_str().into()), Type::Str),
+            ExprKind::Quantity(count, unit) => match unit {
+                Unit::Exact(seconds) => match count
+                    .checked_mul(*seconds)
+                    .and_then(|s| s.checked_mul(NANOS_PER_SECOND))
+                {
+                    Some(nanos) => constant(Value::Duration(nanos), Type::Duration),
+                    None => {
+                        self.report(Diagnostic::error(
+                            "policy::check::out_of_range",
+                            "this duration is too long",
+                            span,
+                        ));
+                        None
+                    }
+                },
+                Unit::CalendarDays => constant(Value::Days(*count), Type::Days),
+                Unit::BusinessDays => {
+                    self.need_calendar(span);
+                    constant(Value::BusinessDays(*count), Type::BusinessDays)
+                }
+            },
+            ExprKind::Name(name) => self.name(name, span, hint, facts),
+            ExprKind::Call(name, args) => self.call(&name.node, name.span, args, span, facts),
+            ExprKind::Not(inner) => {
+                let inner = self.condition(inner, facts)?;
+                Some(TExpr::new(TKind::Not(Box::new(inner)), Type::Bool, span))
+            }
+            ExprKind::Neg(inner) => {
+                let inner = self.expr(inner, hint, facts)?;
+                if !matches!(
+                    inner.ty,
+                    Type::Int | Type::Money | Type::Duration | Type::Days
+                ) {
+                    let found = self.describe(inner.ty);
+                    self.report(Diagnostic::error(
+                        "policy::check::type_mismatch",
+                        format!("a {found} cannot be negated"),
+                        span,
+                    ));
+                    return None;
+                }
+                let ty = inner.ty;
+                Some(TExpr::new(TKind::Neg(Box::new(inner)), ty, span))
+            }
+            ExprKind::Binary(op, a, b) => self.binary(*op, a, b, span, facts),
+            ExprKind::InSet {
+                subject,
+                set,
+                negated,
+            } => {
+                let subject = self.expr(subject, None, facts)?;
+                let Type::Enum(id) = subject.ty else {
+                    let found = self.describe(subject.ty);
+                    self.report(
+                        Diagnostic::error(
+                            "policy::check::type_mismatch",
+                            format!("`in {{...}}` tests an enum value, not a {found}"),
+                            span,
+                        )
+                        .with_label(format!("this is a {found}")),
+                    );
+                    return None;
+                };
+                let mut mask = 0u64;
+                for value in set {
+                    mask |= 1 << self.variant(id, &value.node, value.span)?;
+                }
+                let test = TExpr::new(TKind::InSet(Box::new(subject), mask), Type::Bool, span);
+                Some(if *negated {
+                    TExpr::new(TKind::Not(Box::new(test)), Type::Bool, span)
+                } else {
+                    test
+                })
+            }
+            ExprKind::If(cond, then, otherwise) => {
+                let cond = self.condition(cond, facts)?;
+                let then_facts = self.narrowed(facts.clone().with(&cond, true));
+                let else_facts = self.narrowed(facts.clone().with(&cond, false));
+                let then = self.expr(then, hint, &then_facts);
+                let otherwise =
+                    self.expr(otherwise, then.as_ref().map(|t| t.ty).or(hint), &else_facts);
+                let (then, otherwise) = (then?, otherwise?);
+                let ty = self.same_type(&then, &otherwise, span, "the two branches of `if`")?;
+                Some(TExpr::new(
+                    TKind::If(Box::new(cond), Box::new(then), Box::new(otherwise)),
+                    ty,
+                    span,
+                ))
+            }
+            ExprKind::Rounded {
+                value,
+                mode,
+                quantum,
+            } => {
+                let value = self.expr(value, Some(Type::Money), facts)?;
+                if value.ty != Type::Money {
+                    let found = self.describe(value.ty);
+                    self.report(Diagnostic::error(
+                        "policy::check::type_mismatch",
+                        format!("only money is rounded, this is a {found}"),
+                        value.span,
+                    ));
+                    return None;
+                }
+                let Some(rounding) = Rounding::from_name(&mode.node) else {
+                    let help = suggestion(&mode.node, Rounding::NAMES).unwrap_or_else(|| {
+                        format!("rounding modes: {}", Rounding::NAMES.join(", "))
+                    });
+                    self.report(
+                        Diagnostic::error(
+                            "policy::check::unknown_rounding",
+                            format!("unknown rounding mode `{}`", mode.node),
+                            mode.span,
+                        )
+                        .with_help(help),
+                    );
+                    return None;
+                };
+                if quantum.node <= Decimal::ZERO {
+                    self.report(Diagnostic::error(
+                        "policy::check::bad_quantum",
+                        "amounts are rounded to a positive step such as 0.01",
+                        quantum.span,
+                    ));
+                    return None;
+                }
+                Some(TExpr::new(
+                    TKind::Round(Box::new(value), rounding, quantum.node),
+                    Type::Money,
+                    span,
+                ))
+            }
+            ExprKind::Window {
+                subject,
+                relation,
+                count,
+                unit,
+                direction,
+                anchor,
+            } => self.window(
+                subject, *relation, *count, *unit, *direction, anchor, span, facts,
+            ),
+        }
+    }
+
+    fn need_calendar(&mut self, span: Span) {
+        if !self.has_calendar {
+            self.report(
+                Diagnostic::error(
+                    "policy::check::no_calendar",
+                    "business days need a calendar, and the policy names none",
+                    span,
+                )
+                .with_help("name one in the header, e.g. `calendar cn`"),
+            );
+            // One report is enough.
+            self.has_calendar = true;
+        }
+    }
+
+    /// The index of `name` among the values of enum `id`.
+    fn variant(&mut self, id: u16, name: &str, span: Span) -> Option<u16> {
+        let info = &self.enums[id as usize];
+        if let Some(i) = info.variants.iter().position(|v| v == name) {
+            return Some(i as u16);
+        }
+        let enum_name = info.name.clone();
+        let listed = info.variants.join(", ");
+        let help = suggestion(name, info.variants.iter().map(String::as_str))
+            .unwrap_or_else(|| format!("`{enum_name}` lists: {listed}"));
+        self.report(
+            Diagnostic::error(
+                "policy::check::unknown_enum_value",
+                format!("`{name}` is not a value of `{enum_name}`"),
+                span,
+            )
+            .with_label(format!("not in `{enum_name}`"))
+            .with_help(help),
+        );
+        None
+    }
+
+    fn resolves(&self, name: &str) -> bool {
+        name == "now" || self.field_slot(name).is_some() || self.lets.contains_key(name)
+    }
+
+    fn name(&mut self, name: &str, span: Span, hint: Option<Type>, facts: &Facts) -> Option<TExpr> {
+        if let Some(Type::Enum(id)) = hint {
+            if let Some(i) = self.enums[id as usize]
+                .variants
+                .iter()
+                .position(|v| v == name)
+            {
+                return Some(TExpr::new(
+                    TKind::Const(Value::Enum(i as u16)),
+                    Type::Enum(id),
+                    span,
+                ));
+            }
+        }
+        if name == "now" {
+            return Some(TExpr::new(TKind::Now, Type::Timestamp, span));
+        }
+        if let Some(slot) = self.field_slot(name) {
+            self.field_used[slot as usize] = true;
+            let field = &self.fields[slot as usize];
+            let ty = field.ty;
+            if field.optional && facts.present & (1 << slot) == 0 {
+                match &mut self.collecting_needs {
+                    Some(needs) => *needs |= 1 << slot,
+                    None => self.report(
+                        Diagnostic::error(
+                            "policy::check::unchecked_optional",
+                            format!("optional field `{name}` may be absent here"),
+                            span,
+                        )
+                        .with_label("may be absent")
+                        .with_help(format!(
+                            "test it first: `present({name}) and ...`, or `require {name} when ...`"
+                        )),
+                    ),
+                }
+            }
+            return Some(TExpr::new(TKind::Field(slot), ty, span));
+        }
+        if let Some(info) = self.lets.get_mut(name) {
+            info.used = true;
+            let missing = info.needs & !facts.present;
+            let mut value = info.value.clone();
+            value.span = span;
+            if missing != 0 {
+                match &mut self.collecting_needs {
+                    Some(needs) => *needs |= missing,
+                    None => {
+                        let field = self.fields[missing.trailing_zeros() as usize].name.clone();
+                        self.report(
+                            Diagnostic::error(
+                                "policy::check::unchecked_optional",
+                                format!("`{name}` reads optional field `{field}`, which may be absent here"),
+                                span,
+                            )
+                            .with_label(format!("needs `{field}`"))
+                            .with_help(format!("test it first: `present({field}) and ...`")),
+                        )
+                    }
+                }
+            }
+            return Some(value);
+        }
+        if let Some(Type::Enum(id)) = hint {
+            self.variant(id, name, span);
+            return None;
+        }
+        let owner = self
+            .enums
+            .iter()
+            .skip(2)
+            .find(|e| e.variants.iter().any(|v| v == name))
+            .map(|e| e.name.clone());
+        if let Some(owner) = owner {
+            self.report(
+                Diagnostic::error(
+                    "policy::check::bare_enum_value",
+                    format!("`{name}` is a value of enum `{owner}`, not a name"),
+                    span,
+                )
+                .with_help(format!(
+                    "compare a `{owner}` field with it, e.g. `status == {name}`"
+                )),
+            );
+            return None;
+        }
+        self.unknown_name(name, span, "name");
+        None
+    }
+
+    fn call(
+        &mut self,
+        name: &str,
+        name_span: Span,
+        args: &[Expr],
+        span: Span,
+        facts: &Facts,
+    ) -> Option<TExpr> {
+        let arity = match name {
+            "date" | "start_of_day" | "present" => 1,
+            "min" | "max" => 2,
+            _ => {
+                let help = suggestion(name, FUNCTIONS)
+                    .unwrap_or_else(|| format!("functions: {}", FUNCTIONS.join(", ")));
+                self.report(
+                    Diagnostic::error(
+                        "policy::check::unknown_function",
+                        format!("unknown function `{name}`"),
+                        name_span,
+                    )
+                    .with_help(help),
+                );
+                return None;
+            }
+        };
+        if args.len() != arity {
+            self.report(Diagnostic::error(
+                "policy::check::arity",
+                format!(
+                    "`{name}` takes {arity} argument{}, found {}",
+                    if arity == 1 { "" } else { "s" },
+                    args.len()
+                ),
+                span,
+            ));
+            return None;
+        }
+        match name {
+            "present" => {
+                let ExprKind::Name(field) = &args[0].kind else {
+                    self.report(Diagnostic::error(
+                        "policy::check::present_needs_field",
+                        "`present` tests an order field",
+                        args[0].span,
+                    ));
+                    return None;
+                };
+                let Some(slot) = self.field_slot(field) else {
+                    self.unknown_name(field, args[0].span, "field");
+                    return None;
+                };
+                self.field_used[slot as usize] = true;
+                if !self.fields[slot as usize].optional {
+                    self.report(
+                        Diagnostic::warning(
+                            "policy::check::always_present",
+                            format!("field `{field}` is not optional, so it is always present"),
+                            span,
+                        )
+                        .with_help("drop the test, or declare the field optional with `?`"),
+                    );
+                }
+                Some(TExpr::new(TKind::Present(slot), Type::Bool, span))
+            }
+            "date" => {
+                let arg = self.expr(&args[0], None, facts)?;
+                match arg.ty {
+                    Type::Timestamp => {
+                        Some(TExpr::new(TKind::DateOf(Box::new(arg)), Type::Date, span))
+                    }
+                    other => {
+                        let found = self.describe(other);
+                        let mut d = Diagnostic::error(
+                            "policy::check::type_mismatch",
+                            format!("`date` takes a timestamp, found a {found}"),
+                            args[0].span,
+                        );
+                        if other == Type::Date {
+                            d = d.with_help("it is a date already: drop `date(...)`");
+                        }
+                        self.report(d);
+                        None
+                    }
+                }
+            }
+            "start_of_day" => {
+                let arg = self.expr(&args[0], None, facts)?;
+                match arg.ty {
+                    Type::Date => Some(TExpr::new(
+                        TKind::StartOfDay(Box::new(arg)),
+                        Type::Timestamp,
+                        span,
+                    )),
+                    other => {
+                        let found = self.describe(other);
+                        let mut d = Diagnostic::error(
+                            "policy::check::type_mismatch",
+                            format!("`start_of_day` takes a date, found a {found}"),
+                            args[0].span,
+                        );
+                        if other == Type::Timestamp {
+                            d = d.with_help("take its date first: `start_of_day(date(...))`");
+                        }
+                        self.report(d);
+                        None
+                    }
+                }
+            }
+            _ => {
+                let (a, b) = self.pair(&args[0], &args[1], facts)?;
+                let ty = self.same_type(&a, &b, span, &format!("the arguments of `{name}`"))?;
+                if !ty.is_ordered() {
+                    let found = self.describe(ty);
+                    self.report(Diagnostic::error(
+                        "policy::check::type_mismatch",
+                        format!("`{name}` needs ordered values, found {found}"),
+                        span,
+                    ));
+                    return None;
+                }
+                let kind = if name == "min" {
+                    TKind::Min(Box::new(a), Box::new(b))
+                } else {
+                    TKind::Max(Box::new(a), Box::new(b))
+                };
+                Some(TExpr::new(kind, ty, span))
+            }
+        }
+    }
+
+    /// Types two operands that must agree: a bare enum value on the left takes its enum from the right,
+    /// and an integer literal beside money is money.
+    fn pair(&mut self, a: &Expr, b: &Expr, facts: &Facts) -> Option<(TExpr, TExpr)> {
+        let a_is_bare = matches!(&a.kind, ExprKind::Name(n) if !self.resolves(n));
+        if a_is_bare {
+            let tb = self.expr(b, None, facts)?;
+            let ta = self.expr(a, Some(tb.ty), facts)?;
+            return Some((ta, tb));
+        }
+        let ta = self.expr(a, None, facts);
+        let tb = self.expr(b, ta.as_ref().map(|t| t.ty), facts);
+        let (mut ta, tb) = (ta?, tb?);
+        if tb.ty == Type::Money {
+            if let TKind::Const(Value::Int(i)) = ta.kind {
+                ta = TExpr::new(
+                    TKind::Const(Value::Money(Decimal::from(i))),
+                    Type::Money,
+                    ta.span,
+                );
+            }
+        }
+        Some((ta, tb))
+    }
+
+    fn same_type(&mut self, a: &TExpr, b: &TExpr, span: Span, what: &str) -> Option<Type> {
+        if a.ty == b.ty {
+            return Some(a.ty);
+        }
+        let (ta, tb) = (self.describe(a.ty), self.describe(b.ty));
+        let mut d = Diagnostic::error(
+            "policy::check::type_mismatch",
+            format!("{what} do not agree: {ta} and {tb}"),
+            span,
+        )
+        .with_related(a.span, ta.clone())
+        .with_related(b.span, tb.clone());
+        if let Some(help) = unit_hint(a.ty, b.ty) {
+            d = d.with_help(help);
+        }
+        self.report(d);
+        None
+    }
+
+    fn binary(
+        &mut self,
+        op: BinaryOp,
+        a: &Expr,
+        b: &Expr,
+        span: Span,
+        facts: &Facts,
+    ) -> Option<TExpr> {
+        match op {
+            BinaryOp::And | BinaryOp::Or => {
+                let ca = self.condition(a, facts);
+                let inner = match &ca {
+                    Some(ca) => self.narrowed(facts.clone().with(ca, op == BinaryOp::And)),
+                    None => facts.clone(),
+                };
+                let cb = self.condition(b, &inner);
+                let (ca, cb) = (Box::new(ca?), Box::new(cb?));
+                let kind = if op == BinaryOp::And {
+                    TKind::And(ca, cb)
+                } else {
+                    TKind::Or(ca, cb)
+                };
+                Some(TExpr::new(kind, Type::Bool, span))
+            }
+            BinaryOp::Eq
+            | BinaryOp::Ne
+            | BinaryOp::Lt
+            | BinaryOp::Le
+            | BinaryOp::Gt
+            | BinaryOp::Ge => {
+                let (ta, tb) = self.pair(a, b, facts)?;
+                let ty = self.same_type(
+                    &ta,
+                    &tb,
+                    span,
+                    &format!("the two sides of `{}`", op.symbol()),
+                )?;
+                let cmp = match op {
+                    BinaryOp::Eq => CmpOp::Eq,
+                    BinaryOp::Ne => CmpOp::Ne,
+                    BinaryOp::Lt => CmpOp::Lt,
+                    BinaryOp::Le => CmpOp::Le,
+                    BinaryOp::Gt => CmpOp::Gt,
+                    _ => CmpOp::Ge,
+                };
+                if !matches!(cmp, CmpOp::Eq | CmpOp::Ne) && !ty.is_ordered() {
+                    let found = self.describe(ty);
+                    self.report(
+                        Diagnostic::error(
+                            "policy::check::unordered",
+                            format!("`{}` does not apply to {found} values", op.symbol()),
+                            span,
+                        )
+                        .with_help("only numbers, money, dates, timestamps and durations are ordered; use `==`, `!=` or `in {...}`"),
+                    );
+                    return None;
+                }
+                if ty == Type::BusinessDays {
+                    self.report(
+                        Diagnostic::error(
+                            "policy::check::business_days_compared",
+                            "business days are not compared as numbers",
+                            span,
+                        )
+                        .with_help("add them to a date and compare dates: `date(now) <= date(paid_at) + 5 business days`"),
+                    );
+                    return None;
+                }
+                Some(TExpr::new(
+                    TKind::Cmp(cmp, Box::new(ta), Box::new(tb)),
+                    Type::Bool,
+                    span,
+                ))
+            }
+            _ => self.arithmetic(op, a, b, span, facts),
+        }
+    }
+
+    fn arithmetic(
+        &mut self,
+        op: BinaryOp,
+        a: &Expr,
+        b: &Expr,
+        span: Span,
+        facts: &Facts,
+    ) -> Option<TExpr> {
+        let (ta, tb) = self.pair(a, b, facts)?;
+        use Type as T;
+        let (arith, ty, swap) = match (op, ta.ty, tb.ty) {
+            (BinaryOp::Add, T::Timestamp, T::Duration) => (ArithOp::AddNanos, T::Timestamp, false),
+            (BinaryOp::Add, T::Duration, T::Timestamp) => (ArithOp::AddNanos, T::Timestamp, true),
+            (BinaryOp::Add, T::Duration, T::Duration) => (ArithOp::AddNanos, T::Duration, false),
+            (BinaryOp::Sub, T::Timestamp, T::Duration) => (ArithOp::SubNanos, T::Timestamp, false),
+            (BinaryOp::Sub, T::Timestamp, T::Timestamp) => (ArithOp::SubNanos, T::Duration, false),
+            (BinaryOp::Sub, T::Duration, T::Duration) => (ArithOp::SubNanos, T::Duration, false),
+            (BinaryOp::Add, T::Date, T::Days) => (ArithOp::DateAddDays, T::Date, false),
+            (BinaryOp::Add, T::Days, T::Date) => (ArithOp::DateAddDays, T::Date, true),
+            (BinaryOp::Sub, T::Date, T::Days) => (ArithOp::DateSubDays, T::Date, false),
+            (BinaryOp::Sub, T::Date, T::Date) => (ArithOp::DateDiff, T::Days, false),
+            (BinaryOp::Add, T::Days, T::Days) => (ArithOp::AddInt, T::Days, false),
+            (BinaryOp::Sub, T::Days, T::Days) => (ArithOp::SubInt, T::Days, false),
+            (BinaryOp::Add, T::Date, T::BusinessDays) => (ArithOp::DateAddBusiness, T::Date, false),
+            (BinaryOp::Sub, T::Date, T::BusinessDays) => (ArithOp::DateSubBusiness, T::Date, false),
+            (BinaryOp::Add, T::Int, T::Int) => (ArithOp::AddInt, T::Int, false),
+            (BinaryOp::Sub, T::Int, T::Int) => (ArithOp::SubInt, T::Int, false),
+            (BinaryOp::Mul, T::Int, T::Int) => (ArithOp::MulInt, T::Int, false),
+            (BinaryOp::Add, T::Money, T::Money) => (ArithOp::AddMoney, T::Money, false),
+            (BinaryOp::Sub, T::Money, T::Money) => (ArithOp::SubMoney, T::Money, false),
+            (BinaryOp::Mul, T::Money, T::Int) => (ArithOp::MulMoneyInt, T::Money, false),
+            (BinaryOp::Mul, T::Int, T::Money) => (ArithOp::MulMoneyInt, T::Money, true),
+            (BinaryOp::Div, T::Money, T::Int) => (ArithOp::DivMoneyInt, T::Money, false),
+            (_, left, right) => {
+                let (l, r) = (self.describe(left), self.describe(right));
+                let mut d = Diagnostic::error(
+                    "policy::check::unit_mismatch",
+                    format!("cannot apply `{}` to {l} and {r}", op.symbol()),
+                    span,
+                )
+                .with_related(ta.span, l)
+                .with_related(tb.span, r);
+                if let Some(help) = arithmetic_hint(op, left, right) {
+                    d = d.with_help(help);
+                }
+                self.report(d);
+                return None;
+            }
+        };
+        let (first, second) = if swap { (tb, ta) } else { (ta, tb) };
+        Some(TExpr::new(
+            TKind::Arith(arith, Box::new(first), Box::new(second)),
+            ty,
+            span,
+        ))
+    }
+
+    fn as_date(&mut self, e: TExpr, unit: &str) -> Option<TExpr> {
+        match e.ty {
+            Type::Date => Some(e),
+            Type::Timestamp => {
+                let span = e.span;
+                Some(TExpr::new(TKind::DateOf(Box::new(e)), Type::Date, span))
+            }
+            other => {
+                let found = self.describe(other);
+                self.report(Diagnostic::error(
+                    "policy::check::type_mismatch",
+                    format!(
+                        "a window in {unit} measures between dates or timestamps, not a {found}"
+                    ),
+                    e.span,
+                ));
+                None
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn window(
+        &mut self,
+        subject: &Expr,
+        relation: WindowRelation,
+        count: i64,
+        unit: Unit,
+        direction: WindowDirection,
+        anchor: &Expr,
+        span: Span,
+        facts: &Facts,
+    ) -> Option<TExpr> {
+        let subject = self.expr(subject, None, facts);
+        let anchor = self.expr(anchor, None, facts);
+        let (subject, anchor) = (subject?, anchor?);
+        let node = |kind, ty| TExpr::new(kind, ty, span);
+        let cmp =
+            |op, a: TExpr, b: TExpr| node(TKind::Cmp(op, Box::new(a), Box::new(b)), Type::Bool);
+        let (later, earlier) = match direction {
+            WindowDirection::After => (subject.clone(), anchor.clone()),
+            WindowDirection::Before => (anchor.clone(), subject.clone()),
+        };
+        match unit {
+            Unit::Exact(seconds) => {
+                for side in [&subject, &anchor] {
+                    if side.ty != Type::Timestamp {
+                        let found = self.describe(side.ty);
+                        self.report(
+                            Diagnostic::error(
+                                "policy::check::unit_mismatch",
+                                format!(
+                                    "an exact window measures between timestamps, not a {found}"
+                                ),
+                                side.span,
+                            )
+                            .with_help("for dates, count `calendar days` or `business days`"),
+                        );
+                        return None;
+                    }
+                }
+                let nanos = count.checked_mul(seconds)?.checked_mul(NANOS_PER_SECOND)?;
+                let length = node(TKind::Const(Value::Duration(nanos)), Type::Duration);
+                let elapsed = node(
+                    TKind::Arith(ArithOp::SubNanos, Box::new(later), Box::new(earlier)),
+                    Type::Duration,
+                );
+                Some(match relation {
+                    WindowRelation::Within => cmp(CmpOp::Lt, elapsed, length),
+                    WindowRelation::MoreThan | WindowRelation::AtLeast => {
+                        cmp(CmpOp::Ge, elapsed, length)
+                    }
+                })
+            }
+            Unit::CalendarDays => {
+                let later = self.as_date(later, "calendar days")?;
+                let earlier = self.as_date(earlier, "calendar days")?;
+                let length = node(TKind::Const(Value::Days(count)), Type::Days);
+                let elapsed = node(
+                    TKind::Arith(ArithOp::DateDiff, Box::new(later), Box::new(earlier)),
+                    Type::Days,
+                );
+                Some(match relation {
+                    WindowRelation::Within => cmp(CmpOp::Le, elapsed, length),
+                    WindowRelation::MoreThan => cmp(CmpOp::Gt, elapsed, length),
+                    WindowRelation::AtLeast => cmp(CmpOp::Ge, elapsed, length),
+                })
+            }
+            Unit::BusinessDays => {
+                self.need_calendar(span);
+                let subject = self.as_date(subject, "business days")?;
+                let anchor = self.as_date(anchor, "business days")?;
+                let length = node(TKind::Const(Value::BusinessDays(count)), Type::BusinessDays);
+                let (shift, inside, outside, reached) = match direction {
+                    WindowDirection::After => {
+                        (ArithOp::DateAddBusiness, CmpOp::Le, CmpOp::Gt, CmpOp::Ge)
+                    }
+                    WindowDirection::Before => {
+                        (ArithOp::DateSubBusiness, CmpOp::Ge, CmpOp::Lt, CmpOp::Le)
+                    }
+                };
+                let edge = node(
+                    TKind::Arith(shift, Box::new(anchor), Box::new(length)),
+                    Type::Date,
+                );
+                Some(match relation {
+                    WindowRelation::Within => cmp(inside, subject, edge),
+                    WindowRelation::MoreThan => cmp(outside, subject, edge),
+                    WindowRelation::AtLeast => cmp(reached, subject, edge),
+                })
+            }
+        }
+    }
+}
+
+fn unit_hint(a: Type, b: Type) -> Option<&'static str> {
+    use Type as T;
+    Some(match (a, b) {
+        (T::Timestamp, T::Date) | (T::Date, T::Timestamp) => {
+            "a timestamp is not a date: compare `date(TIMESTAMP)` with the date, or a timestamp with `start_of_day(DATE)`"
+        }
+        (T::Days, T::Int) | (T::Int, T::Days) => "write the count with its unit: `5 calendar days`",
+        (T::Duration, T::Int) | (T::Int, T::Duration) => "write the duration with its unit: `168 hours` or `7 days`",
+        (T::Days, T::Duration) | (T::Duration, T::Days) => {
+            "calendar days count dates and an exact duration counts hours: measure both sides the same way"
+        }
+        (T::Money, T::Int) | (T::Int, T::Money) => "money is not an integer: compare money with money",
+        (T::BusinessDays, _) | (_, T::BusinessDays) => {
+            "business days only shift dates: `date(x) + 5 business days`"
+        }
+        _ => return None,
+    })
+}
+
+fn arithmetic_hint(op: BinaryOp, a: Type, b: Type) -> Option<&'static str> {
+    use Type as T;
+    Some(match (op, a, b) {
+        (BinaryOp::Add | BinaryOp::Sub, T::Timestamp, T::Int) => {
+            "add a duration with its unit: `paid_at + 168 hours` or `paid_at + 7 days`"
+        }
+        (BinaryOp::Add | BinaryOp::Sub, T::Date, T::Int) => {
+            "add days with their unit: `5 calendar days` or `5 business days`"
+        }
+        (BinaryOp::Add | BinaryOp::Sub, T::Date, T::Duration) => {
+            "an exact duration does not apply to a date: use `N calendar days`, or add it to a timestamp"
+        }
+        (BinaryOp::Add | BinaryOp::Sub, T::Timestamp, T::Days | T::BusinessDays) => {
+            "calendar and business days shift dates: use `date(x) + N calendar days`, or an exact `N days`"
+        }
+        (BinaryOp::Add | BinaryOp::Sub, T::Money, T::Int) | (BinaryOp::Add | BinaryOp::Sub, T::Int, T::Money) => {
+            "money is not an integer: add money to money"
+        }
+        (BinaryOp::Div, T::Int, T::Int) => "whole numbers are not divided; divide money by a whole number instead",
+        (BinaryOp::Div, T::Money, T::Money) | (BinaryOp::Mul, T::Money, T::Money) => {
+            "money is multiplied or divided by a whole number, e.g. `cash * used / total`"
+        }
+        _ => return None,
+    })
+}

@@ -1,0 +1,1043 @@
+//! Checking: the AST to a `CheckedPolicy`. Names resolve to field slots, enum values and inlined
+//! definitions; every expression gets a type with its unit (a timestamp is not a date, calendar days are
+//! not business days, money is not an integer); optional fields must be tested before use; every rule has
+//! the attributes its outcome needs. All errors of a file are reported in one run.
+
+mod expr;
+pub mod typed;
+mod validate;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono_tz::Tz;
+use serde_json::Map;
+
+use crate::calendar::Calendar;
+use crate::diagnostics::{suggestion, Diagnostic};
+use crate::source::{SourceFile, Span};
+use crate::syntax::ast::{self, AttrKind, Outcome, PolicyAst};
+use crate::value::{Type, Value, REFUND_TO_ENUM, REVIEW_ENUM};
+use typed::{Slot, TExpr, TKind, MAX_FIELDS};
+
+pub use expr::Facts;
+
+/// A policy that passed every check. Only `check` makes one, so nothing unchecked can be compiled.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct CheckedPolicy {
+    pub name: String,
+    pub provider: Option<String>,
+    pub document: String,
+    pub document_title: Option<String>,
+    pub zone: Tz,
+    pub calendar: Option<Arc<Calendar>>,
+    pub enums: Vec<EnumInfo>,
+    pub fields: Vec<FieldInfo>,
+    pub constraints: Vec<Constraint>,
+    pub actions: Vec<CheckedAction>,
+    /// Findings that do not stop the policy from running.
+    pub warnings: Vec<Diagnostic>,
+}
+
+#[derive(Debug, Clone)]
+pub struct EnumInfo {
+    pub name: String,
+    pub variants: Vec<String>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct FieldInfo {
+    pub name: String,
+    pub ty: Type,
+    pub optional: bool,
+    pub default: Option<Value>,
+    pub span: Span,
+}
+
+/// `constraint COND else "MESSAGE"`: checked whenever every field it reads is present.
+#[derive(Debug, Clone)]
+pub struct Constraint {
+    pub condition: TExpr,
+    pub message: String,
+    pub reads: u64,
+}
+
+/// `require FIELD [when COND]`
+#[derive(Debug, Clone)]
+pub struct Requirement {
+    pub field: Slot,
+    pub when: Option<TExpr>,
+    /// The condition as written, for the input error.
+    pub when_text: String,
+}
+
+#[derive(Debug)]
+pub struct CheckedAction {
+    pub name: String,
+    pub unique: bool,
+    /// Non-optional fields without default that this action reads: missing ones are input errors.
+    pub needs: u64,
+    /// The policy's requirements followed by the action's own.
+    pub requirements: Vec<Requirement>,
+    pub rules: Vec<CheckedRule>,
+    pub examples: Vec<Example>,
+    pub span: Span,
+}
+
+#[derive(Debug)]
+pub struct CheckedRule {
+    pub id: String,
+    pub guard: Option<TExpr>,
+    pub outcome: Outcome,
+    /// The action's defaults merged in; empty for denied and undetermined rules.
+    pub attrs: RuleAttrs,
+    /// Each reason with its citation, ready for the decision.
+    pub because: Vec<String>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RuleAttrs {
+    pub amount: Option<TExpr>,
+    pub refund_to: Option<TExpr>,
+    pub review: Option<TExpr>,
+    pub review_by: Option<TExpr>,
+    pub next_status: Option<TExpr>,
+    pub requires: Vec<Step>,
+    pub values: Vec<(String, TExpr)>,
+}
+
+/// The steps of the contract's `requires`, in the contract's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Step {
+    CancelApplication,
+    WithdrawApplication,
+    Revoke,
+    ResetInstance,
+    ResetCa,
+    ContactAccountManager,
+    EmailConfirmation,
+    AwaitRevocation,
+    AwaitWithdrawal,
+}
+
+impl Step {
+    pub const ALL: [Step; 9] = [
+        Step::CancelApplication,
+        Step::WithdrawApplication,
+        Step::Revoke,
+        Step::ResetInstance,
+        Step::ResetCa,
+        Step::ContactAccountManager,
+        Step::EmailConfirmation,
+        Step::AwaitRevocation,
+        Step::AwaitWithdrawal,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Step::CancelApplication => "cancel_application",
+            Step::WithdrawApplication => "withdraw_application",
+            Step::Revoke => "revoke",
+            Step::ResetInstance => "reset_instance",
+            Step::ResetCa => "reset_ca",
+            Step::ContactAccountManager => "contact_account_manager",
+            Step::EmailConfirmation => "email_confirmation",
+            Step::AwaitRevocation => "await_revocation",
+            Step::AwaitWithdrawal => "await_withdrawal",
+        }
+    }
+}
+
+/// An example the policy carries: an order, a request time and the expected decision fields.
+#[derive(Debug, Clone)]
+pub struct Example {
+    pub name: String,
+    pub at: Option<i64>,
+    pub order: Map<String, serde_json::Value>,
+    pub expect: Map<String, serde_json::Value>,
+    pub span: Span,
+}
+
+/// Calendars a policy may name, by name.
+pub type Calendars = HashMap<String, Arc<Calendar>>;
+
+/// Checks a parsed policy. On failure, every error found (and the warnings) in source order.
+pub fn check(
+    ast: &PolicyAst,
+    file: &SourceFile,
+    calendars: &Calendars,
+) -> Result<CheckedPolicy, Vec<Diagnostic>> {
+    let mut checker = Checker::new(file);
+    let header = checker.header(ast, calendars);
+    checker.enums(&ast.enums);
+    checker.fields(&ast.fields);
+    checker.lets(&ast.lets);
+    let constraints = checker.constraints(&ast.constraints);
+    let requirements = checker.requirements(&ast.requires, &[]);
+    let actions = checker.actions(&ast.actions, &requirements);
+    checker.unused();
+
+    let mut diagnostics = std::mem::take(&mut checker.diagnostics);
+    diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
+    // Defaults are checked once per rule: report each finding once.
+    diagnostics.dedup();
+    let Some((zone, calendar, document)) = header else {
+        return Err(diagnostics);
+    };
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        return Err(diagnostics);
+    }
+    Ok(CheckedPolicy {
+        name: ast.header.name.node.clone(),
+        provider: ast.header.provider.as_ref().map(|p| p.node.clone()),
+        document,
+        document_title: ast
+            .header
+            .document
+            .as_ref()
+            .and_then(|(_, t)| t.as_ref().map(|t| t.node.clone())),
+        zone,
+        calendar,
+        enums: checker.enums,
+        fields: checker.fields,
+        constraints,
+        actions,
+        warnings: diagnostics,
+    })
+}
+
+struct LetInfo {
+    value: TExpr,
+    /// Optional fields the definition reads without testing them: they must be present where it is used.
+    needs: u64,
+    span: Span,
+    used: bool,
+}
+
+/// A requirement in the form narrowing understands: `require FIELD when ENUM_FIELD in {..}`.
+#[derive(Debug, Clone, Copy)]
+struct Narrowing {
+    field: Slot,
+    when: Option<(Slot, u64)>,
+}
+
+pub(crate) struct Checker<'a> {
+    file: &'a SourceFile,
+    diagnostics: Vec<Diagnostic>,
+    enums: Vec<EnumInfo>,
+    fields: Vec<FieldInfo>,
+    field_used: Vec<bool>,
+    lets: HashMap<String, LetInfo>,
+    let_order: Vec<String>,
+    /// Requirements in force where an expression is being checked.
+    narrowings: Vec<Narrowing>,
+    /// While checking a definition: optional fields read without a test.
+    collecting_needs: Option<u64>,
+    has_calendar: bool,
+    /// The header's document, cited by reasons that name no other.
+    document: Option<String>,
+}
+
+impl<'a> Checker<'a> {
+    fn new(file: &'a SourceFile) -> Self {
+        let builtin = |name: &str, variants: &[&str]| EnumInfo {
+            name: name.to_string(),
+            variants: variants.iter().map(|v| v.to_string()).collect(),
+            span: Span::default(),
+        };
+        let mut enums = vec![
+            builtin(
+                "refund destination",
+                &["original_payment", "account_balance"],
+            ),
+            builtin("review", &["none", "manual"]),
+        ];
+        debug_assert_eq!(enums.len(), 2);
+        debug_assert!(enums[REFUND_TO_ENUM as usize].variants[0] == "original_payment");
+        debug_assert!(enums[REVIEW_ENUM as usize].variants[1] == "manual");
+        enums.shrink_to_fit();
+        Checker {
+            file,
+            diagnostics: Vec::new(),
+            enums,
+            fields: Vec::new(),
+            field_used: Vec::new(),
+            lets: HashMap::new(),
+            let_order: Vec::new(),
+            narrowings: Vec::new(),
+            collecting_needs: None,
+            has_calendar: false,
+            document: None,
+        }
+    }
+
+    fn report(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
+    }
+
+    fn text(&self, span: Span) -> &str {
+        self.file
+            .text
+            .get(span.start as usize..span.end as usize)
+            .unwrap_or("")
+    }
+
+    pub(crate) fn enum_names(&self) -> Vec<String> {
+        self.enums.iter().map(|e| e.name.clone()).collect()
+    }
+
+    pub(crate) fn describe(&self, ty: Type) -> String {
+        ty.describe(&self.enum_names())
+    }
+
+    fn header(
+        &mut self,
+        ast: &PolicyAst,
+        calendars: &Calendars,
+    ) -> Option<(Tz, Option<Arc<Calendar>>, String)> {
+        let header = &ast.header;
+        let document = match &header.document {
+            Some((file, _)) => {
+                self.document = Some(file.node.clone());
+                Some(file.node.clone())
+            }
+            None => {
+                self.report(
+                    Diagnostic::error(
+                        "policy::check::missing_document",
+                        "the policy does not name the source document it encodes",
+                        header.name.span,
+                    )
+                    .with_help("add `document \"FILE\" \"TITLE\"` under the `policy` line"),
+                );
+                None
+            }
+        };
+        let zone = match &header.zone {
+            Some(zone) => match zone.node.parse::<Tz>() {
+                Ok(tz) => Some(tz),
+                Err(_) => {
+                    let names = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name());
+                    let mut d = Diagnostic::error(
+                        "policy::check::unknown_zone",
+                        format!("`{}` is not an IANA time zone", zone.node),
+                        zone.span,
+                    )
+                    .with_label("unknown time zone");
+                    d = d.with_help(suggestion(&zone.node, names).unwrap_or_else(|| {
+                        "use an IANA name such as `Asia/Shanghai` or `Europe/Berlin`".into()
+                    }));
+                    self.report(d);
+                    None
+                }
+            },
+            None => {
+                self.report(
+                    Diagnostic::error(
+                        "policy::check::missing_zone",
+                        "the policy does not name its time zone",
+                        header.name.span,
+                    )
+                    .with_help(
+                        "calendar days are taken in the policy's zone: add `zone \"Asia/Shanghai\"`",
+                    ),
+                );
+                None
+            }
+        };
+        let calendar = match &header.calendar {
+            Some(name) => match calendars.get(&name.node) {
+                Some(calendar) => {
+                    self.has_calendar = true;
+                    Some(Some(calendar.clone()))
+                }
+                None => {
+                    let help = suggestion(&name.node, calendars.keys().map(String::as_str))
+                        .unwrap_or_else(|| {
+                            format!(
+                                "calendars are loaded from `calendars/{}.calendar` beside the policy",
+                                name.node
+                            )
+                        });
+                    self.report(
+                        Diagnostic::error(
+                            "policy::check::unknown_calendar",
+                            format!("no business-day calendar named `{}`", name.node),
+                            name.span,
+                        )
+                        .with_label("unknown calendar")
+                        .with_help(help),
+                    );
+                    // Keep checking as if it existed, so business-day uses are not reported too.
+                    self.has_calendar = true;
+                    None
+                }
+            },
+            None => Some(None),
+        };
+        Some((zone?, calendar?, document?))
+    }
+
+    fn enums(&mut self, defs: &[ast::EnumDef]) {
+        for def in defs {
+            if let Some(previous) = self.enums.iter().find(|e| e.name == def.name.node) {
+                let previous = previous.span;
+                self.report(
+                    Diagnostic::error(
+                        "policy::check::duplicate_enum",
+                        format!("enum `{}` is declared twice", def.name.node),
+                        def.name.span,
+                    )
+                    .with_related(previous, "first declared here"),
+                );
+                continue;
+            }
+            if Type::from_field_type_name(&def.name.node).is_some() {
+                self.report(Diagnostic::error(
+                    "policy::check::reserved_name",
+                    format!(
+                        "`{}` is a built-in type and cannot name an enum",
+                        def.name.node
+                    ),
+                    def.name.span,
+                ));
+                continue;
+            }
+            let mut variants: Vec<String> = Vec::new();
+            for variant in &def.variants {
+                if variants.contains(&variant.node) {
+                    self.report(Diagnostic::error(
+                        "policy::check::duplicate_variant",
+                        format!(
+                            "`{}` is listed twice in enum `{}`",
+                            variant.node, def.name.node
+                        ),
+                        variant.span,
+                    ));
+                } else {
+                    variants.push(variant.node.clone());
+                }
+            }
+            if variants.len() > 64 {
+                self.report(Diagnostic::error(
+                    "policy::check::enum_too_large",
+                    format!("enum `{}` has more than 64 values", def.name.node),
+                    def.name.span,
+                ));
+                variants.truncate(64);
+            }
+            self.enums.push(EnumInfo {
+                name: def.name.node.clone(),
+                variants,
+                span: def.name.span,
+            });
+        }
+    }
+
+    fn fields(&mut self, defs: &[ast::FieldDef]) {
+        for def in defs {
+            if let Some(previous) = self.fields.iter().find(|f| f.name == def.name.node) {
+                let previous = previous.span;
+                self.report(
+                    Diagnostic::error(
+                        "policy::check::duplicate_field",
+                        format!("field `{}` is declared twice", def.name.node),
+                        def.name.span,
+                    )
+                    .with_related(previous, "first declared here"),
+                );
+                continue;
+            }
+            if def.name.node == "now" {
+                self.report(
+                    Diagnostic::error(
+                        "policy::check::reserved_name",
+                        "`now` is the request time and cannot name a field",
+                        def.name.span,
+                    )
+                    .with_help("the request time comes from the order's `requested_at` field"),
+                );
+                continue;
+            }
+            if self.fields.len() == MAX_FIELDS {
+                self.report(Diagnostic::error(
+                    "policy::check::too_many_fields",
+                    format!("a policy may declare at most {MAX_FIELDS} fields"),
+                    def.name.span,
+                ));
+                continue;
+            }
+            let ty = match Type::from_field_type_name(&def.ty.node) {
+                Some(ty) => ty,
+                None => match self.enums.iter().position(|e| e.name == def.ty.node) {
+                    Some(id) if id >= 2 => Type::Enum(id as u16),
+                    _ => {
+                        let candidates: Vec<&str> = Type::FIELD_TYPE_NAMES
+                            .into_iter()
+                            .chain(self.enums[2..].iter().map(|e| e.name.as_str()))
+                            .collect();
+                        let help = suggestion(&def.ty.node, candidates.iter().copied())
+                            .unwrap_or_else(|| {
+                                format!(
+                                    "a field is one of {}, or an enum declared with `enum`",
+                                    Type::FIELD_TYPE_NAMES.join(", ")
+                                )
+                            });
+                        self.report(
+                            Diagnostic::error(
+                                "policy::check::unknown_type",
+                                format!("unknown type `{}`", def.ty.node),
+                                def.ty.span,
+                            )
+                            .with_label("not a type")
+                            .with_help(help),
+                        );
+                        continue;
+                    }
+                },
+            };
+            let default = def.default.as_ref().and_then(|expr| {
+                let checked = self.expr(expr, Some(ty), &Facts::default())?;
+                match checked.kind {
+                    TKind::Const(value) if checked.ty == ty => Some(value),
+                    _ => {
+                        self.report(
+                            Diagnostic::error(
+                                "policy::check::default_not_constant",
+                                "a field's default must be a constant of the field's type",
+                                expr.span,
+                            )
+                            .with_help(format!("write a {} literal", self.describe(ty))),
+                        );
+                        None
+                    }
+                }
+            });
+            if def.optional && def.default.is_some() {
+                self.report(
+                    Diagnostic::error(
+                        "policy::check::optional_with_default",
+                        format!("field `{}` is optional and has a default", def.name.node),
+                        def.span,
+                    )
+                    .with_help(
+                        "a field with a default is never absent: drop the `?` or the default",
+                    ),
+                );
+            }
+            self.fields.push(FieldInfo {
+                name: def.name.node.clone(),
+                ty,
+                optional: def.optional,
+                default,
+                span: def.name.span,
+            });
+            self.field_used.push(false);
+        }
+    }
+
+    fn lets(&mut self, defs: &[ast::LetDef]) {
+        for def in defs {
+            let name = &def.name.node;
+            if name == "now" || self.field_slot(name).is_some() || self.lets.contains_key(name) {
+                let what = if name == "now" {
+                    "the request time"
+                } else if self.lets.contains_key(name) {
+                    "another definition"
+                } else {
+                    "a field"
+                };
+                self.report(Diagnostic::error(
+                    "policy::check::duplicate_name",
+                    format!("`{name}` is already the name of {what}"),
+                    def.name.span,
+                ));
+                continue;
+            }
+            self.collecting_needs = Some(0);
+            let value = self.expr(&def.value, None, &Facts::default());
+            let needs = self.collecting_needs.take().unwrap_or(0);
+            if let Some(value) = value {
+                self.lets.insert(
+                    name.clone(),
+                    LetInfo {
+                        value,
+                        needs,
+                        span: def.name.span,
+                        used: false,
+                    },
+                );
+                self.let_order.push(name.clone());
+            }
+        }
+    }
+
+    /// Every value of an enum field, as a mask.
+    fn variants_mask(&self, slot: Slot) -> u64 {
+        match self.fields[slot as usize].ty {
+            Type::Enum(id) => match self.enums[id as usize].variants.len() {
+                64 => u64::MAX,
+                n => (1u64 << n) - 1,
+            },
+            _ => u64::MAX,
+        }
+    }
+
+    pub(crate) fn field_slot(&self, name: &str) -> Option<Slot> {
+        self.fields
+            .iter()
+            .position(|f| f.name == name)
+            .map(|i| i as Slot)
+    }
+
+    /// Facts under which every field counts as present: constraints and requirement conditions are
+    /// evaluated only when the fields they read are there.
+    fn all_present() -> Facts {
+        Facts {
+            present: u64::MAX,
+            ..Facts::default()
+        }
+    }
+
+    fn constraints(&mut self, defs: &[ast::ConstraintDef]) -> Vec<Constraint> {
+        let mut out = Vec::new();
+        for def in defs {
+            if let Some(condition) = self.condition(&def.condition, &Self::all_present()) {
+                out.push(Constraint {
+                    reads: condition.fields_read(),
+                    condition,
+                    message: def.message.node.clone(),
+                });
+            }
+        }
+        out
+    }
+
+    fn requirements(
+        &mut self,
+        defs: &[ast::RequireDef],
+        inherited: &[Requirement],
+    ) -> Vec<Requirement> {
+        let mut out = inherited.to_vec();
+        for def in defs {
+            let Some(field) = self.field_slot(&def.field.node) else {
+                self.unknown_name(&def.field.node, def.field.span, "field");
+                continue;
+            };
+            self.field_used[field as usize] = true;
+            let info = &self.fields[field as usize];
+            if !info.optional && def.when.is_none() {
+                let name = info.name.clone();
+                self.report(
+                    Diagnostic::warning(
+                        "policy::check::redundant_require",
+                        format!(
+                            "field `{name}` is not optional, so it is required wherever it is read"
+                        ),
+                        def.span,
+                    )
+                    .with_help("drop this line, or make the field optional with `?`"),
+                );
+            }
+            let when = match &def.when {
+                Some(cond) => match self.condition(cond, &Self::all_present()) {
+                    Some(c) => Some(c),
+                    None => continue,
+                },
+                None => None,
+            };
+            let when_text = def
+                .when
+                .as_ref()
+                .map(|w| self.text(w.span).to_string())
+                .unwrap_or_default();
+            out.push(Requirement {
+                field,
+                when,
+                when_text,
+            });
+        }
+        out
+    }
+
+    fn narrowings_of(requirements: &[Requirement]) -> Vec<Narrowing> {
+        requirements
+            .iter()
+            .filter_map(|r| {
+                let when = match &r.when {
+                    None => None,
+                    Some(cond) => Some(expr::enum_fact(cond, true)?),
+                };
+                Some(Narrowing {
+                    field: r.field,
+                    when,
+                })
+            })
+            .collect()
+    }
+
+    fn actions(
+        &mut self,
+        defs: &[ast::ActionDef],
+        policy_requirements: &[Requirement],
+    ) -> Vec<CheckedAction> {
+        let mut out: Vec<CheckedAction> = Vec::new();
+        if defs.is_empty() {
+            self.report(
+                Diagnostic::error(
+                    "policy::check::no_action",
+                    "the policy defines no action",
+                    Span::default(),
+                )
+                .with_help("add `action refund { rule ... }`"),
+            );
+        }
+        for def in defs {
+            if let Some(previous) = out.iter().find(|a| a.name == def.name.node) {
+                let previous = previous.span;
+                self.report(
+                    Diagnostic::error(
+                        "policy::check::duplicate_action",
+                        format!("action `{}` is defined twice", def.name.node),
+                        def.name.span,
+                    )
+                    .with_related(previous, "first defined here"),
+                );
+                continue;
+            }
+            out.push(self.action(def, policy_requirements));
+        }
+        out
+    }
+
+    fn action(
+        &mut self,
+        def: &ast::ActionDef,
+        policy_requirements: &[Requirement],
+    ) -> CheckedAction {
+        let requirements = self.requirements(&def.requires, policy_requirements);
+        self.narrowings = Self::narrowings_of(&requirements);
+        let base = self.narrowed(Facts::default());
+
+        let moves_money = def
+            .defaults
+            .iter()
+            .chain(def.rules.iter().flat_map(|r| &r.attrs))
+            .any(|a| matches!(a.kind, AttrKind::Amount(_)));
+        if !def.rules.iter().any(|r| r.outcome.node.goes_through()) {
+            // No rule takes the defaults; still check them for types.
+            self.attrs(&def.defaults, &Self::all_present(), true);
+        }
+
+        let mut rules: Vec<CheckedRule> = Vec::new();
+        for rule in &def.rules {
+            if let Some(previous) = rules.iter().find(|r| r.id == rule.id.node) {
+                let previous = previous.span;
+                self.report(
+                    Diagnostic::error(
+                        "policy::check::duplicate_rule",
+                        format!(
+                            "rule id `{}` is used twice in action `{}`",
+                            rule.id.node, def.name.node
+                        ),
+                        rule.id.span,
+                    )
+                    .with_label("duplicate id")
+                    .with_related(previous, "first used here")
+                    .with_help("rule ids name decisions in the output: give each rule its own"),
+                );
+                continue;
+            }
+            if let Some(checked) = self.rule(rule, &base, &def.defaults, moves_money) {
+                rules.push(checked);
+            }
+        }
+        if def.rules.is_empty() {
+            self.report(Diagnostic::error(
+                "policy::check::no_rules",
+                format!("action `{}` has no rules", def.name.node),
+                def.name.span,
+            ));
+        }
+
+        let mut needs = 0u64;
+        let mut add = |e: &TExpr| needs |= e.fields_read();
+        for rule in &rules {
+            if let Some(guard) = &rule.guard {
+                add(guard);
+            }
+            rule.attrs.for_each_expr(&mut add);
+        }
+        let needs = needs
+            & self
+                .fields
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| !f.optional && f.default.is_none())
+                .fold(0u64, |mask, (i, _)| mask | 1 << i);
+
+        let examples = def
+            .examples
+            .iter()
+            .filter_map(|e| self.example(e))
+            .collect();
+        self.narrowings.clear();
+        CheckedAction {
+            name: def.name.node.clone(),
+            unique: def.unique,
+            needs,
+            requirements,
+            rules,
+            examples,
+            span: def.name.span,
+        }
+    }
+
+    /// Adds to `facts` what the requirements in force say (a required field is present where its
+    /// condition holds).
+    pub(crate) fn narrowed(&self, mut facts: Facts) -> Facts {
+        for n in &self.narrowings {
+            let holds = match n.when {
+                None => true,
+                Some((slot, allowed)) => {
+                    facts.enum_mask(slot) & self.variants_mask(slot) & !allowed == 0
+                }
+            };
+            if holds {
+                facts.present |= 1 << n.field;
+            }
+        }
+        facts
+    }
+
+    fn rule(
+        &mut self,
+        rule: &ast::RuleDef,
+        base: &Facts,
+        defaults: &[ast::Attr],
+        moves_money: bool,
+    ) -> Option<CheckedRule> {
+        let guard = match &rule.guard {
+            Some(g) => Some(self.condition(g, base)?),
+            None => None,
+        };
+        let facts = match &guard {
+            Some(g) => self.narrowed(base.clone().with(g, true)),
+            None => base.clone(),
+        };
+        let outcome = rule.outcome.node;
+        let own = self.attrs(&rule.attrs, &facts, false);
+        let mut attrs = RuleAttrs::default();
+        if outcome.goes_through() {
+            // Defaults are checked under each rule's facts: a default may read an optional field that
+            // the rule's guard proves present.
+            let defaults = self.attrs(defaults, &facts, true);
+            attrs = own.merged_over(&defaults);
+            if moves_money && attrs.amount.is_none() {
+                self.report(
+                    Diagnostic::error(
+                        "policy::check::missing_amount",
+                        format!(
+                            "rule `{}` lets the refund go through but says no amount",
+                            rule.id.node
+                        ),
+                        rule.outcome.span,
+                    )
+                    .with_help(
+                        "add `amount = ...` to the rule or `default amount = ...` to the action",
+                    ),
+                );
+            }
+            if outcome == Outcome::Conditional && attrs.requires.is_empty() {
+                self.report(
+                    Diagnostic::error(
+                        "policy::check::conditional_without_steps",
+                        format!(
+                            "conditional rule `{}` does not say what must be done first",
+                            rule.id.node
+                        ),
+                        rule.outcome.span,
+                    )
+                    .with_label("conditional on what?")
+                    .with_help("add `requires [STEP, ...]`, e.g. `requires [revoke]`"),
+                );
+            }
+        } else if let Some(attr) = rule.attrs.first() {
+            self.report(
+                Diagnostic::error(
+                    "policy::check::attribute_on_refusal",
+                    format!(
+                        "a {} decision carries no `{}`",
+                        outcome.as_str(),
+                        attr.kind.name()
+                    ),
+                    attr.span,
+                )
+                .with_help("denied and undetermined decisions speak only through their reasons: remove the attribute"),
+            );
+        }
+        if rule.reasons.is_empty() {
+            self.report(
+                Diagnostic::error(
+                    "policy::check::missing_reason",
+                    format!("rule `{}` gives no reason", rule.id.node),
+                    rule.id.span,
+                )
+                .with_help("add `because \"...\" cite \"...\"` quoting the source document's row or sentence"),
+            );
+        }
+        let mut because = Vec::new();
+        for reason in &rule.reasons {
+            match &reason.cite {
+                Some(cite) => {
+                    let document = cite
+                        .document
+                        .as_ref()
+                        .map(|d| d.node.clone())
+                        .or_else(|| self.document_name());
+                    because.push(format!(
+                        "{} [{}: \"{}\"]",
+                        reason.text.node,
+                        document.unwrap_or_default(),
+                        cite.text.node
+                    ));
+                }
+                None => self.report(
+                    Diagnostic::error(
+                        "policy::check::missing_citation",
+                        "this reason cites no source",
+                        reason.text.span,
+                    )
+                    .with_label("no `cite`")
+                    .with_help(
+                        "add `cite \"...\"` with the row or sentence of the document it comes from",
+                    ),
+                ),
+            }
+        }
+        Some(CheckedRule {
+            id: rule.id.node.clone(),
+            guard,
+            outcome,
+            attrs,
+            because,
+            span: rule.span,
+        })
+    }
+
+    fn document_name(&self) -> Option<String> {
+        self.document.clone()
+    }
+
+    fn unused(&mut self) {
+        let unused_lets: Vec<(String, Span)> = self
+            .let_order
+            .iter()
+            .filter_map(|name| {
+                let info = self.lets.get(name)?;
+                (!info.used).then(|| (name.clone(), info.span))
+            })
+            .collect();
+        for (name, span) in unused_lets {
+            self.report(
+                Diagnostic::warning(
+                    "policy::check::unused_definition",
+                    format!("definition `{name}` is never used"),
+                    span,
+                )
+                .with_help("remove it, or use it in a rule"),
+            );
+        }
+        let unused_fields: Vec<(String, Span)> = self
+            .fields
+            .iter()
+            .zip(&self.field_used)
+            .filter(|(f, used)| {
+                !**used && !matches!(f.name.as_str(), "id" | "requested_at" | "currency")
+            })
+            .map(|(f, _)| (f.name.clone(), f.span))
+            .collect();
+        for (name, span) in unused_fields {
+            self.report(
+                Diagnostic::warning(
+                    "policy::check::unused_field",
+                    format!("field `{name}` is declared but never read"),
+                    span,
+                )
+                .with_help(
+                    "an unread field is still validated on input; remove it if no rule needs it",
+                ),
+            );
+        }
+    }
+
+    pub(crate) fn unknown_name(&mut self, name: &str, span: Span, what: &str) {
+        let mut candidates: Vec<&str> = self.fields.iter().map(|f| f.name.as_str()).collect();
+        if what != "field" {
+            candidates.extend(self.lets.keys().map(String::as_str));
+            candidates.push("now");
+        }
+        let help = suggestion(name, candidates.iter().copied()).unwrap_or_else(|| {
+            if what == "field" {
+                "declare it with `field NAME: TYPE`".to_string()
+            } else {
+                "names are fields, definitions (`let`), `now`, or values of the enum being compared"
+                    .to_string()
+            }
+        });
+        let d = Diagnostic::error(
+            "policy::check::unknown_name",
+            format!("unknown {what} `{name}`"),
+            span,
+        )
+        .with_label(format!("not a known {what}"))
+        .with_help(help);
+        self.report(d);
+    }
+}
+
+impl RuleAttrs {
+    fn merged_over(self, defaults: &RuleAttrs) -> RuleAttrs {
+        let mut values = defaults.values.clone();
+        for (name, value) in self.values {
+            match values.iter_mut().find(|(n, _)| *n == name) {
+                Some(slot) => slot.1 = value,
+                None => values.push((name, value)),
+            }
+        }
+        RuleAttrs {
+            amount: self.amount.or_else(|| defaults.amount.clone()),
+            refund_to: self.refund_to.or_else(|| defaults.refund_to.clone()),
+            review: self.review.or_else(|| defaults.review.clone()),
+            review_by: self.review_by.or_else(|| defaults.review_by.clone()),
+            next_status: self.next_status.or_else(|| defaults.next_status.clone()),
+            requires: if self.requires.is_empty() {
+                defaults.requires.clone()
+            } else {
+                self.requires
+            },
+            values,
+        }
+    }
+
+    pub fn for_each_expr(&self, visit: &mut impl FnMut(&TExpr)) {
+        for e in [
+            &self.amount,
+            &self.refund_to,
+            &self.review,
+            &self.review_by,
+            &self.next_status,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            visit(e);
+        }
+        for (_, e) in &self.values {
+            visit(e);
+        }
+    }
+}

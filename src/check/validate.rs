@@ -1,0 +1,351 @@
+//! Checking the parts of an action that are not plain expressions: rule attributes and examples.
+
+use serde_json::Map;
+
+use super::typed::{TExpr, TKind};
+use super::{Checker, Example, Facts, RuleAttrs, Step};
+use crate::diagnostics::{suggestion, Diagnostic};
+use crate::source::Span;
+use crate::syntax::ast::{self, AttrKind, ExprKind};
+use crate::value::{parse_field, parse_timestamp, Type, Value, REFUND_TO_ENUM, REVIEW_ENUM};
+
+/// The fields of a decision an example may expect.
+pub const DECISION_FIELDS: [&str; 15] = [
+    "order",
+    "policy",
+    "action",
+    "outcome",
+    "amount",
+    "currency",
+    "refund_to",
+    "requires",
+    "review",
+    "review_by",
+    "deadline",
+    "next_status",
+    "values",
+    "rule",
+    "because",
+];
+
+impl Checker<'_> {
+    pub(crate) fn attrs(
+        &mut self,
+        attrs: &[ast::Attr],
+        facts: &Facts,
+        is_default: bool,
+    ) -> RuleAttrs {
+        let mut out = RuleAttrs::default();
+        let mut seen: Vec<String> = Vec::new();
+        for attr in attrs {
+            let name = attr.kind.name().to_string();
+            if seen.contains(&name) {
+                self.report(Diagnostic::error(
+                    "policy::check::duplicate_attribute",
+                    format!(
+                        "`{name}` is given twice {}",
+                        if is_default {
+                            "among the defaults"
+                        } else {
+                            "in this rule"
+                        }
+                    ),
+                    attr.span,
+                ));
+                continue;
+            }
+            seen.push(name);
+            match &attr.kind {
+                AttrKind::Amount(e) => {
+                    out.amount = self.typed_attr(e, Type::Money, "amount", facts);
+                    if let Some(amount) = &out.amount {
+                        if amount.divides() && !matches!(amount.kind, TKind::Round(..)) {
+                            self.report(
+                                Diagnostic::error(
+                                    "policy::check::unrounded_division",
+                                    "this amount divides but does not say how it rounds",
+                                    e.span,
+                                )
+                                .with_help("end it with `rounded half_away_from_zero to 0.01` (or another mode)"),
+                            );
+                        }
+                    }
+                }
+                AttrKind::RefundTo(e) => {
+                    out.refund_to =
+                        self.typed_attr(e, Type::Enum(REFUND_TO_ENUM), "refund_to", facts)
+                }
+                AttrKind::Review(e) => {
+                    out.review = self.typed_attr(e, Type::Enum(REVIEW_ENUM), "review", facts)
+                }
+                AttrKind::ReviewBy(e) => {
+                    out.review_by = self.typed_attr(e, Type::Date, "review_by", facts)
+                }
+                AttrKind::NextStatus(e) => out.next_status = self.next_status(e, facts),
+                AttrKind::Requires(steps) => out.requires = self.steps(steps),
+                AttrKind::Value(name, e) => {
+                    if let Some(value) = self.expr(e, None, facts) {
+                        if value.ty == Type::BusinessDays {
+                            self.report(
+                                Diagnostic::error(
+                                    "policy::check::type_mismatch",
+                                    "a count of business days is not a value a decision can carry",
+                                    e.span,
+                                )
+                                .with_help("add it to a date: `date(now) + 5 business days`"),
+                            );
+                        } else {
+                            out.values.push((name.node.clone(), value));
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn typed_attr(&mut self, e: &ast::Expr, ty: Type, name: &str, facts: &Facts) -> Option<TExpr> {
+        let checked = self.expr(e, Some(ty), facts)?;
+        if checked.ty != ty {
+            let (want, found) = (self.describe(ty), self.describe(checked.ty));
+            let mut d = Diagnostic::error(
+                "policy::check::type_mismatch",
+                format!("`{name}` is a {want}, found a {found}"),
+                e.span,
+            )
+            .with_label(format!("this is a {found}"));
+            if ty == Type::Date && checked.ty == Type::Timestamp {
+                d = d.with_help("take its date: `date(...)`");
+            }
+            self.report(d);
+            return None;
+        }
+        Some(checked)
+    }
+
+    /// `next_status` names a status that need not be one of the policy's own (`deleted`, `refunded`).
+    fn next_status(&mut self, e: &ast::Expr, facts: &Facts) -> Option<TExpr> {
+        if let ExprKind::Name(name) = &e.kind {
+            if self.field_slot(name).is_none() && !self.lets.contains_key(name) && name != "now" {
+                return Some(TExpr::new(
+                    TKind::Const(Value::Str(name.as_str().into())),
+                    Type::Str,
+                    e.span,
+                ));
+            }
+        }
+        let checked = self.expr(e, None, facts)?;
+        if !matches!(checked.ty, Type::Str | Type::Enum(_)) {
+            let found = self.describe(checked.ty);
+            self.report(Diagnostic::error(
+                "policy::check::type_mismatch",
+                format!("`next_status` is a status name, found a {found}"),
+                e.span,
+            ));
+            return None;
+        }
+        Some(checked)
+    }
+
+    fn steps(&mut self, idents: &[ast::Ident]) -> Vec<Step> {
+        let mut steps = Vec::new();
+        for ident in idents {
+            match Step::ALL.iter().find(|s| s.as_str() == ident.node) {
+                Some(step) if steps.contains(step) => self.report(Diagnostic::error(
+                    "policy::check::duplicate_step",
+                    format!("step `{}` is listed twice", ident.node),
+                    ident.span,
+                )),
+                Some(step) => steps.push(*step),
+                None => {
+                    let names = Step::ALL.map(Step::as_str);
+                    let help = suggestion(&ident.node, names)
+                        .unwrap_or_else(|| format!("steps: {}", names.join(", ")));
+                    self.report(
+                        Diagnostic::error(
+                            "policy::check::unknown_step",
+                            format!("unknown step `{}`", ident.node),
+                            ident.span,
+                        )
+                        .with_label("not a step of the contract")
+                        .with_help(help),
+                    );
+                }
+            }
+        }
+        // The contract lists steps in a fixed order.
+        steps.sort();
+        steps
+    }
+
+    pub(crate) fn example(&mut self, def: &ast::ExampleDef) -> Option<Example> {
+        let mut ok = true;
+        let order = match &def.order {
+            Some(text) => self.json_object(&text.node, text.span, "order")?,
+            None => {
+                self.report(
+                    Diagnostic::error(
+                        "policy::check::example_without_order",
+                        format!("example \"{}\" has no order", def.name.node),
+                        def.name.span,
+                    )
+                    .with_help("add `order { \"paid_at\": \"...\", ... }`"),
+                );
+                return None;
+            }
+        };
+        let order_span = def.order.as_ref().map_or(def.span, |o| o.span);
+        for (key, value) in &order {
+            let key_span = key_span(
+                def.order.as_ref().map_or("", |o| o.node.as_str()),
+                order_span,
+                key,
+            );
+            let Some(slot) = self.field_slot(key) else {
+                let help = suggestion(key, self.fields.iter().map(|f| f.name.as_str()))
+                    .unwrap_or_else(|| {
+                        "the policy ignores fields it does not declare; remove it".to_string()
+                    });
+                self.report(
+                    Diagnostic::error(
+                        "policy::check::example_unknown_field",
+                        format!("the policy declares no field `{key}`"),
+                        key_span,
+                    )
+                    .with_help(help),
+                );
+                ok = false;
+                continue;
+            };
+            if value.is_null() {
+                continue;
+            }
+            let field = &self.fields[slot as usize];
+            let variants = match field.ty {
+                Type::Enum(id) => self.enums[id as usize].variants.clone(),
+                _ => Vec::new(),
+            };
+            if let Err(problem) = parse_field(field.ty, value, &variants) {
+                self.report(Diagnostic::error(
+                    "policy::check::example_bad_field",
+                    format!("field `{key}` of this example: {problem}"),
+                    key_span,
+                ));
+                ok = false;
+            }
+        }
+        let at = match &def.at {
+            Some(at) => match parse_timestamp(&at.node) {
+                Ok(t) => Some(t),
+                Err(problem) => {
+                    self.report(Diagnostic::error(
+                        "policy::check::example_bad_time",
+                        problem,
+                        at.span,
+                    ));
+                    ok = false;
+                    None
+                }
+            },
+            None => None,
+        };
+        if def.at.is_none() && order.get("requested_at").is_none_or(|v| v.is_null()) {
+            self.report(
+                Diagnostic::error(
+                    "policy::check::example_without_time",
+                    format!("example \"{}\" has no request time", def.name.node),
+                    def.name.span,
+                )
+                .with_help(
+                    "add `at \"2024-12-08T11:58:00+08:00\"`, or `requested_at` to the order",
+                ),
+            );
+            ok = false;
+        }
+        let expect = match &def.expect {
+            Some(text) => self.json_object(&text.node, text.span, "expect")?,
+            None => {
+                self.report(
+                    Diagnostic::error(
+                        "policy::check::example_without_expectation",
+                        format!("example \"{}\" expects nothing", def.name.node),
+                        def.name.span,
+                    )
+                    .with_help("add `expect { \"outcome\": \"allowed\", ... }` with the decision fields to compare"),
+                );
+                return None;
+            }
+        };
+        let expect_text = def.expect.as_ref().map_or("", |e| e.node.as_str());
+        let expect_span = def.expect.as_ref().map_or(def.span, |e| e.span);
+        for (key, value) in &expect {
+            let span = key_span(expect_text, expect_span, key);
+            if !DECISION_FIELDS.contains(&key.as_str()) {
+                let help = suggestion(key, DECISION_FIELDS)
+                    .unwrap_or_else(|| format!("a decision has: {}", DECISION_FIELDS.join(", ")));
+                self.report(
+                    Diagnostic::error(
+                        "policy::check::example_unknown_expectation",
+                        format!("a decision has no field `{key}`"),
+                        span,
+                    )
+                    .with_help(help),
+                );
+                ok = false;
+            } else if key == "outcome"
+                && !matches!(
+                    value.as_str(),
+                    Some("allowed" | "conditional" | "denied" | "undetermined")
+                )
+            {
+                self.report(Diagnostic::error(
+                    "policy::check::example_bad_outcome",
+                    format!(
+                        "`{value}` is not an outcome (allowed, conditional, denied, undetermined)"
+                    ),
+                    span,
+                ));
+                ok = false;
+            }
+        }
+        ok.then(|| Example {
+            name: def.name.node.clone(),
+            at,
+            order,
+            expect,
+            span: def.span,
+        })
+    }
+
+    fn json_object(
+        &mut self,
+        text: &str,
+        span: Span,
+        what: &str,
+    ) -> Option<Map<String, serde_json::Value>> {
+        match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(serde_json::Value::Object(map)) => Some(map),
+            Ok(_) => None,
+            Err(e) => {
+                self.report(Diagnostic::error(
+                    "policy::check::example_bad_json",
+                    format!("the example's {what} is not valid JSON: {e}"),
+                    span,
+                ));
+                None
+            }
+        }
+    }
+}
+
+/// The span of `"key"` inside a JSON object's text, or the whole object's.
+fn key_span(text: &str, object: Span, key: &str) -> Span {
+    let quoted = format!("\"{key}\"");
+    match text.find(&quoted) {
+        Some(at) => {
+            let start = object.start as usize + at;
+            Span::new(start, start + quoted.len())
+        }
+        None => object,
+    }
+}

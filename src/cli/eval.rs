@@ -1,0 +1,135 @@
+//! `policy eval`
+
+use std::io::{BufRead, BufWriter, Write};
+use std::path::PathBuf;
+
+use crate::eval::{parse_time, Policy};
+
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("input").required(true).args(["order", "orders"])))]
+pub struct EvalArgs {
+    /// The policy file (its calendars are read from `calendars/` beside it).
+    #[arg(long)]
+    pub policy: PathBuf,
+    /// The action to decide (default: the policy's only action).
+    #[arg(long)]
+    pub action: Option<String>,
+    /// The request time for orders without `requested_at` (RFC 3339 with offset; default: now).
+    #[arg(long, value_name = "TIMESTAMP")]
+    pub at: Option<String>,
+    /// One order as a JSON file.
+    #[arg(long, value_name = "FILE.json")]
+    pub order: Option<PathBuf>,
+    /// Orders as JSON Lines, one per line (`-` for standard input); output line k answers input line k.
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub orders: Option<PathBuf>,
+}
+
+pub fn run(args: EvalArgs) -> Result<bool, String> {
+    let policy = super::test::load_reporting(&args.policy)?;
+    let action = match args.action {
+        Some(a) => a,
+        None => {
+            let actions: Vec<&str> = policy.actions().collect();
+            match actions.as_slice() {
+                [only] => only.to_string(),
+                many => {
+                    return Err(format!(
+                        "policy `{}` has several actions ({}); choose one with --action",
+                        policy.name(),
+                        many.join(", ")
+                    ))
+                }
+            }
+        }
+    };
+    if !policy.actions().any(|a| a == action) {
+        return Err(format!(
+            "policy `{}` has no action `{action}` (it has: {})",
+            policy.name(),
+            policy.actions().collect::<Vec<_>>().join(", ")
+        ));
+    }
+    let now = match &args.at {
+        Some(at) => parse_time(at).map_err(|e| format!("--at: {e}"))?,
+        None => crate::eval::now(),
+    };
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let ok = if let Some(path) = &args.order {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+        match policy.decide_json(&action, &text, now) {
+            Ok(decision) => {
+                let pretty = serde_json::to_string_pretty(&decision).map_err(|e| e.to_string())?;
+                writeln!(out, "{pretty}").map_err(|e| e.to_string())?;
+                true
+            }
+            Err(error) => {
+                let record =
+                    serde_json::json!({"order": error.order(), "error": error.to_string()});
+                writeln!(out, "{record}").map_err(|e| e.to_string())?;
+                false
+            }
+        }
+    } else if let Some(path) = &args.orders {
+        let reader: Box<dyn BufRead> = if path.as_os_str() == "-" {
+            Box::new(std::io::stdin().lock())
+        } else {
+            let file = std::fs::File::open(path)
+                .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+            Box::new(std::io::BufReader::with_capacity(1 << 16, file))
+        };
+        batch(&policy, &action, now, reader, &mut out)?
+    } else {
+        return Err("give --order FILE.json or --orders FILE.jsonl".into());
+    };
+    out.flush().map_err(|e| e.to_string())?;
+    Ok(ok)
+}
+
+/// Decides each line in order; a line that cannot be decided yields an error record in its place.
+pub fn batch(
+    policy: &Policy,
+    action: &str,
+    now: i64,
+    reader: impl BufRead,
+    out: &mut impl Write,
+) -> Result<bool, String> {
+    let mut all_ok = true;
+    for (index, line) in reader.lines().enumerate() {
+        let line_number = index + 1;
+        let line = line.map_err(|e| format!("cannot read line {line_number}: {e}"))?;
+        let result = if line.trim().is_empty() {
+            Err(None)
+        } else {
+            policy.decide_json(action, &line, now).map_err(Some)
+        };
+        match result {
+            Ok(decision) => {
+                serde_json::to_writer(&mut *out, &decision).map_err(|e| e.to_string())?;
+            }
+            Err(error) => {
+                all_ok = false;
+                let (order, message) = match &error {
+                    Some(e) => (
+                        e.order().map(str::to_string).or_else(|| id_of(&line)),
+                        e.to_string(),
+                    ),
+                    None => (None, "blank line: expected a JSON object".to_string()),
+                };
+                let record =
+                    serde_json::json!({"order": order, "line": line_number, "error": message});
+                serde_json::to_writer(&mut *out, &record).map_err(|e| e.to_string())?;
+            }
+        }
+        out.write_all(b"\n").map_err(|e| e.to_string())?;
+    }
+    Ok(all_ok)
+}
+
+/// The string `id` of a line that is a JSON object, if it has one.
+fn id_of(line: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(line).ok()?;
+    value.get("id")?.as_str().map(str::to_string)
+}

@@ -1,0 +1,95 @@
+//! The command line: the only code that reads files, writes to the terminal and picks exit codes.
+//! Each subcommand is a thin layer over the library.
+
+mod check;
+mod eval;
+mod test;
+
+use std::path::{Path, PathBuf};
+
+use clap::{Parser, Subcommand};
+
+/// Refund and lifecycle policies written as code: check them, decide orders with them, run their examples.
+#[derive(Debug, Parser)]
+#[command(name = "policy", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Parse and type-check `.policy` files (folders recursively), run the static analysis, print
+    /// diagnostics. Exit 0 when clean, 1 on any error.
+    Check(check::CheckArgs),
+    /// Decide orders with a policy: one JSON decision per order (JSON Lines for --orders).
+    Eval(eval::EvalArgs),
+    /// Run the examples the policies carry; close with `N passed, N failed`.
+    Test(test::TestArgs),
+}
+
+/// Runs a command. `Ok(true)`: success; `Ok(false)`: the command ran and found failures (exit 1);
+/// `Err`: it could not run (exit 2).
+pub fn run(cli: Cli) -> Result<bool, String> {
+    match cli.command {
+        Command::Check(args) => check::run(args),
+        Command::Eval(args) => eval::run(args),
+        Command::Test(args) => test::run(args),
+    }
+}
+
+/// Every `.policy` file under the given paths (files as given, folders recursively, sorted).
+pub(crate) fn policy_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let defaults = [PathBuf::from("policies")];
+    let paths = if paths.is_empty() {
+        &defaults[..]
+    } else {
+        paths
+    };
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            collect(path, &mut files)
+                .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+        } else if path.exists() {
+            files.push(path.clone());
+        } else {
+            return Err(format!("no such file or folder: `{}`", path.display()));
+        }
+    }
+    Ok(files)
+}
+
+fn collect(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            collect(&path, files)?;
+        } else if path.extension().is_some_and(|e| e == "policy") {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Renders diagnostics for the terminal: coloured when stderr is a terminal, plain otherwise.
+pub(crate) fn render(
+    diagnostic: &crate::diagnostics::Diagnostic,
+    file: &crate::source::SourceFile,
+) -> String {
+    use std::io::IsTerminal;
+    if std::io::stderr().is_terminal() {
+        let mut out = String::new();
+        let handler = miette::GraphicalReportHandler::new().with_links(false);
+        if handler
+            .render_report(&mut out, &diagnostic.in_file(file))
+            .is_ok()
+        {
+            return out;
+        }
+    }
+    diagnostic.render_plain(file)
+}

@@ -1,0 +1,356 @@
+//! Deciding one order: validate what the action needs, pick the first matching rule, build the decision,
+//! and find the deadline by evaluating the rules at each solved time edge.
+
+use chrono::NaiveDate;
+use rust_decimal::{Decimal, RoundingStrategy};
+
+use super::interp::{axis_number, eval, truth, Env, Fault};
+use super::{Decision, Order, OrderError, Outcome};
+use crate::check::typed::Slot;
+use crate::check::{CheckedAction, CheckedRule};
+use crate::compile::{Edge, Program, MAX_EDGES};
+use crate::value::{
+    format_timestamp, start_of_day, FieldProblem, Value, REFUND_TO_ENUM, REVIEW_ENUM,
+};
+
+/// Rule id reported when no rule of the action matches.
+pub const NO_RULE: &str = "(no rule)";
+
+pub(crate) fn decide(
+    program: &Program,
+    action_index: usize,
+    order: &Order,
+    default_now: i64,
+) -> Result<Decision, OrderError> {
+    let policy = &program.policy;
+    let action = &policy.actions[action_index];
+    let now = program
+        .requested_at
+        .and_then(|slot| match order.frame.get(slot as usize) {
+            Some(Some(Value::Timestamp(t))) => Some(*t),
+            _ => None,
+        })
+        .unwrap_or(default_now);
+    let env = Env {
+        frame: &order.frame,
+        now,
+        zone: policy.zone,
+        calendar: policy.calendar.as_deref(),
+    };
+    validate(program, action, order, &env)?;
+    let fault = |fault: Fault| fault_error(program, order, fault);
+
+    let Some(index) = select(action, &env).map_err(fault)? else {
+        return Ok(Decision {
+            because: vec![format!(
+                "no rule of action `{}` decides this order: the published rules leave this case open",
+                action.name
+            )],
+            ..Decision::empty(program, action, order.id.clone(), Outcome::Undetermined, NO_RULE)
+        });
+    };
+    let rule = &action.rules[index];
+    let mut decision = Decision::empty(program, action, order.id.clone(), rule.outcome, &rule.id);
+    decision.because = rule.because.clone();
+    if rule.outcome.goes_through() {
+        attributes(program, rule, &env, &mut decision).map_err(fault)?;
+        decision.deadline = deadline(&program.edges[action_index], action, &env)
+            .map_err(fault)?
+            .map(|t| format_timestamp(t, policy.zone));
+    }
+    Ok(decision)
+}
+
+/// The index of the first rule whose guard holds.
+pub(crate) fn select(action: &CheckedAction, env: &Env<'_>) -> Result<Option<usize>, Fault> {
+    for (i, rule) in action.rules.iter().enumerate() {
+        let matches = match &rule.guard {
+            Some(guard) => truth(guard, env)?,
+            None => true,
+        };
+        if matches {
+            return Ok(Some(i));
+        }
+    }
+    Ok(None)
+}
+
+fn outcome_at(action: &CheckedAction, env: &Env<'_>) -> Result<Outcome, Fault> {
+    Ok(select(action, env)?.map_or(Outcome::Undetermined, |i| action.rules[i].outcome))
+}
+
+/// The first instant after the request at which the outcome is `denied` with only time passing.
+fn deadline(edges: &[Edge], action: &CheckedAction, env: &Env<'_>) -> Result<Option<i64>, Fault> {
+    // INVARIANT: compile refuses actions with more than MAX_EDGES edges, each giving two instants.
+    let mut buffer = [0i64; 2 * MAX_EDGES];
+    let mut count = 0;
+    for edge in edges {
+        for instant in edge_instants(edge, env)?.into_iter().flatten() {
+            if instant > env.now && count < buffer.len() {
+                buffer[count] = instant;
+                count += 1;
+            }
+        }
+    }
+    let instants = &mut buffer[..count];
+    instants.sort_unstable();
+    let mut previous = None;
+    for &instant in instants.iter() {
+        if previous == Some(instant) {
+            continue;
+        }
+        previous = Some(instant);
+        let later = Env {
+            now: instant,
+            ..*env
+        };
+        if outcome_at(action, &later)? == Outcome::Denied {
+            return Ok(Some(instant));
+        }
+    }
+    Ok(None)
+}
+
+/// The instants at which the comparison behind `edge` can change truth: where its two sides meet,
+/// and just after.
+fn edge_instants(edge: &Edge, env: &Env<'_>) -> Result<[Option<i64>; 2], Fault> {
+    let number = |e: &crate::check::typed::TExpr| -> Result<Option<i64>, Fault> {
+        match eval(e, env) {
+            Ok(value) => Ok(axis_number(&value)),
+            // The comparison reads a field this order lacks: the rules never reach it.
+            Err(Fault::Absent(_)) => Ok(None),
+            Err(other) => Err(other),
+        }
+    };
+    let sum = |terms: &[(i64, crate::check::typed::TExpr)]| -> Result<Option<i64>, Fault> {
+        let mut total: i64 = 0;
+        for (sign, term) in terms {
+            let Some(n) = number(term)? else {
+                return Ok(None);
+            };
+            total = total
+                .checked_add(sign * n)
+                .ok_or(Fault::Overflow("time edge"))?;
+        }
+        Ok(Some(total))
+    };
+    let (Some(other), Some(terms)) = (number(&edge.other)?, sum(&edge.terms)?) else {
+        return Ok([None, None]);
+    };
+    let x = edge.sign
+        * other
+            .checked_sub(terms)
+            .ok_or(Fault::Overflow("time edge"))?;
+    if !edge.on_date {
+        return Ok([Some(x), x.checked_add(1)]);
+    }
+    let Some(shift) = sum(&edge.shift)? else {
+        return Ok([None, None]);
+    };
+    let day_start = |day: i64| {
+        i32::try_from(day)
+            .ok()
+            .and_then(NaiveDate::from_num_days_from_ce_opt)
+            .and_then(|d| start_of_day(d, env.zone))
+            .and_then(|t| t.checked_sub(shift))
+    };
+    Ok([day_start(x), x.checked_add(1).and_then(day_start)])
+}
+
+fn attributes(
+    program: &Program,
+    rule: &CheckedRule,
+    env: &Env<'_>,
+    decision: &mut Decision,
+) -> Result<(), Fault> {
+    let attrs = &rule.attrs;
+    if let Some(amount) = &attrs.amount {
+        let Value::Money(m) = eval(amount, env)? else {
+            return Err(Fault::Internal);
+        };
+        if m.is_sign_negative() && !m.is_zero() {
+            return Err(Fault::Overflow("refund amount (negative)"));
+        }
+        let mut rounded = m.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+        rounded.rescale(2);
+        decision.amount = Some(rounded.to_string());
+        decision.currency = Some(
+            match program
+                .currency
+                .and_then(|s| env.frame[s as usize].as_ref())
+            {
+                Some(Value::Str(s)) => s.to_string(),
+                _ => "USD".to_string(),
+            },
+        );
+    }
+    let variant =
+        |e: &Option<crate::check::typed::TExpr>, id: u16| -> Result<Option<&'static str>, Fault> {
+            match e {
+                None => Ok(None),
+                Some(e) => match eval(e, env)? {
+                    Value::Enum(v) => Ok(Some(builtin_variant(id, v))),
+                    _ => Err(Fault::Internal),
+                },
+            }
+        };
+    decision.refund_to = variant(&attrs.refund_to, REFUND_TO_ENUM)?;
+    decision.review = variant(&attrs.review, REVIEW_ENUM)?;
+    if let Some(e) = &attrs.review_by {
+        let Value::Date(d) = eval(e, env)? else {
+            return Err(Fault::Internal);
+        };
+        decision.review_by = Some(d.format("%Y-%m-%d").to_string());
+    }
+    if let Some(e) = &attrs.next_status {
+        decision.next_status = Some(match eval(e, env)? {
+            Value::Str(s) => s.to_string(),
+            Value::Enum(v) => enum_name(program, e.ty, v),
+            _ => return Err(Fault::Internal),
+        });
+    }
+    decision.requires = attrs.requires.iter().map(|s| s.as_str()).collect();
+    for (name, e) in &attrs.values {
+        let value = eval(e, env)?;
+        decision
+            .values
+            .insert(name.clone(), value_to_json(program, e.ty, &value));
+    }
+    Ok(())
+}
+
+fn builtin_variant(id: u16, v: u16) -> &'static str {
+    match (id, v) {
+        (REFUND_TO_ENUM, 0) => "original_payment",
+        (REFUND_TO_ENUM, _) => "account_balance",
+        (_, 0) => "none",
+        _ => "manual",
+    }
+}
+
+fn enum_name(program: &Program, ty: crate::value::Type, v: u16) -> String {
+    match ty {
+        crate::value::Type::Enum(id) => program
+            .policy
+            .enums
+            .get(id as usize)
+            .and_then(|e| e.variants.get(v as usize))
+            .cloned()
+            .unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
+/// A computed value as the decision's `values` shows it.
+pub(crate) fn value_to_json(
+    program: &Program,
+    ty: crate::value::Type,
+    value: &Value,
+) -> serde_json::Value {
+    use serde_json::Value as J;
+    match value {
+        Value::Bool(b) => J::Bool(*b),
+        Value::Int(i) | Value::Days(i) | Value::BusinessDays(i) => J::from(*i),
+        Value::Money(m) => J::String(m.normalize().to_string()),
+        Value::Str(s) => J::String(s.to_string()),
+        Value::Enum(v) => J::String(enum_name(program, ty, *v)),
+        Value::Timestamp(t) => J::String(format_timestamp(*t, program.policy.zone)),
+        Value::Date(d) => J::String(d.format("%Y-%m-%d").to_string()),
+        Value::Duration(n) => J::String(format!("PT{}S", Decimal::new(*n, 9).normalize())),
+    }
+}
+
+/// Input errors: what the action needs, the policy's requirements and constraints.
+fn validate(
+    program: &Program,
+    action: &CheckedAction,
+    order: &Order,
+    env: &Env<'_>,
+) -> Result<(), OrderError> {
+    let policy = &program.policy;
+    let mut problems = order.problems.clone();
+    let absent = |slot: Slot| order.frame[slot as usize].is_none();
+    let has_problem = |problems: &[FieldProblem], slot: Slot| {
+        problems
+            .iter()
+            .any(|p| p.field == policy.fields[slot as usize].name)
+    };
+    for (slot, field) in policy.fields.iter().enumerate() {
+        let slot = slot as Slot;
+        if action.needs & (1 << slot) != 0 && absent(slot) && !has_problem(&problems, slot) {
+            problems.push(FieldProblem {
+                field: field.name.clone(),
+                message: format!("is missing; action `{}` needs it", action.name),
+            });
+        }
+    }
+    for requirement in &action.requirements {
+        let slot = requirement.field;
+        if !absent(slot) || has_problem(&problems, slot) {
+            continue;
+        }
+        let holds = match &requirement.when {
+            None => true,
+            // A condition that reads a missing or invalid field cannot hold or fail: skip it.
+            Some(cond) => truth(cond, env).unwrap_or(false),
+        };
+        if holds {
+            let when = if requirement.when_text.is_empty() {
+                String::new()
+            } else {
+                format!(" when `{}`", requirement.when_text)
+            };
+            problems.push(FieldProblem {
+                field: policy.fields[slot as usize].name.clone(),
+                message: format!("is missing; it is required{when}"),
+            });
+        }
+    }
+    for constraint in &policy.constraints {
+        let readable = (0..policy.fields.len())
+            .filter(|i| constraint.reads & (1 << i) != 0)
+            .all(|i| !absent(i as Slot) && !has_problem(&problems, i as Slot));
+        if readable && matches!(truth(&constraint.condition, env), Ok(false)) {
+            let fields: Vec<&str> = (0..policy.fields.len())
+                .filter(|i| constraint.reads & (1 << i) != 0)
+                .map(|i| policy.fields[i].name.as_str())
+                .collect();
+            problems.push(FieldProblem {
+                field: fields.join(", "),
+                message: constraint.message.clone(),
+            });
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(OrderError::Input {
+            order: order.id.clone(),
+            problems,
+        })
+    }
+}
+
+#[cold]
+fn fault_error(program: &Program, order: &Order, fault: Fault) -> OrderError {
+    let message = match fault {
+        Fault::Calendar(e) => e.to_string(),
+        Fault::Overflow(what) => format!("the {what} is out of range"),
+        Fault::DivisionByZero => "a formula divides by zero".to_string(),
+        Fault::Absent(slot) => format!(
+            "field `{}` is absent where the policy reads it",
+            program
+                .policy
+                .fields
+                .get(slot as usize)
+                .map_or("?", |f| f.name.as_str())
+        ),
+        Fault::Internal => {
+            "internal error: the policy evaluated to an unexpected value".to_string()
+        }
+    };
+    OrderError::Eval {
+        order: order.id.clone(),
+        message,
+    }
+}
