@@ -10,7 +10,7 @@ use crate::syntax::ast::{self, AttrKind, ExprKind};
 use crate::value::{parse_field, parse_timestamp, Type, Value, REFUND_TO_ENUM, REVIEW_ENUM};
 
 /// The fields of a decision an example may expect.
-pub const DECISION_FIELDS: [&str; 15] = [
+pub const DECISION_FIELDS: [&str; 16] = [
     "order",
     "policy",
     "action",
@@ -26,6 +26,8 @@ pub const DECISION_FIELDS: [&str; 15] = [
     "values",
     "rule",
     "because",
+    // Not a decision field: the example expects the order to be refused with this in the message.
+    "error",
 ];
 
 impl Checker<'_> {

@@ -2,6 +2,7 @@
 //! across threads; `Order` is an order's fields read into slots; `Decision` is the contract's output.
 
 mod decide;
+mod examples;
 mod interp;
 
 use std::collections::HashMap;
@@ -21,6 +22,7 @@ use crate::value::{parse_field, parse_timestamp, FieldProblem, Type, Value};
 
 pub use crate::syntax::ast::Outcome;
 pub use decide::NO_RULE;
+pub use examples::{run_examples, ExampleResult, Mismatch};
 
 /// A loaded, checked and compiled policy. Cheap to clone; `Send + Sync`.
 #[derive(Debug, Clone)]
