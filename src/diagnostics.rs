@@ -91,6 +91,7 @@ impl Diagnostic {
         let mut out = String::new();
         let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor())
             .with_width(100)
+            .with_wrap_lines(false)
             .with_links(false);
         if handler
             .render_report(&mut out, &self.in_file(file))

@@ -9,6 +9,7 @@
     reason = "diagnostics travel only on the error path, where their size costs nothing"
 )]
 
+pub mod analysis;
 pub mod calendar;
 pub mod check;
 pub mod cli;

@@ -89,6 +89,7 @@ pub struct CheckedAction {
 #[derive(Debug)]
 pub struct CheckedRule {
     pub id: String,
+    pub id_span: Span,
     pub guard: Option<TExpr>,
     pub outcome: Outcome,
     /// The action's defaults merged in; empty for denied and undetermined rules.
@@ -920,6 +921,7 @@ impl<'a> Checker<'a> {
         }
         Some(CheckedRule {
             id: rule.id.node.clone(),
+            id_span: rule.id.span,
             guard,
             outcome,
             attrs,

@@ -2,15 +2,15 @@
 
 use std::path::PathBuf;
 
-use crate::diagnostics::Severity;
-use crate::eval::{build, calendar_dir, load_calendars, LoadError};
-use crate::source::SourceFile;
+use crate::analysis::analyze;
+use crate::diagnostics::{Diagnostic, Severity};
+use crate::eval::{calendar_dir, load_calendars, LoadError, Policy};
 
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
     /// Policy files or folders (default: `policies/`).
     pub paths: Vec<PathBuf>,
-    /// Treat warnings as errors (`--deny warnings`).
+    /// `--deny warnings`: treat warnings (gaps, dead rules, unused names, ...) as errors.
     #[arg(long, value_name = "warnings")]
     pub deny: Option<DenyLevel>,
 }
@@ -26,20 +26,24 @@ pub fn run(args: CheckArgs) -> Result<bool, String> {
     for path in &files {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
-        let file = SourceFile::new(path.display().to_string(), text);
         let calendars = match load_calendars(&calendar_dir(path)) {
             Ok(c) => c,
-            Err(LoadError::Calendar(e)) => {
+            Err(e) => {
                 eprintln!("error: {e}");
                 errors += 1;
                 continue;
             }
-            Err(e) => return Err(e.to_string()),
         };
-        let diagnostics = match build(&file, &calendars) {
-            Ok((_, warnings)) => warnings,
-            Err(diagnostics) => diagnostics,
-        };
+        let (file, diagnostics): (_, Vec<Diagnostic>) =
+            match Policy::from_source(&path.display().to_string(), &text, &calendars) {
+                Ok(policy) => {
+                    let mut all = policy.warnings().to_vec();
+                    all.extend(analyze(&policy).into_iter().map(|f| f.diagnostic));
+                    (policy.source().clone(), all)
+                }
+                Err(LoadError::Invalid { file, diagnostics }) => (file, diagnostics),
+                Err(e) => return Err(e.to_string()),
+            };
         for d in &diagnostics {
             match d.severity {
                 Severity::Error => errors += 1,
@@ -56,7 +60,11 @@ pub fn run(args: CheckArgs) -> Result<bool, String> {
         if files.len() == 1 { "" } else { "s" },
         if errors == 1 { "" } else { "s" },
         if warnings == 1 { "" } else { "s" },
-        if denied { " (warnings denied)" } else { "" }
+        if denied {
+            " (denied by --deny warnings)"
+        } else {
+            ""
+        }
     );
     Ok(errors == 0 && !denied)
 }

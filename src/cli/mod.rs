@@ -83,7 +83,9 @@ pub(crate) fn render(
     use std::io::IsTerminal;
     if std::io::stderr().is_terminal() {
         let mut out = String::new();
-        let handler = miette::GraphicalReportHandler::new().with_links(false);
+        let handler = miette::GraphicalReportHandler::new()
+            .with_wrap_lines(false)
+            .with_links(false);
         if handler
             .render_report(&mut out, &diagnostic.in_file(file))
             .is_ok()

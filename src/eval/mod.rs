@@ -341,6 +341,27 @@ impl Policy {
     }
 }
 
+/// Whether `rule`'s guard holds for `order` at `now`; `None` if it cannot be evaluated. For the analysis,
+/// which confirms overlaps on the interpreter itself.
+pub(crate) fn guard_holds(
+    policy: &Policy,
+    rule: &crate::check::CheckedRule,
+    order: &Order,
+    now: i64,
+) -> Option<bool> {
+    let checked = policy.checked();
+    let env = interp::Env {
+        frame: &order.frame,
+        now,
+        zone: checked.zone,
+        calendar: checked.calendar.as_deref(),
+    };
+    match &rule.guard {
+        Some(guard) => interp::truth(guard, &env).ok(),
+        None => Some(true),
+    }
+}
+
 /// An RFC 3339 timestamp with an offset, as the evaluator's request time.
 pub fn parse_time(text: &str) -> Result<i64, String> {
     parse_timestamp(text)

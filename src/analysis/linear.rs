@@ -1,0 +1,222 @@
+//! Feasibility of small systems of linear inequalities over the integers, with a witness.
+//!
+//! Fourier–Motzkin elimination: exact over the rationals, and for the unit-coefficient systems that
+//! guards produce (differences of times, dates, amounts) a rational solution rounds to an integer one;
+//! back-substitution picks, variable by variable, the value nearest a preferred one, so witnesses read
+//! naturally. Whatever it answers is confirmed by running the interpreter on the witness.
+
+/// `Σ coeff·x + constant ≤ 0`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inequality {
+    pub coeffs: Vec<(usize, i128)>,
+    pub constant: i128,
+}
+
+/// Beyond this many inequalities an elimination step is abandoned: the answer is "unknown".
+const MAX_ROWS: usize = 4000;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Solution {
+    /// Feasible, with integer values for every variable.
+    Feasible(Vec<i128>),
+    Infeasible,
+    /// Too large, or arithmetic overflowed: treated as feasible by callers, without a witness.
+    Unknown,
+}
+
+fn gcd(a: i128, b: i128) -> i128 {
+    let (mut a, mut b) = (a.abs(), b.abs());
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
+fn normalize(mut row: Inequality) -> Inequality {
+    row.coeffs.retain(|(_, c)| *c != 0);
+    row.coeffs.sort_by_key(|(v, _)| *v);
+    let g = row.coeffs.iter().fold(0, |g, (_, c)| gcd(g, *c));
+    if g > 1 {
+        for (_, c) in &mut row.coeffs {
+            *c /= g;
+        }
+        // Σ (a/g) x ≤ -c/g, and over the integers the right side may be floored.
+        row.constant = -(-row.constant).div_euclid(g);
+    }
+    row
+}
+
+fn coefficient(row: &Inequality, var: usize) -> i128 {
+    row.coeffs
+        .iter()
+        .find(|(v, _)| *v == var)
+        .map_or(0, |(_, c)| *c)
+}
+
+/// Combines `p` (coefficient `a > 0` on `var`) and `n` (coefficient `b < 0`) so that `var` cancels.
+fn combine(p: &Inequality, n: &Inequality, var: usize) -> Option<Inequality> {
+    let a = coefficient(p, var);
+    let b = -coefficient(n, var);
+    let mut coeffs: Vec<(usize, i128)> = Vec::new();
+    for (v, c) in p.coeffs.iter().filter(|(v, _)| *v != var) {
+        coeffs.push((*v, c.checked_mul(b)?));
+    }
+    for (v, c) in n.coeffs.iter().filter(|(v, _)| *v != var) {
+        let scaled = c.checked_mul(a)?;
+        match coeffs.iter_mut().find(|(w, _)| w == v) {
+            Some((_, existing)) => *existing = existing.checked_add(scaled)?,
+            None => coeffs.push((*v, scaled)),
+        }
+    }
+    let constant = p
+        .constant
+        .checked_mul(b)?
+        .checked_add(n.constant.checked_mul(a)?)?;
+    Some(normalize(Inequality { coeffs, constant }))
+}
+
+/// Solves `rows` over `count` variables, preferring `preferred[i]` for variable `i`.
+pub fn solve(rows: &[Inequality], count: usize, preferred: &[i128]) -> Solution {
+    let mut current: Vec<Inequality> = rows.iter().cloned().map(normalize).collect();
+    // levels[v]: the rows that bound v once every variable after it is eliminated.
+    let mut levels: Vec<Vec<Inequality>> = vec![Vec::new(); count];
+    for var in (0..count).rev() {
+        let (with, without): (Vec<_>, Vec<_>) =
+            current.into_iter().partition(|r| coefficient(r, var) != 0);
+        let (pos, neg): (Vec<_>, Vec<_>) = with.iter().partition(|r| coefficient(r, var) > 0);
+        let mut next = without;
+        for p in &pos {
+            for n in &neg {
+                let Some(row) = combine(p, n, var) else {
+                    return Solution::Unknown;
+                };
+                if !next.contains(&row) {
+                    next.push(row);
+                }
+            }
+            if next.len() > MAX_ROWS {
+                return Solution::Unknown;
+            }
+        }
+        levels[var] = with;
+        current = next;
+    }
+    if current
+        .iter()
+        .any(|r| r.coeffs.is_empty() && r.constant > 0)
+    {
+        return Solution::Infeasible;
+    }
+    let mut values = vec![0i128; count];
+    for var in 0..count {
+        let (mut low, mut high) = (i128::MIN, i128::MAX);
+        for row in &levels[var] {
+            let a = coefficient(row, var);
+            // a·x + rest ≤ 0 with every other variable of the row already valued.
+            let mut rest = row.constant;
+            for (v, c) in &row.coeffs {
+                if *v != var {
+                    let Some(term) = c.checked_mul(values[*v]) else {
+                        return Solution::Unknown;
+                    };
+                    let Some(sum) = rest.checked_add(term) else {
+                        return Solution::Unknown;
+                    };
+                    rest = sum;
+                }
+            }
+            if a > 0 {
+                high = high.min((-rest).div_euclid(a));
+            } else {
+                // x ≥ rest / |a|, rounded up.
+                low = low.max(-((-rest).div_euclid(-a)));
+            }
+        }
+        if low > high {
+            // Feasible over the rationals, but no integer fits here.
+            return Solution::Unknown;
+        }
+        values[var] = preferred.get(var).copied().unwrap_or(0).clamp(low, high);
+    }
+    Solution::Feasible(values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(coeffs: &[(usize, i128)], constant: i128) -> Inequality {
+        Inequality {
+            coeffs: coeffs.to_vec(),
+            constant,
+        }
+    }
+
+    fn satisfies(rows: &[Inequality], values: &[i128]) -> bool {
+        rows.iter()
+            .all(|r| r.coeffs.iter().map(|(v, c)| c * values[*v]).sum::<i128>() + r.constant <= 0)
+    }
+
+    #[test]
+    fn finds_a_witness_near_the_preferred_values() {
+        // x - y ≤ -5 (x + 5 ≤ y), y ≤ 20, x ≥ 0
+        let rows = [
+            row(&[(0, 1), (1, -1)], 5),
+            row(&[(1, 1)], -20),
+            row(&[(0, -1)], 0),
+        ];
+        let Solution::Feasible(values) = solve(&rows, 2, &[10, 0]) else {
+            panic!("feasible");
+        };
+        assert!(satisfies(&rows, &values), "{values:?}");
+        assert_eq!(values[0], 10);
+    }
+
+    #[test]
+    fn detects_contradictions() {
+        // x ≤ 5 and x ≥ 6
+        let rows = [row(&[(0, 1)], -5), row(&[(0, -1)], 6)];
+        assert_eq!(solve(&rows, 1, &[0]), Solution::Infeasible);
+        // x - y ≤ 0, y - z ≤ 0, z - x ≤ -1: a cycle of negative weight
+        let rows = [
+            row(&[(0, 1), (1, -1)], 0),
+            row(&[(1, 1), (2, -1)], 0),
+            row(&[(2, 1), (0, -1)], 1),
+        ];
+        assert_eq!(solve(&rows, 3, &[0, 0, 0]), Solution::Infeasible);
+    }
+
+    #[test]
+    fn handles_sums_of_three() {
+        // a + b - p ≤ 0, p ≤ 100, a ≥ 60, b ≥ 50: infeasible; with b ≥ 40 feasible.
+        let base = [
+            row(&[(0, 1), (1, 1), (2, -1)], 0),
+            row(&[(2, 1)], -100),
+            row(&[(0, -1)], 60),
+        ];
+        let mut rows = base.to_vec();
+        rows.push(row(&[(1, -1)], 50));
+        assert_eq!(solve(&rows, 3, &[0, 0, 0]), Solution::Infeasible);
+        let mut rows = base.to_vec();
+        rows.push(row(&[(1, -1)], 40));
+        let Solution::Feasible(values) = solve(&rows, 3, &[0, 0, 0]) else {
+            panic!("feasible");
+        };
+        assert!(satisfies(&rows, &values), "{values:?}");
+    }
+
+    #[test]
+    fn dates_and_instants_couple_exactly() {
+        // d·86400 - 28800 ≤ t ≤ d·86400 + 86399 - 28800 and t ≥ 1000000: the day of t in UTC+8.
+        let rows = [
+            row(&[(1, 86_400), (0, -1)], -28_800),
+            row(&[(0, 1), (1, -86_400)], -86_399 + 28_800),
+            row(&[(0, -1)], 1_000_000),
+        ];
+        let Solution::Feasible(values) = solve(&rows, 2, &[0, 0]) else {
+            panic!("feasible");
+        };
+        assert!(satisfies(&rows, &values), "{values:?}");
+        assert_eq!(values[1], (values[0] + 28_800).div_euclid(86_400));
+    }
+}
