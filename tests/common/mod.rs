@@ -1,0 +1,120 @@
+//! Tiny helpers shared by the integration tests: load a shipped policy, build orders from a base with
+//! overrides, decide at a given time and compare decisions field by field.
+
+#![allow(
+    dead_code,
+    reason = "each test crate uses its own subset of these helpers"
+)]
+
+use std::path::Path;
+
+use policy::Policy;
+use serde_json::{Map, Value};
+
+/// Loads `policies/{name}.policy` (with its calendars) from this crate.
+pub fn policy(name: &str) -> Policy {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("policies")
+        .join(format!("{name}.policy"));
+    Policy::load(&path).unwrap_or_else(|e| panic!("cannot load {}: {e}", path.display()))
+}
+
+/// An RFC 3339 timestamp as the interpreter's request time.
+pub fn at(timestamp: &str) -> i64 {
+    policy::eval::parse_time(timestamp).unwrap_or_else(|e| panic!("bad test timestamp: {e}"))
+}
+
+/// `base` with each key of `overrides` set (a `null` override stays: null means absent).
+pub fn with(base: &Value, overrides: Value) -> Value {
+    let (Value::Object(base), Value::Object(overrides)) = (base, &overrides) else {
+        panic!("base {base} and overrides {overrides} must be objects");
+    };
+    let mut order = base.clone();
+    order.extend(overrides.clone());
+    Value::Object(order)
+}
+
+/// `base` without the given keys.
+pub fn without(base: &Value, keys: &[&str]) -> Value {
+    let Value::Object(base) = base else {
+        panic!("base {base} must be an object");
+    };
+    let mut order: Map<String, Value> = base.clone();
+    for key in keys {
+        order.shift_remove(*key);
+    }
+    Value::Object(order)
+}
+
+/// Decides `order` with `action` at time `at` (used when the order has no `requested_at`); the decision
+/// as the contract's JSON. Panics with the error when the order cannot be decided.
+pub fn decide(policy: &Policy, action: &str, order: &Value, at: &str) -> Value {
+    match try_decide(policy, action, order, at) {
+        Ok(decision) => decision,
+        Err(e) => panic!("order {order} at {at}: unexpected error: {e}"),
+    }
+}
+
+/// Like `decide`, but the error message when the order cannot be decided.
+pub fn try_decide(policy: &Policy, action: &str, order: &Value, at: &str) -> Result<Value, String> {
+    let now = self::at(at);
+    policy
+        .read_order(order)
+        .and_then(|o| policy.decide(action, &o, now))
+        .map(|d| serde_json::to_value(&d).unwrap_or_else(|e| panic!("decision: {e}")))
+        .map_err(|e| e.to_string())
+}
+
+/// The error message for an order that must not be decidable.
+pub fn decide_err(policy: &Policy, action: &str, order: &Value, at: &str) -> String {
+    match try_decide(policy, action, order, at) {
+        Ok(decision) => panic!("order {order} at {at}: expected an error, got {decision}"),
+        Err(message) => message,
+    }
+}
+
+/// Asserts that every field of `expected` (a JSON object) is in `decision` with that value.
+#[track_caller]
+pub fn assert_fields(decision: &Value, expected: Value) {
+    let Value::Object(expected) = expected else {
+        panic!("expected fields must be an object");
+    };
+    for (field, want) in &expected {
+        let got = decision.get(field).unwrap_or(&Value::Null);
+        assert_eq!(
+            got, want,
+            "field `{field}`: expected {want}, got {got}\nwhole decision: {decision:#}"
+        );
+    }
+}
+
+/// Decides and asserts the given fields in one step.
+#[track_caller]
+pub fn assert_decides(policy: &Policy, order: &Value, at: &str, expected: Value) -> Value {
+    let decision = decide(policy, "refund", order, at);
+    assert_fields(&decision, expected);
+    decision
+}
+
+/// A `denied` or `undetermined` decision: only `rule`, `because` and a null `deadline` speak.
+#[track_caller]
+pub fn assert_refused(decision: &Value, outcome: &str, rule: &str) {
+    assert_fields(
+        decision,
+        serde_json::json!({
+            "outcome": outcome, "rule": rule, "amount": null, "currency": null, "refund_to": null,
+            "requires": [], "review": null, "review_by": null, "deadline": null, "next_status": null,
+            "values": {},
+        }),
+    );
+    let reasons = decision["because"].as_array().map_or(0, Vec::len);
+    assert!(reasons > 0, "a refusal gives its reasons: {decision:#}");
+}
+
+/// Asserts that `message` contains every one of `parts`.
+#[track_caller]
+pub fn assert_mentions(message: &str, parts: &[&str]) {
+    for part in parts {
+        assert!(message.contains(part), "`{part}` not in: {message}");
+    }
+}
