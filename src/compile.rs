@@ -7,6 +7,8 @@
 //! can flip; between two such instants no guard changes, so evaluating the rules at each instant in turn
 //! finds the deadline exactly. A comparison that cannot be solved is a diagnostic here, not a guess later.
 
+use std::sync::Arc;
+
 use crate::check::typed::{ArithOp, TExpr, TKind};
 use crate::check::CheckedPolicy;
 use crate::diagnostics::Diagnostic;
@@ -25,6 +27,58 @@ pub struct Program {
     pub requested_at: Option<u16>,
     pub id: Option<u16>,
     pub currency: Option<u16>,
+    /// Names and texts a decision shares with every other decision: cloned, never rebuilt.
+    pub outputs: Outputs,
+}
+
+#[derive(Debug)]
+pub struct Outputs {
+    pub policy: Arc<str>,
+    pub actions: Vec<ActionOutputs>,
+    /// Per enum, its values' names (for `next_status` and `values` of enum type).
+    pub enum_values: Vec<Vec<Arc<str>>>,
+}
+
+#[derive(Debug)]
+pub struct ActionOutputs {
+    pub name: Arc<str>,
+    pub rules: Vec<RuleOutputs>,
+}
+
+#[derive(Debug)]
+pub struct RuleOutputs {
+    pub id: Arc<str>,
+    pub because: Arc<[String]>,
+    pub requires: Arc<[&'static str]>,
+}
+
+impl Outputs {
+    fn new(policy: &CheckedPolicy) -> Outputs {
+        Outputs {
+            policy: policy.name.as_str().into(),
+            actions: policy
+                .actions
+                .iter()
+                .map(|action| ActionOutputs {
+                    name: action.name.as_str().into(),
+                    rules: action
+                        .rules
+                        .iter()
+                        .map(|rule| RuleOutputs {
+                            id: rule.id.as_str().into(),
+                            because: rule.because.clone().into(),
+                            requires: rule.attrs.requires.iter().map(|s| s.as_str()).collect(),
+                        })
+                        .collect(),
+                })
+                .collect(),
+            enum_values: policy
+                .enums
+                .iter()
+                .map(|e| e.variants.iter().map(|v| Arc::from(v.as_str())).collect())
+                .collect(),
+        }
+    }
 }
 
 /// `sign * X + Σ terms = other`, solved for X, where X is the request instant (in nanoseconds) or the
@@ -96,6 +150,7 @@ pub fn compile(policy: CheckedPolicy) -> Result<Program, Vec<Diagnostic>> {
             .map(|i| i as u16)
     };
     Ok(Program {
+        outputs: Outputs::new(&policy),
         requested_at: slot("requested_at", Some(Type::Timestamp)),
         id: slot("id", Some(Type::Str)),
         currency: slot("currency", Some(Type::Str)),

@@ -10,6 +10,7 @@
 )]
 
 pub mod analysis;
+pub mod batch;
 pub mod calendar;
 pub mod check;
 pub mod cli;
@@ -19,5 +20,6 @@ pub mod eval;
 pub mod source;
 pub mod syntax;
 pub mod value;
+pub mod zone;
 
 pub use eval::{Decision, LoadError, Order, OrderError, Outcome, Policy};

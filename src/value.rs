@@ -4,12 +4,12 @@
 //! arithmetic is integer arithmetic; dates are `NaiveDate`s in the policy's zone; money is an exact
 //! `Decimal`.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, SecondsFormat, TimeZone, Utc};
-use chrono_tz::Tz;
+use chrono::{DateTime, NaiveDate};
 use rust_decimal::Decimal;
 
 /// Index of an enum in the policy's enum table.
@@ -105,6 +105,9 @@ const _: () = assert!(std::mem::size_of::<Value>() <= 24);
 
 pub const NANOS_PER_SECOND: i64 = 1_000_000_000;
 
+/// The `field` of a problem with the order as a whole (not JSON, not an object).
+pub const WHOLE_ORDER: &str = "(order)";
+
 /// A field value that is not what the policy declares.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldProblem {
@@ -114,7 +117,9 @@ pub struct FieldProblem {
 
 impl fmt::Display for FieldProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.field.contains(", ") {
+        if self.field == WHOLE_ORDER {
+            f.write_str(&self.message)
+        } else if self.field.contains(", ") {
             let fields: Vec<String> = self.field.split(", ").map(|f| format!("`{f}`")).collect();
             write!(f, "fields {}: {}", fields.join(", "), self.message)
         } else {
@@ -147,38 +152,69 @@ pub fn parse_timestamp(text: &str) -> Result<i64, String> {
     }
 }
 
-/// Writes a timestamp with the offset of `zone` at that instant.
-pub fn format_timestamp(nanos: i64, zone: Tz) -> String {
-    Utc.timestamp_nanos(nanos)
-        .with_timezone(&zone)
-        .to_rfc3339_opts(SecondsFormat::AutoSi, true)
+/// An order field's JSON value as the intake sees it: the text of numbers kept, strings borrowed from
+/// the input where they hold no escapes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldInput<'a> {
+    Null,
+    Bool(bool),
+    /// A JSON number, as written.
+    Number(Cow<'a, str>),
+    String(Cow<'a, str>),
+    Array,
+    Object,
 }
 
-/// The date of an instant in `zone`.
-pub fn date_in_zone(nanos: i64, zone: Tz) -> NaiveDate {
-    Utc.timestamp_nanos(nanos).with_timezone(&zone).date_naive()
-}
-
-/// The first instant of `date` in `zone` (midnight, or the first instant after a gap at midnight).
-pub fn start_of_day(date: NaiveDate, zone: Tz) -> Option<i64> {
-    let midnight = date.and_hms_opt(0, 0, 0)?;
-    if let Some(t) = zone.from_local_datetime(&midnight).earliest() {
-        return t.timestamp_nanos_opt();
+impl<'a> FieldInput<'a> {
+    /// Classifies the raw text of one JSON value (as `serde_json::value::RawValue` gives it).
+    pub fn from_raw(raw: &'a str) -> FieldInput<'a> {
+        let raw = raw.trim();
+        match raw.as_bytes().first() {
+            Some(b'"') if !raw.contains('\\') => {
+                FieldInput::String(Cow::Borrowed(&raw[1..raw.len() - 1]))
+            }
+            Some(b'"') => match serde_json::from_str::<String>(raw) {
+                Ok(s) => FieldInput::String(Cow::Owned(s)),
+                Err(_) => FieldInput::Object,
+            },
+            Some(b'[') => FieldInput::Array,
+            Some(b'{') => FieldInput::Object,
+            Some(b't') => FieldInput::Bool(true),
+            Some(b'f') => FieldInput::Bool(false),
+            Some(b'n') => FieldInput::Null,
+            _ => FieldInput::Number(Cow::Borrowed(raw)),
+        }
     }
-    // Midnight falls in a gap (a zone that skips it): the day starts when the gap ends.
-    (1..=24 * 4).find_map(|quarter| {
-        let local = midnight + chrono::TimeDelta::minutes(15 * quarter);
-        zone.from_local_datetime(&local)
-            .earliest()
-            .and_then(|t| t.timestamp_nanos_opt())
-    })
+
+    pub fn from_json(value: &'a serde_json::Value) -> FieldInput<'a> {
+        use serde_json::Value as J;
+        match value {
+            J::Null => FieldInput::Null,
+            J::Bool(b) => FieldInput::Bool(*b),
+            J::Number(n) => FieldInput::Number(Cow::Owned(n.to_string())),
+            J::String(s) => FieldInput::String(Cow::Borrowed(s)),
+            J::Array(_) => FieldInput::Array,
+            J::Object(_) => FieldInput::Object,
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            FieldInput::Null => "null",
+            FieldInput::Bool(_) => "a boolean",
+            FieldInput::Number(_) => "a number",
+            FieldInput::String(_) => "a string",
+            FieldInput::Array => "an array",
+            FieldInput::Object => "an object",
+        }
+    }
 }
 
 /// Reads money from a JSON string (`"80.00"`) or number (`80.0`, read from its text). Negative amounts
 /// are refused.
-pub fn parse_money(value: &serde_json::Value) -> Result<Decimal, String> {
-    let amount = match value {
-        serde_json::Value::String(text) => {
+pub fn parse_money(input: &FieldInput<'_>) -> Result<Decimal, String> {
+    let amount = match input {
+        FieldInput::String(text) => {
             if !is_plain_decimal(text) {
                 return Err(format!(
                     "money `{text}` is not a decimal number like `80.00`"
@@ -186,16 +222,13 @@ pub fn parse_money(value: &serde_json::Value) -> Result<Decimal, String> {
             }
             Decimal::from_str(text).map_err(|_| format!("money `{text}` is out of range"))?
         }
-        serde_json::Value::Number(number) => {
-            let text = number.to_string();
-            Decimal::from_str(&text)
-                .or_else(|_| Decimal::from_scientific(&text))
-                .map_err(|_| format!("money {text} is out of range"))?
-        }
+        FieldInput::Number(text) => Decimal::from_str(text)
+            .or_else(|_| Decimal::from_scientific(text))
+            .map_err(|_| format!("money {text} is out of range"))?,
         other => {
             return Err(format!(
                 "expected money as a string like \"80.00\", found {}",
-                json_kind(other)
+                other.kind()
             ))
         }
     };
@@ -217,41 +250,36 @@ fn is_plain_decimal(text: &str) -> bool {
 }
 
 pub fn json_kind(value: &serde_json::Value) -> &'static str {
-    match value {
-        serde_json::Value::Null => "null",
-        serde_json::Value::Bool(_) => "a boolean",
-        serde_json::Value::Number(_) => "a number",
-        serde_json::Value::String(_) => "a string",
-        serde_json::Value::Array(_) => "an array",
-        serde_json::Value::Object(_) => "an object",
-    }
+    FieldInput::from_json(value).kind()
 }
 
 /// Reads one order field as the policy declares it. `variants` are the enum's values for enum fields.
-pub fn parse_field(
-    ty: Type,
-    value: &serde_json::Value,
-    variants: &[String],
-) -> Result<Value, String> {
-    use serde_json::Value as J;
-    match (ty, value) {
-        (Type::Bool, J::Bool(b)) => Ok(Value::Bool(*b)),
-        (Type::Int, J::Number(n)) => match n.as_i64() {
-            Some(i) if i >= 0 && !n.to_string().contains(['.', 'e', 'E']) => Ok(Value::Int(i)),
-            Some(i) if i < 0 => Err(format!(
-                "{n} is negative; expected a whole number of zero or more"
-            )),
-            _ => Err(format!(
-                "{n} is not a whole number; expected a JSON integer like 300"
-            )),
-        },
-        (Type::Money, v) => parse_money(v).map(Value::Money),
-        (Type::Str, J::String(s)) => Ok(Value::Str(Arc::from(s.as_str()))),
-        (Type::Timestamp, J::String(s)) => parse_timestamp(s).map(Value::Timestamp),
-        (Type::Date, J::String(s)) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+/// `Null` is for the caller to handle (an absent field).
+pub fn parse_field(ty: Type, input: &FieldInput<'_>, variants: &[String]) -> Result<Value, String> {
+    match (ty, input) {
+        (Type::Bool, FieldInput::Bool(b)) => Ok(Value::Bool(*b)),
+        (Type::Int, FieldInput::Number(n)) => {
+            if n.bytes().all(|b| b.is_ascii_digit()) {
+                n.parse::<i64>()
+                    .map(Value::Int)
+                    .map_err(|_| format!("{n} is too large for a whole number"))
+            } else if n.starts_with('-') {
+                Err(format!(
+                    "{n} is negative; expected a whole number of zero or more"
+                ))
+            } else {
+                Err(format!(
+                    "{n} is not a whole number; expected a JSON integer like 300"
+                ))
+            }
+        }
+        (Type::Money, input) => parse_money(input).map(Value::Money),
+        (Type::Str, FieldInput::String(s)) => Ok(Value::Str(Arc::from(&**s))),
+        (Type::Timestamp, FieldInput::String(s)) => parse_timestamp(s).map(Value::Timestamp),
+        (Type::Date, FieldInput::String(s)) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
             .map(Value::Date)
             .map_err(|_| format!("`{s}` is not a date like `2026-10-09`")),
-        (Type::Enum(_), J::String(s)) => variants
+        (Type::Enum(_), FieldInput::String(s)) => variants
             .iter()
             .position(|v| v == s)
             .map(|i| Value::Enum(i as u16))
@@ -261,7 +289,7 @@ pub fn parse_field(
                     variants.join(", ")
                 )
             }),
-        (ty, v) => Err(format!(
+        (ty, input) => Err(format!(
             "expected {}, found {}",
             match ty {
                 Type::Bool => "a boolean (true or false)",
@@ -271,7 +299,7 @@ pub fn parse_field(
                 Type::Date => "a date string",
                 _ => "a value of another type",
             },
-            json_kind(v)
+            input.kind()
         )),
     }
 }
@@ -280,6 +308,36 @@ pub fn parse_field(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn money(value: serde_json::Value) -> Result<Decimal, String> {
+        parse_money(&FieldInput::from_json(&value))
+    }
+
+    fn field(ty: Type, value: serde_json::Value, variants: &[String]) -> Result<Value, String> {
+        parse_field(ty, &FieldInput::from_json(&value), variants)
+    }
+
+    #[test]
+    fn raw_json_is_classified_without_copying() {
+        assert_eq!(
+            FieldInput::from_raw("\"80.00\""),
+            FieldInput::String(Cow::Borrowed("80.00"))
+        );
+        assert_eq!(
+            FieldInput::from_raw("80.10"),
+            FieldInput::Number(Cow::Borrowed("80.10"))
+        );
+        assert_eq!(
+            FieldInput::from_raw("\"a\\\"b\""),
+            FieldInput::String(Cow::Owned("a\"b".into()))
+        );
+        assert_eq!(FieldInput::from_raw("null"), FieldInput::Null);
+        assert_eq!(FieldInput::from_raw("[1]"), FieldInput::Array);
+        assert_eq!(
+            field(Type::Int, serde_json::from_str("300").unwrap(), &[]),
+            Ok(Value::Int(300))
+        );
+    }
 
     #[test]
     fn timestamps_need_an_offset() {
@@ -295,49 +353,34 @@ mod tests {
 
     #[test]
     fn money_is_exact_and_never_negative() {
-        assert_eq!(parse_money(&json!("80.00")).unwrap(), Decimal::new(8000, 2));
-        assert_eq!(parse_money(&json!(80.1)).unwrap(), Decimal::new(801, 1));
-        assert_eq!(parse_money(&json!(0.1)).unwrap().to_string(), "0.1");
-        assert_eq!(parse_money(&json!(1e2)).unwrap(), Decimal::new(100, 0));
-        assert_eq!(parse_money(&json!("1.005")).unwrap(), Decimal::new(1005, 3));
-        assert!(parse_money(&json!("-1")).unwrap_err().contains("negative"));
-        assert!(parse_money(&json!("1e2")).is_err());
-        assert!(parse_money(&json!("abc")).is_err());
-        assert!(parse_money(&json!(".5")).is_err());
-        assert!(parse_money(&json!(true)).is_err());
+        assert_eq!(money(json!("80.00")).unwrap(), Decimal::new(8000, 2));
+        assert_eq!(money(json!(80.1)).unwrap(), Decimal::new(801, 1));
+        assert_eq!(money(json!(0.1)).unwrap().to_string(), "0.1");
+        assert_eq!(money(json!(1e2)).unwrap(), Decimal::new(100, 0));
+        assert_eq!(money(json!("1.005")).unwrap(), Decimal::new(1005, 3));
+        assert!(money(json!("-1")).unwrap_err().contains("negative"));
+        assert!(money(json!("1e2")).is_err());
+        assert!(money(json!("abc")).is_err());
+        assert!(money(json!(".5")).is_err());
+        assert!(money(json!(true)).is_err());
     }
 
     #[test]
     fn integers_are_json_integers() {
-        assert_eq!(
-            parse_field(Type::Int, &json!(300), &[]),
-            Ok(Value::Int(300))
-        );
-        assert!(parse_field(Type::Int, &json!(300.0), &[]).is_err());
-        assert!(parse_field(Type::Int, &json!("300"), &[]).is_err());
-        assert!(parse_field(Type::Int, &json!(-1), &[]).is_err());
+        assert_eq!(field(Type::Int, json!(300), &[]), Ok(Value::Int(300)));
+        assert!(field(Type::Int, json!(300.0), &[]).is_err());
+        assert!(field(Type::Int, json!("300"), &[]).is_err());
+        assert!(field(Type::Int, json!(-1), &[]).is_err());
     }
 
     #[test]
     fn enums_list_their_values_on_error() {
         let variants = vec!["issued".to_string(), "revoked".to_string()];
         assert_eq!(
-            parse_field(Type::Enum(2), &json!("revoked"), &variants),
+            field(Type::Enum(2), json!("revoked"), &variants),
             Ok(Value::Enum(1))
         );
-        let err = parse_field(Type::Enum(2), &json!("revokd"), &variants).unwrap_err();
+        let err = field(Type::Enum(2), json!("revokd"), &variants).unwrap_err();
         assert!(err.contains("issued, revoked"), "{err}");
-    }
-
-    #[test]
-    fn dates_and_days_in_the_policy_zone() {
-        let zone: Tz = "Asia/Shanghai".parse().unwrap();
-        let t = parse_timestamp("2024-12-01T20:00:00-05:00").unwrap();
-        assert_eq!(
-            date_in_zone(t, zone),
-            NaiveDate::from_ymd_opt(2024, 12, 2).unwrap()
-        );
-        let sod = start_of_day(NaiveDate::from_ymd_opt(2024, 12, 2).unwrap(), zone).unwrap();
-        assert_eq!(format_timestamp(sod, zone), "2024-12-02T00:00:00+08:00");
     }
 }

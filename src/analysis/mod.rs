@@ -17,7 +17,7 @@ use crate::check::typed::{Slot, TExpr};
 use crate::check::CheckedAction;
 use crate::diagnostics::Diagnostic;
 use crate::eval::{Outcome, Policy, NO_RULE};
-use crate::value::{format_timestamp, Type, Value, NANOS_PER_SECOND};
+use crate::value::{Type, Value, NANOS_PER_SECOND};
 use logic::{
     absent_fields, money_units, variants_mask, AtomKind, Cube, Formula, Model, Owner, Search, Var,
     MONEY_SCALE,
@@ -61,7 +61,7 @@ pub struct Finding {
 /// Analyses every action of a policy.
 pub fn analyze(policy: &Policy) -> Vec<Finding> {
     let checked = policy.checked();
-    let zone = checked.zone;
+    let zone = checked.zone.tz;
     let reference = NaiveDate::from_ymd_opt(2026, 1, 1)
         .and_then(|d| d.and_hms_opt(0, 0, 0))
         .map(|d| zone.from_utc_datetime(&d).offset().fix().local_minus_utc())
@@ -504,7 +504,7 @@ impl<'a> ActionAnalysis<'a> {
         let now = crate::eval::parse_time(at).ok()?;
         let parsed = self.policy.read_order(&Json::Object(order.clone())).ok()?;
         let decision = self.policy.decide(&self.action.name, &parsed, now).ok()?;
-        Some(decision.rule)
+        Some(decision.rule.to_string())
     }
 
     fn build_witness(&self, cube: &Cube) -> Option<(Map<String, Json>, String)> {
@@ -533,7 +533,7 @@ impl<'a> ActionAnalysis<'a> {
         };
         let format_instant = |seconds: i128| -> Option<String> {
             let nanos = i64::try_from(seconds).ok()?.checked_mul(NANOS_PER_SECOND)?;
-            Some(format_timestamp(nanos, checked.zone))
+            Some(checked.zone.format(nanos).to_string())
         };
         let mut enum_masks: Vec<(Slot, u64)> = Vec::new();
         let mut bools: Vec<(Slot, bool)> = Vec::new();

@@ -11,6 +11,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono_tz::Tz;
+
+use crate::zone::Zone;
 use serde_json::Map;
 
 use crate::calendar::Calendar;
@@ -30,7 +32,7 @@ pub struct CheckedPolicy {
     pub provider: Option<String>,
     pub document: String,
     pub document_title: Option<String>,
-    pub zone: Tz,
+    pub zone: Zone,
     pub calendar: Option<Arc<Calendar>>,
     pub enums: Vec<EnumInfo>,
     pub fields: Vec<FieldInfo>,
@@ -200,7 +202,7 @@ pub fn check(
             .document
             .as_ref()
             .and_then(|(_, t)| t.as_ref().map(|t| t.node.clone())),
-        zone,
+        zone: Zone::new(zone),
         calendar,
         enums: checker.enums,
         fields: checker.fields,

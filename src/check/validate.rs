@@ -7,7 +7,9 @@ use super::{Checker, Example, Facts, RuleAttrs, Step};
 use crate::diagnostics::{suggestion, Diagnostic};
 use crate::source::Span;
 use crate::syntax::ast::{self, AttrKind, ExprKind};
-use crate::value::{parse_field, parse_timestamp, Type, Value, REFUND_TO_ENUM, REVIEW_ENUM};
+use crate::value::{
+    parse_field, parse_timestamp, FieldInput, Type, Value, REFUND_TO_ENUM, REVIEW_ENUM,
+};
 
 /// The fields of a decision an example may expect.
 pub const DECISION_FIELDS: [&str; 16] = [
@@ -235,7 +237,7 @@ impl Checker<'_> {
             if expects_error {
                 continue;
             }
-            if let Err(problem) = parse_field(field.ty, value, &variants) {
+            if let Err(problem) = parse_field(field.ty, &FieldInput::from_json(value), &variants) {
                 self.report(Diagnostic::error(
                     "policy::check::example_bad_field",
                     format!("field `{key}` of this example: {problem}"),

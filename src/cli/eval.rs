@@ -1,9 +1,11 @@
 //! `policy eval`
 
 use std::io::{BufRead, BufWriter, Write};
+
 use std::path::PathBuf;
 
-use crate::eval::{parse_time, Policy};
+use crate::batch::{decide_lines, BatchOptions};
+use crate::eval::parse_time;
 
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("input").required(true).args(["order", "orders"])))]
@@ -23,6 +25,9 @@ pub struct EvalArgs {
     /// Orders as JSON Lines, one per line (`-` for standard input); output line k answers input line k.
     #[arg(long, value_name = "FILE.jsonl")]
     pub orders: Option<PathBuf>,
+    /// Threads deciding --orders (default: one per core); the output keeps the input's order.
+    #[arg(long)]
+    pub threads: Option<usize>,
 }
 
 pub fn run(args: EvalArgs) -> Result<bool, String> {
@@ -80,56 +85,18 @@ pub fn run(args: EvalArgs) -> Result<bool, String> {
                 .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
             Box::new(std::io::BufReader::with_capacity(1 << 16, file))
         };
-        batch(&policy, &action, now, reader, &mut out)?
+        let options = BatchOptions {
+            threads: args
+                .threads
+                .unwrap_or_else(|| BatchOptions::default().threads),
+            ..BatchOptions::default()
+        };
+        let summary = decide_lines(&policy, &action, now, reader, &mut out, options)
+            .map_err(|e| e.to_string())?;
+        summary.errors == 0
     } else {
         return Err("give --order FILE.json or --orders FILE.jsonl".into());
     };
     out.flush().map_err(|e| e.to_string())?;
     Ok(ok)
-}
-
-/// Decides each line in order; a line that cannot be decided yields an error record in its place.
-pub fn batch(
-    policy: &Policy,
-    action: &str,
-    now: i64,
-    reader: impl BufRead,
-    out: &mut impl Write,
-) -> Result<bool, String> {
-    let mut all_ok = true;
-    for (index, line) in reader.lines().enumerate() {
-        let line_number = index + 1;
-        let line = line.map_err(|e| format!("cannot read line {line_number}: {e}"))?;
-        let result = if line.trim().is_empty() {
-            Err(None)
-        } else {
-            policy.decide_json(action, &line, now).map_err(Some)
-        };
-        match result {
-            Ok(decision) => {
-                serde_json::to_writer(&mut *out, &decision).map_err(|e| e.to_string())?;
-            }
-            Err(error) => {
-                all_ok = false;
-                let (order, message) = match &error {
-                    Some(e) => (
-                        e.order().map(str::to_string).or_else(|| id_of(&line)),
-                        e.to_string(),
-                    ),
-                    None => (None, "blank line: expected a JSON object".to_string()),
-                };
-                let record =
-                    serde_json::json!({"order": order, "line": line_number, "error": message});
-                serde_json::to_writer(&mut *out, &record).map_err(|e| e.to_string())?;
-            }
-        }
-        out.write_all(b"\n").map_err(|e| e.to_string())?;
-    }
-    Ok(all_ok)
-}
-
-/// The string `id` of a line that is a JSON object, if it has one.
-fn id_of(line: &str) -> Option<String> {
-    let value: serde_json::Value = serde_json::from_str(line).ok()?;
-    value.get("id")?.as_str().map(str::to_string)
 }

@@ -6,12 +6,10 @@ use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::interp::{axis_number, eval, truth, Env, Fault};
 use super::{Decision, Order, OrderError, Outcome};
-use crate::check::typed::Slot;
+use crate::check::typed::{Slot, TExpr};
 use crate::check::{CheckedAction, CheckedRule};
 use crate::compile::{Edge, Program, MAX_EDGES};
-use crate::value::{
-    format_timestamp, start_of_day, FieldProblem, Value, REFUND_TO_ENUM, REVIEW_ENUM,
-};
+use crate::value::{FieldProblem, Type, Value, REFUND_TO_ENUM, REVIEW_ENUM};
 
 /// Rule id reported when no rule of the action matches.
 pub const NO_RULE: &str = "(no rule)";
@@ -24,6 +22,7 @@ pub(crate) fn decide(
 ) -> Result<Decision, OrderError> {
     let policy = &program.policy;
     let action = &policy.actions[action_index];
+    let outputs = &program.outputs.actions[action_index];
     let now = program
         .requested_at
         .and_then(|slot| match order.frame.get(slot as usize) {
@@ -45,20 +44,55 @@ pub(crate) fn decide(
             because: vec![format!(
                 "no rule of action `{}` decides this order: the published rules leave this case open",
                 action.name
-            )],
-            ..Decision::empty(program, action, order.id.clone(), Outcome::Undetermined, NO_RULE)
+            )]
+            .into(),
+            ..empty_decision(program, action_index, order, Outcome::Undetermined, NO_RULE.into())
         });
     };
     let rule = &action.rules[index];
-    let mut decision = Decision::empty(program, action, order.id.clone(), rule.outcome, &rule.id);
-    decision.because = rule.because.clone();
+    let shared = &outputs.rules[index];
+    let mut decision = empty_decision(
+        program,
+        action_index,
+        order,
+        rule.outcome,
+        shared.id.clone(),
+    );
+    decision.because = shared.because.clone();
     if rule.outcome.goes_through() {
+        decision.requires = shared.requires.clone();
         attributes(program, rule, &env, &mut decision).map_err(fault)?;
         decision.deadline = deadline(&program.edges[action_index], action, &env)
             .map_err(fault)?
-            .map(|t| format_timestamp(t, policy.zone));
+            .map(|t| policy.zone.datetime(t));
     }
     Ok(decision)
+}
+
+fn empty_decision(
+    program: &Program,
+    action_index: usize,
+    order: &Order,
+    outcome: Outcome,
+    rule: std::sync::Arc<str>,
+) -> Decision {
+    Decision {
+        order: order.id.clone(),
+        policy: program.outputs.policy.clone(),
+        action: program.outputs.actions[action_index].name.clone(),
+        outcome,
+        amount: None,
+        currency: None,
+        refund_to: None,
+        requires: std::sync::Arc::from([]),
+        review: None,
+        review_by: None,
+        deadline: None,
+        next_status: None,
+        values: Vec::new(),
+        rule,
+        because: std::sync::Arc::from([]),
+    }
 }
 
 /// The index of the first rule whose guard holds.
@@ -114,7 +148,7 @@ fn deadline(edges: &[Edge], action: &CheckedAction, env: &Env<'_>) -> Result<Opt
 /// The instants at which the comparison behind `edge` can change truth: where its two sides meet,
 /// and just after.
 fn edge_instants(edge: &Edge, env: &Env<'_>) -> Result<[Option<i64>; 2], Fault> {
-    let number = |e: &crate::check::typed::TExpr| -> Result<Option<i64>, Fault> {
+    let number = |e: &TExpr| -> Result<Option<i64>, Fault> {
         match eval(e, env) {
             Ok(value) => Ok(axis_number(&value)),
             // The comparison reads a field this order lacks: the rules never reach it.
@@ -122,7 +156,7 @@ fn edge_instants(edge: &Edge, env: &Env<'_>) -> Result<[Option<i64>; 2], Fault> 
             Err(other) => Err(other),
         }
     };
-    let sum = |terms: &[(i64, crate::check::typed::TExpr)]| -> Result<Option<i64>, Fault> {
+    let sum = |terms: &[(i64, TExpr)]| -> Result<Option<i64>, Fault> {
         let mut total: i64 = 0;
         for (sign, term) in terms {
             let Some(n) = number(term)? else {
@@ -151,7 +185,7 @@ fn edge_instants(edge: &Edge, env: &Env<'_>) -> Result<[Option<i64>; 2], Fault> 
         i32::try_from(day)
             .ok()
             .and_then(NaiveDate::from_num_days_from_ce_opt)
-            .and_then(|d| start_of_day(d, env.zone))
+            .and_then(|d| env.zone.start_of_day(d))
             .and_then(|t| t.checked_sub(shift))
     };
     Ok([day_start(x), x.checked_add(1).and_then(day_start)])
@@ -173,48 +207,46 @@ fn attributes(
         }
         let mut rounded = m.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
         rounded.rescale(2);
-        decision.amount = Some(rounded.to_string());
+        decision.amount = Some(rounded);
         decision.currency = Some(
             match program
                 .currency
                 .and_then(|s| env.frame[s as usize].as_ref())
             {
-                Some(Value::Str(s)) => s.to_string(),
-                _ => "USD".to_string(),
+                Some(Value::Str(s)) => s.clone(),
+                _ => "USD".into(),
             },
         );
     }
-    let variant =
-        |e: &Option<crate::check::typed::TExpr>, id: u16| -> Result<Option<&'static str>, Fault> {
-            match e {
-                None => Ok(None),
-                Some(e) => match eval(e, env)? {
-                    Value::Enum(v) => Ok(Some(builtin_variant(id, v))),
-                    _ => Err(Fault::Internal),
-                },
-            }
-        };
+    let variant = |e: &Option<TExpr>, id: u16| -> Result<Option<&'static str>, Fault> {
+        match e {
+            None => Ok(None),
+            Some(e) => match eval(e, env)? {
+                Value::Enum(v) => Ok(Some(builtin_variant(id, v))),
+                _ => Err(Fault::Internal),
+            },
+        }
+    };
     decision.refund_to = variant(&attrs.refund_to, REFUND_TO_ENUM)?;
     decision.review = variant(&attrs.review, REVIEW_ENUM)?;
     if let Some(e) = &attrs.review_by {
         let Value::Date(d) = eval(e, env)? else {
             return Err(Fault::Internal);
         };
-        decision.review_by = Some(d.format("%Y-%m-%d").to_string());
+        decision.review_by = Some(d);
     }
     if let Some(e) = &attrs.next_status {
         decision.next_status = Some(match eval(e, env)? {
-            Value::Str(s) => s.to_string(),
-            Value::Enum(v) => enum_name(program, e.ty, v),
+            Value::Str(s) => s,
+            Value::Enum(v) => enum_name(program, e.ty, v).ok_or(Fault::Internal)?,
             _ => return Err(Fault::Internal),
         });
     }
-    decision.requires = attrs.requires.iter().map(|s| s.as_str()).collect();
     for (name, e) in &attrs.values {
         let value = eval(e, env)?;
         decision
             .values
-            .insert(name.clone(), value_to_json(program, e.ty, &value));
+            .push((name.as_str().into(), value_to_json(program, e.ty, &value)));
     }
     Ok(())
 }
@@ -228,34 +260,33 @@ fn builtin_variant(id: u16, v: u16) -> &'static str {
     }
 }
 
-fn enum_name(program: &Program, ty: crate::value::Type, v: u16) -> String {
+fn enum_name(program: &Program, ty: Type, v: u16) -> Option<std::sync::Arc<str>> {
     match ty {
-        crate::value::Type::Enum(id) => program
-            .policy
-            .enums
+        Type::Enum(id) => program
+            .outputs
+            .enum_values
             .get(id as usize)
-            .and_then(|e| e.variants.get(v as usize))
-            .cloned()
-            .unwrap_or_default(),
-        _ => String::new(),
+            .and_then(|e| e.get(v as usize))
+            .cloned(),
+        _ => None,
     }
 }
 
 /// A computed value as the decision's `values` shows it.
-pub(crate) fn value_to_json(
-    program: &Program,
-    ty: crate::value::Type,
-    value: &Value,
-) -> serde_json::Value {
+pub(crate) fn value_to_json(program: &Program, ty: Type, value: &Value) -> serde_json::Value {
     use serde_json::Value as J;
     match value {
         Value::Bool(b) => J::Bool(*b),
         Value::Int(i) | Value::Days(i) | Value::BusinessDays(i) => J::from(*i),
         Value::Money(m) => J::String(m.normalize().to_string()),
         Value::Str(s) => J::String(s.to_string()),
-        Value::Enum(v) => J::String(enum_name(program, ty, *v)),
-        Value::Timestamp(t) => J::String(format_timestamp(*t, program.policy.zone)),
-        Value::Date(d) => J::String(d.format("%Y-%m-%d").to_string()),
+        Value::Enum(v) => J::String(
+            enum_name(program, ty, *v)
+                .map(|s| s.to_string())
+                .unwrap_or_default(),
+        ),
+        Value::Timestamp(t) => J::String(program.policy.zone.format(*t).to_string()),
+        Value::Date(d) => J::String(crate::zone::IsoDate(*d).to_string()),
         Value::Duration(n) => J::String(format!("PT{}S", Decimal::new(*n, 9).normalize())),
     }
 }
@@ -325,7 +356,7 @@ fn validate(
         Ok(())
     } else {
         Err(OrderError::Input {
-            order: order.id.clone(),
+            order: order.id.as_deref().map(str::to_string),
             problems,
         })
     }
@@ -350,7 +381,7 @@ fn fault_error(program: &Program, order: &Order, fault: Fault) -> OrderError {
         }
     };
     OrderError::Eval {
-        order: order.id.clone(),
+        order: order.id.as_deref().map(str::to_string),
         message,
     }
 }

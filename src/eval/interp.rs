@@ -4,13 +4,13 @@
 use std::cmp::Ordering;
 
 use chrono::{Datelike, Days};
-use chrono_tz::Tz;
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::calendar::{Calendar, OutOfCalendar};
 use crate::check::typed::{ArithOp, CmpOp, Slot, TExpr, TKind};
 use crate::syntax::ast::Rounding;
-use crate::value::{date_in_zone, start_of_day, Value};
+use crate::value::Value;
+use crate::zone::Zone;
 
 /// Where an expression is evaluated: the order's fields, the request time, the policy's zone and
 /// calendar.
@@ -18,7 +18,7 @@ use crate::value::{date_in_zone, start_of_day, Value};
 pub(crate) struct Env<'a> {
     pub frame: &'a [Option<Value>],
     pub now: i64,
-    pub zone: Tz,
+    pub zone: Zone,
     pub calendar: Option<&'a Calendar>,
 }
 
@@ -118,11 +118,13 @@ pub(crate) fn eval(e: &TExpr, env: &Env<'_>) -> Result<Value> {
             _ => Err(Fault::Internal),
         },
         TKind::DateOf(a) => match eval(a, env)? {
-            Value::Timestamp(t) => Ok(Value::Date(date_in_zone(t, env.zone))),
+            Value::Timestamp(t) => Ok(Value::Date(env.zone.date_of(t))),
             _ => Err(Fault::Internal),
         },
         TKind::StartOfDay(a) => match eval(a, env)? {
-            Value::Date(d) => start_of_day(d, env.zone)
+            Value::Date(d) => env
+                .zone
+                .start_of_day(d)
                 .map(Value::Timestamp)
                 .ok_or_else(|| overflow("timestamp")),
             _ => Err(Fault::Internal),

@@ -2,7 +2,9 @@
 //! across threads; `Order` is an order's fields read into slots; `Decision` is the contract's output.
 
 mod decide;
+mod decision;
 mod examples;
+mod intake;
 mod interp;
 
 use std::collections::HashMap;
@@ -10,18 +12,16 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use serde::Serialize;
-
 use crate::calendar::Calendar;
 use crate::check::{check, Calendars};
 use crate::compile::{compile, Program};
 use crate::diagnostics::Diagnostic;
 use crate::source::SourceFile;
 use crate::syntax::parse;
-use crate::value::{parse_field, parse_timestamp, FieldProblem, Type, Value};
+use crate::value::{parse_field, parse_timestamp, FieldInput, FieldProblem, Type, Value};
 
-pub use crate::syntax::ast::Outcome;
 pub use decide::NO_RULE;
+pub use decision::{Decision, Outcome};
 pub use examples::{run_examples, ExampleResult, Mismatch};
 
 /// A loaded, checked and compiled policy. Cheap to clone; `Send + Sync`.
@@ -101,9 +101,9 @@ fn join(problems: &[FieldProblem]) -> String {
 }
 
 /// An order's declared fields, read and type-checked into the policy's slots.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Order {
-    pub(crate) id: Option<String>,
+    pub(crate) id: Option<Arc<str>>,
     pub(crate) frame: Vec<Option<Value>>,
     /// Fields present but malformed: reported when the order is decided, with every other problem.
     pub(crate) problems: Vec<FieldProblem>,
@@ -112,65 +112,6 @@ pub struct Order {
 impl Order {
     pub fn id(&self) -> Option<&str> {
         self.id.as_deref()
-    }
-}
-
-/// The contract's decision, field for field.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Decision {
-    pub order: Option<String>,
-    pub policy: String,
-    pub action: String,
-    pub outcome: Outcome,
-    pub amount: Option<String>,
-    pub currency: Option<String>,
-    pub refund_to: Option<&'static str>,
-    pub requires: Vec<&'static str>,
-    pub review: Option<&'static str>,
-    pub review_by: Option<String>,
-    pub deadline: Option<String>,
-    pub next_status: Option<String>,
-    pub values: serde_json::Map<String, serde_json::Value>,
-    pub rule: String,
-    pub because: Vec<String>,
-}
-
-impl Serialize for Outcome {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl Decision {
-    fn empty(
-        program: &Program,
-        action: &crate::check::CheckedAction,
-        order: Option<String>,
-        outcome: Outcome,
-        rule: &str,
-    ) -> Decision {
-        Decision {
-            order,
-            policy: program.policy.name.clone(),
-            action: action.name.clone(),
-            outcome,
-            amount: None,
-            currency: None,
-            refund_to: None,
-            requires: Vec::new(),
-            review: None,
-            review_by: None,
-            deadline: None,
-            next_status: None,
-            values: serde_json::Map::new(),
-            rule: rule.to_string(),
-            because: Vec::new(),
-        }
-    }
-
-    /// The decision as one line of JSON.
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
     }
 }
 
@@ -208,7 +149,7 @@ impl Policy {
 
     /// The policy's zone, e.g. `Asia/Shanghai`.
     pub fn zone(&self) -> chrono_tz::Tz {
-        self.program.policy.zone
+        self.program.policy.zone.tz
     }
 
     /// Non-blocking findings of the checker.
@@ -225,53 +166,86 @@ impl Policy {
         &self.program.policy
     }
 
-    /// Reads an order from JSON. Malformed fields are kept as problems and reported, together with
-    /// whatever else is wrong, when the order is decided; only a non-object is refused here.
+    /// Reads an order from a JSON value. Malformed fields are kept as problems and reported, together
+    /// with whatever else is wrong, when the order is decided; only a non-object is refused here.
     pub fn read_order(&self, json: &serde_json::Value) -> Result<Order, OrderError> {
         let serde_json::Value::Object(object) = json else {
-            return Err(OrderError::Input {
+            return Err(not_an_object(crate::value::json_kind(json)));
+        };
+        let mut order = Order::default();
+        self.fill(&mut order, |name| {
+            object.get(name).map(FieldInput::from_json)
+        });
+        Ok(order)
+    }
+
+    /// Reads an order from JSON text, straight into the policy's slots.
+    pub fn read_order_str(&self, text: &str) -> Result<Order, OrderError> {
+        let mut order = Order::default();
+        self.read_order_into(text, &mut order)?;
+        Ok(order)
+    }
+
+    /// Like `read_order_str`, reusing `order`'s storage: batch evaluation reads every line into one.
+    pub fn read_order_into(&self, text: &str, order: &mut Order) -> Result<(), OrderError> {
+        let fields = &self.program.policy.fields;
+        let raw = intake::raw_fields(text, fields.len(), |name| {
+            fields
+                .iter()
+                .position(|f| f.name == name)
+                .or_else(|| (name == "id").then_some(usize::MAX))
+        })
+        .map_err(|kind| match kind {
+            intake::RawError::NotAnObject(kind) => not_an_object(kind),
+            intake::RawError::Json(message) => OrderError::Input {
                 order: None,
                 problems: vec![FieldProblem {
-                    field: "(order)".into(),
-                    message: format!(
-                        "expected a JSON object, found {}",
-                        crate::value::json_kind(json)
-                    ),
+                    field: crate::value::WHOLE_ORDER.into(),
+                    message: format!("not valid JSON: {message}"),
                 }],
-            });
-        };
+            },
+        })?;
+        self.fill(order, |name| {
+            if name == "id" && !fields.iter().any(|f| f.name == "id") {
+                return raw.id.map(FieldInput::from_raw);
+            }
+            let slot = fields.iter().position(|f| f.name == name)?;
+            raw.slots[slot].map(FieldInput::from_raw)
+        });
+        Ok(())
+    }
+
+    /// Fills `order` from the field inputs `lookup` finds by name.
+    fn fill<'a>(&self, order: &mut Order, lookup: impl Fn(&str) -> Option<FieldInput<'a>>) {
         let policy = &self.program.policy;
-        let mut problems = Vec::new();
-        let id = match object.get("id") {
-            None | Some(serde_json::Value::Null) => None,
-            Some(serde_json::Value::String(s)) => Some(s.clone()),
+        order.frame.clear();
+        order.problems.clear();
+        order.id = match lookup("id") {
+            None | Some(FieldInput::Null) => None,
+            Some(FieldInput::String(s)) => Some(Arc::from(&*s)),
             Some(other) => {
-                problems.push(FieldProblem {
+                order.problems.push(FieldProblem {
                     field: "id".into(),
-                    message: format!(
-                        "expected a string, found {}",
-                        crate::value::json_kind(other)
-                    ),
+                    message: format!("expected a string, found {}", other.kind()),
                 });
                 None
             }
         };
-        let mut frame = Vec::with_capacity(policy.fields.len());
         for field in &policy.fields {
-            let value = match object.get(&field.name) {
-                None | Some(serde_json::Value::Null) => field.default.clone(),
+            let value = match lookup(&field.name) {
+                None | Some(FieldInput::Null) => field.default.clone(),
                 Some(_) if field.name == "id" && field.ty == Type::Str => {
-                    id.as_deref().map(|s| Value::Str(s.into()))
+                    order.id.clone().map(Value::Str)
                 }
-                Some(json) => {
+                Some(input) => {
                     let variants: &[String] = match field.ty {
                         Type::Enum(e) => &policy.enums[e as usize].variants,
                         _ => &[],
                     };
-                    match parse_field(field.ty, json, variants) {
+                    match parse_field(field.ty, &input, variants) {
                         Ok(v) => Some(v),
                         Err(message) => {
-                            problems.push(FieldProblem {
+                            order.problems.push(FieldProblem {
                                 field: field.name.clone(),
                                 message,
                             });
@@ -280,26 +254,8 @@ impl Policy {
                     }
                 }
             };
-            frame.push(value);
+            order.frame.push(value);
         }
-        Ok(Order {
-            id,
-            frame,
-            problems,
-        })
-    }
-
-    /// Reads an order from JSON text.
-    pub fn read_order_str(&self, text: &str) -> Result<Order, OrderError> {
-        let json: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| OrderError::Input {
-                order: None,
-                problems: vec![FieldProblem {
-                    field: "(order)".into(),
-                    message: format!("not valid JSON: {e}"),
-                }],
-            })?;
-        self.read_order(&json)
     }
 
     /// Decides `order` for `action`. The request time is the order's `requested_at`, else `default_now`
@@ -313,7 +269,7 @@ impl Policy {
         let index = self
             .action_index(action)
             .ok_or_else(|| OrderError::UnknownAction {
-                order: order.id.clone(),
+                order: order.id.as_deref().map(str::to_string),
                 policy: self.name().to_string(),
                 action: action.to_string(),
                 available: self.actions().collect::<Vec<_>>().join(", "),
@@ -338,6 +294,17 @@ impl Policy {
             .actions
             .iter()
             .position(|a| a.name == name)
+    }
+}
+
+#[cold]
+fn not_an_object(kind: &str) -> OrderError {
+    OrderError::Input {
+        order: None,
+        problems: vec![FieldProblem {
+            field: crate::value::WHOLE_ORDER.into(),
+            message: format!("expected a JSON object, found {kind}"),
+        }],
     }
 }
 

@@ -1,0 +1,103 @@
+//! Reading an order's JSON text: one pass that keeps, for each declared field, the raw text of its
+//! value, borrowed from the input. Unknown fields are skipped; the last of duplicate keys wins.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde_json::value::RawValue;
+
+/// The raw values of an order's fields, by slot.
+pub(crate) struct RawFields<'a> {
+    pub slots: Vec<Option<&'a str>>,
+    /// `id`, when the policy does not declare it.
+    pub id: Option<&'a str>,
+}
+
+pub(crate) enum RawError {
+    NotAnObject(&'static str),
+    Json(String),
+}
+
+/// `slot_of(name)`: the slot of a declared field, `usize::MAX` for an undeclared `id`, `None` to skip.
+pub(crate) fn raw_fields<'a>(
+    text: &'a str,
+    slots: usize,
+    slot_of: impl Fn(&str) -> Option<usize>,
+) -> Result<RawFields<'a>, RawError> {
+    let trimmed = text.trim_start();
+    match trimmed.as_bytes().first() {
+        Some(b'{') => {}
+        Some(b'[') => return Err(RawError::NotAnObject("an array")),
+        None => return Err(RawError::NotAnObject("nothing")),
+        _ => {
+            if serde_json::from_str::<IgnoredAny>(text).is_ok() {
+                return Err(RawError::NotAnObject(
+                    crate::value::FieldInput::from_raw(text).kind(),
+                ));
+            }
+        }
+    }
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let fields = deserializer
+        .deserialize_map(FieldsVisitor { slots, slot_of })
+        .map_err(|e| RawError::Json(e.to_string()))?;
+    deserializer
+        .end()
+        .map_err(|e| RawError::Json(e.to_string()))?;
+    Ok(fields)
+}
+
+struct FieldsVisitor<F> {
+    slots: usize,
+    slot_of: F,
+}
+
+/// A key, borrowed unless it holds escapes.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> de::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_string())))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+impl<'de, F: Fn(&str) -> Option<usize>> Visitor<'de> for FieldsVisitor<F> {
+    type Value = RawFields<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an order as a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawFields<'de>, A::Error> {
+        let mut fields = RawFields {
+            slots: vec![None; self.slots],
+            id: None,
+        };
+        while let Some(key) = map.next_key::<Key<'de>>()? {
+            match (self.slot_of)(&key.0) {
+                Some(usize::MAX) => fields.id = Some(map.next_value::<&'de RawValue>()?.get()),
+                Some(slot) if slot < fields.slots.len() => {
+                    fields.slots[slot] = Some(map.next_value::<&'de RawValue>()?.get());
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(fields)
+    }
+}

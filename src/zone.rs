@@ -1,0 +1,257 @@
+//! A policy's time zone: dates of instants, starts of days, and RFC 3339 text with the zone's offset.
+//!
+//! Zones such as `Asia/Shanghai` have kept one offset for decades. `Zone` finds, once, the instant since
+//! which its offset has not changed (up to 2200); after it, a date is integer arithmetic, before it the
+//! IANA rules are consulted. The answers are the same either way; only the cost differs.
+
+use std::fmt;
+
+use chrono::{DateTime, Datelike, NaiveDate, Offset, TimeZone, Utc};
+use chrono_tz::Tz;
+
+const SECONDS_PER_DAY: i64 = 86_400;
+const NANOS: i64 = 1_000_000_000;
+/// Days from 0001-01-01 (chrono's day 1) to 1970-01-01.
+const UNIX_EPOCH_FROM_CE: i64 = 719_163;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Zone {
+    pub tz: Tz,
+    /// From this instant (seconds since the epoch) on, the offset is `fixed_offset` for good.
+    fixed_from: i64,
+    fixed_offset: i64,
+}
+
+impl Zone {
+    pub fn new(tz: Tz) -> Zone {
+        let offset_at = |seconds: i64| -> Option<i64> {
+            let utc = DateTime::from_timestamp(seconds, 0)?.naive_utc();
+            Some(i64::from(
+                tz.offset_from_utc_datetime(&utc).fix().local_minus_utc(),
+            ))
+        };
+        // Offsets change at most a few times a year and never for less than a week: weekly samples back
+        // from 2200 find the last change to within a week; the week before is left to the IANA rules.
+        let end = 7_258_118_400; // 2200-01-01T00:00:00Z
+        let start = -2_208_988_800; // 1900-01-01T00:00:00Z
+        let Some(fixed_offset) = offset_at(end) else {
+            return Zone {
+                tz,
+                fixed_from: i64::MAX,
+                fixed_offset: 0,
+            };
+        };
+        let week = 7 * SECONDS_PER_DAY;
+        let mut fixed_from = start;
+        let mut t = end;
+        while t > start {
+            if offset_at(t) != Some(fixed_offset) {
+                fixed_from = t + 2 * week;
+                break;
+            }
+            t -= week;
+        }
+        Zone {
+            tz,
+            fixed_from,
+            fixed_offset,
+        }
+    }
+
+    /// The zone's offset from UTC at an instant, in seconds.
+    pub fn offset_at(&self, nanos: i64) -> i64 {
+        let seconds = nanos.div_euclid(NANOS);
+        if seconds >= self.fixed_from {
+            return self.fixed_offset;
+        }
+        let utc = Utc.timestamp_nanos(nanos).naive_utc();
+        i64::from(
+            self.tz
+                .offset_from_utc_datetime(&utc)
+                .fix()
+                .local_minus_utc(),
+        )
+    }
+
+    /// The date of an instant in this zone.
+    pub fn date_of(&self, nanos: i64) -> NaiveDate {
+        let local = nanos.div_euclid(NANOS) + self.offset_at(nanos);
+        day_number_to_date(local.div_euclid(SECONDS_PER_DAY)).unwrap_or_else(|| {
+            Utc.timestamp_nanos(nanos)
+                .with_timezone(&self.tz)
+                .date_naive()
+        })
+    }
+
+    /// The first instant of `date` in this zone (midnight, or the end of a gap at midnight).
+    pub fn start_of_day(&self, date: NaiveDate) -> Option<i64> {
+        let midnight = date_to_day_number(date).checked_mul(SECONDS_PER_DAY)?;
+        let fast = midnight - self.fixed_offset;
+        if fast - SECONDS_PER_DAY >= self.fixed_from {
+            return fast.checked_mul(NANOS);
+        }
+        let local = date.and_hms_opt(0, 0, 0)?;
+        if let Some(t) = self.tz.from_local_datetime(&local).earliest() {
+            return t.timestamp_nanos_opt();
+        }
+        // Midnight falls in a gap (a zone that skips it): the day starts when the gap ends.
+        (1..=24 * 4).find_map(|quarter| {
+            let later = local + chrono::TimeDelta::minutes(15 * quarter);
+            self.tz
+                .from_local_datetime(&later)
+                .earliest()
+                .and_then(|t| t.timestamp_nanos_opt())
+        })
+    }
+
+    /// The instant as RFC 3339 text with this zone's offset at that instant.
+    pub fn format(&self, nanos: i64) -> Rfc3339 {
+        Rfc3339 {
+            nanos,
+            offset: self.offset_at(nanos),
+        }
+    }
+
+    pub fn datetime(&self, nanos: i64) -> DateTime<Tz> {
+        Utc.timestamp_nanos(nanos).with_timezone(&self.tz)
+    }
+}
+
+/// Days since 1970-01-01.
+pub fn date_to_day_number(date: NaiveDate) -> i64 {
+    i64::from(date.num_days_from_ce()) - UNIX_EPOCH_FROM_CE
+}
+
+pub fn day_number_to_date(days: i64) -> Option<NaiveDate> {
+    i32::try_from(days + UNIX_EPOCH_FROM_CE)
+        .ok()
+        .and_then(NaiveDate::from_num_days_from_ce_opt)
+}
+
+/// An instant written in RFC 3339 with a given offset; fractions of a second in groups of three digits,
+/// only when there are any.
+#[derive(Debug, Clone, Copy)]
+pub struct Rfc3339 {
+    nanos: i64,
+    offset: i64,
+}
+
+impl fmt::Display for Rfc3339 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let local = self.nanos.div_euclid(NANOS) + self.offset;
+        let fraction = self.nanos.rem_euclid(NANOS);
+        let Some(date) = day_number_to_date(local.div_euclid(SECONDS_PER_DAY)) else {
+            return write!(f, "{}", self.nanos);
+        };
+        let seconds = local.rem_euclid(SECONDS_PER_DAY);
+        write!(
+            f,
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+            date.year(),
+            date.month(),
+            date.day(),
+            seconds / 3600,
+            seconds % 3600 / 60,
+            seconds % 60
+        )?;
+        if fraction != 0 {
+            if fraction % 1_000_000 == 0 {
+                write!(f, ".{:03}", fraction / 1_000_000)?;
+            } else if fraction % 1000 == 0 {
+                write!(f, ".{:06}", fraction / 1000)?;
+            } else {
+                write!(f, ".{fraction:09}")?;
+            }
+        }
+        if self.offset == 0 {
+            return f.write_str("+00:00");
+        }
+        let sign = if self.offset < 0 { '-' } else { '+' };
+        let offset = self.offset.abs();
+        write!(f, "{sign}{:02}:{:02}", offset / 3600, offset % 3600 / 60)
+    }
+}
+
+/// A date as `YYYY-MM-DD`.
+pub struct IsoDate(pub NaiveDate);
+
+impl fmt::Display for IsoDate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:04}-{:02}-{:02}",
+            self.0.year(),
+            self.0.month(),
+            self.0.day()
+        )
+    }
+}
+
+/// For `DateTime<Tz>` values (the decision's `deadline`).
+pub fn format_datetime(datetime: &DateTime<Tz>) -> Rfc3339 {
+    Rfc3339 {
+        nanos: datetime.timestamp_nanos_opt().unwrap_or(0),
+        offset: i64::from(datetime.offset().fix().local_minus_utc()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shanghai() -> Zone {
+        Zone::new("Asia/Shanghai".parse().unwrap())
+    }
+
+    #[test]
+    fn the_fast_path_agrees_with_the_iana_rules() {
+        for name in [
+            "Asia/Shanghai",
+            "Europe/Berlin",
+            "America/New_York",
+            "UTC",
+            "Asia/Kolkata",
+            "Pacific/Apia",
+        ] {
+            let zone = Zone::new(name.parse().unwrap());
+            // Every 7 hours and 13 minutes from 1985 to 2035.
+            let mut t: i64 = 473_385_600;
+            while t < 2_051_222_400 {
+                let nanos = t * NANOS;
+                let expected = Utc.timestamp_nanos(nanos).with_timezone(&zone.tz);
+                assert_eq!(zone.date_of(nanos), expected.date_naive(), "{name} at {t}");
+                assert_eq!(
+                    zone.format(nanos).to_string(),
+                    expected.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false),
+                    "{name} at {t}"
+                );
+                t += 7 * 3600 + 13 * 60;
+            }
+            let mut day = NaiveDate::from_ymd_opt(1985, 1, 1).unwrap();
+            while day.year() < 2035 {
+                let expected = zone
+                    .tz
+                    .from_local_datetime(&day.and_hms_opt(0, 0, 0).unwrap())
+                    .earliest()
+                    .and_then(|t| t.timestamp_nanos_opt());
+                if expected.is_some() {
+                    assert_eq!(zone.start_of_day(day), expected, "{name} on {day}");
+                }
+                day = day + chrono::Days::new(5);
+            }
+        }
+    }
+
+    #[test]
+    fn shanghai_is_fixed_since_1991() {
+        let zone = shanghai();
+        assert!(zone.fixed_from < 700_000_000, "{}", zone.fixed_from);
+        assert_eq!(zone.fixed_offset, 8 * 3600);
+        let t = 1_733_025_600 * NANOS; // 2024-12-01T04:00:00Z
+        assert_eq!(zone.format(t).to_string(), "2024-12-01T12:00:00+08:00");
+        assert_eq!(
+            zone.format(t + 250_000_000).to_string(),
+            "2024-12-01T12:00:00.250+08:00"
+        );
+    }
+}
