@@ -201,7 +201,10 @@ fn decide_chunk(
                 }),
         };
         let written = match result {
-            Ok(decision) => serde_json::to_writer(&mut output, &decision),
+            Ok(decision) => {
+                decision.write_json(&mut output);
+                Ok(())
+            }
             Err((order_id, message)) => {
                 errors += 1;
                 let record =

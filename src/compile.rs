@@ -12,6 +12,7 @@ use std::sync::Arc;
 use crate::check::typed::{ArithOp, TExpr, TKind};
 use crate::check::CheckedPolicy;
 use crate::diagnostics::Diagnostic;
+use crate::eval::Reasons;
 use crate::value::Type;
 
 /// The most time comparisons one action may hold; their edges are kept on the stack per decision.
@@ -48,7 +49,7 @@ pub struct ActionOutputs {
 #[derive(Debug)]
 pub struct RuleOutputs {
     pub id: Arc<str>,
-    pub because: Arc<[String]>,
+    pub because: Reasons,
     pub requires: Arc<[&'static str]>,
 }
 
@@ -66,7 +67,7 @@ impl Outputs {
                         .iter()
                         .map(|rule| RuleOutputs {
                             id: rule.id.as_str().into(),
-                            because: rule.because.clone().into(),
+                            because: Reasons::new(rule.because.clone()),
                             requires: rule.attrs.requires.iter().map(|s| s.as_str()).collect(),
                         })
                         .collect(),

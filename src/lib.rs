@@ -3,6 +3,21 @@
 //! The pipeline: `syntax::parse` (text to AST) -> `check::check` (names, types, units, optionals) ->
 //! `compile::compile` (deadline edges solved, ready to run) -> `eval` (orders in, decisions out).
 //! `Policy` ties them together for host applications; the `policy` binary is a thin CLI over it.
+//!
+//! ```
+//! use policy::{eval::parse_time, Policy};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let policy = Policy::load("policies/alibaba-ssl-refund-legacy.policy".as_ref())?; // its calendars too
+//! let order = policy.read_order_str(
+//!     r#"{"id":"o-1","paid_at":"2026-02-10T10:00:00+08:00","price":"199.00","status":"verifying"}"#,
+//! )?;
+//! let decision = policy.decide("refund", &order, parse_time("2026-02-16T09:00:00+08:00")?)?;
+//! assert_eq!(decision.review_by.map(|d| d.to_string()), Some("2026-03-13".into()));
+//! assert!(decision.to_json().starts_with(r#"{"order":"o-1","policy":"alibaba-ssl-refund-legacy""#));
+//! # Ok(())
+//! # }
+//! ```
 
 #![expect(
     clippy::result_large_err,

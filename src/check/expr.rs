@@ -186,7 +186,7 @@ impl Checker<'_> {
                 let otherwise =
                     self.expr(otherwise, then.as_ref().map(|t| t.ty).or(hint), &else_facts);
                 let (then, otherwise) = (then?, otherwise?);
-                let ty = self.same_type(&then, &otherwise, span, "the two branches of `if`")?;
+                let ty = self.same_type(&then, &otherwise, "the two branches of `if`")?;
                 Some(TExpr::new(
                     TKind::If(Box::new(cond), Box::new(then), Box::new(otherwise)),
                     ty,
@@ -406,15 +406,25 @@ impl Checker<'_> {
             }
         };
         if args.len() != arity {
-            self.report(Diagnostic::error(
-                "policy::check::arity",
-                format!(
-                    "`{name}` takes {arity} argument{}, found {}",
-                    if arity == 1 { "" } else { "s" },
-                    args.len()
-                ),
-                span,
-            ));
+            let usage = match name {
+                "date" => "date(TIMESTAMP)",
+                "start_of_day" => "start_of_day(DATE)",
+                "present" => "present(FIELD)",
+                "min" => "min(A, B)",
+                _ => "max(A, B)",
+            };
+            self.report(
+                Diagnostic::error(
+                    "policy::check::arity",
+                    format!(
+                        "`{name}` takes {arity} argument{}, found {}",
+                        if arity == 1 { "" } else { "s" },
+                        args.len()
+                    ),
+                    span,
+                )
+                .with_help(format!("write `{usage}`")),
+            );
             return None;
         }
         match name {
@@ -490,7 +500,7 @@ impl Checker<'_> {
             }
             _ => {
                 let (a, b) = self.pair(&args[0], &args[1], facts)?;
-                let ty = self.same_type(&a, &b, span, &format!("the arguments of `{name}`"))?;
+                let ty = self.same_type(&a, &b, &format!("the arguments of `{name}`"))?;
                 if !ty.is_ordered() {
                     let found = self.describe(ty);
                     self.report(Diagnostic::error(
@@ -534,7 +544,7 @@ impl Checker<'_> {
         Some((ta, tb))
     }
 
-    fn same_type(&mut self, a: &TExpr, b: &TExpr, span: Span, what: &str) -> Option<Type> {
+    fn same_type(&mut self, a: &TExpr, b: &TExpr, what: &str) -> Option<Type> {
         if a.ty == b.ty {
             return Some(a.ty);
         }
@@ -542,10 +552,10 @@ impl Checker<'_> {
         let mut d = Diagnostic::error(
             "policy::check::type_mismatch",
             format!("{what} do not agree: {ta} and {tb}"),
-            span,
+            b.span,
         )
-        .with_related(a.span, ta.clone())
-        .with_related(b.span, tb.clone());
+        .with_label(tb.clone())
+        .with_related(a.span, ta.clone());
         if let Some(help) = unit_hint(a.ty, b.ty) {
             d = d.with_help(help);
         }
@@ -584,12 +594,8 @@ impl Checker<'_> {
             | BinaryOp::Gt
             | BinaryOp::Ge => {
                 let (ta, tb) = self.pair(a, b, facts)?;
-                let ty = self.same_type(
-                    &ta,
-                    &tb,
-                    span,
-                    &format!("the two sides of `{}`", op.symbol()),
-                )?;
+                let ty =
+                    self.same_type(&ta, &tb, &format!("the two sides of `{}`", op.symbol()))?;
                 let cmp = match op {
                     BinaryOp::Eq => CmpOp::Eq,
                     BinaryOp::Ne => CmpOp::Ne,
@@ -598,18 +604,6 @@ impl Checker<'_> {
                     BinaryOp::Gt => CmpOp::Gt,
                     _ => CmpOp::Ge,
                 };
-                if !matches!(cmp, CmpOp::Eq | CmpOp::Ne) && !ty.is_ordered() {
-                    let found = self.describe(ty);
-                    self.report(
-                        Diagnostic::error(
-                            "policy::check::unordered",
-                            format!("`{}` does not apply to {found} values", op.symbol()),
-                            span,
-                        )
-                        .with_help("only numbers, money, dates, timestamps and durations are ordered; use `==`, `!=` or `in {...}`"),
-                    );
-                    return None;
-                }
                 if ty == Type::BusinessDays {
                     self.report(
                         Diagnostic::error(
@@ -618,6 +612,18 @@ impl Checker<'_> {
                             span,
                         )
                         .with_help("add them to a date and compare dates: `date(now) <= date(paid_at) + 5 business days`"),
+                    );
+                    return None;
+                }
+                if !matches!(cmp, CmpOp::Eq | CmpOp::Ne) && !ty.is_ordered() {
+                    let found = self.describe(ty);
+                    self.report(
+                        Diagnostic::error(
+                            "policy::check::unordered",
+                            format!("`{}` does not apply to {found} values", op.symbol()),
+                            span,
+                        )
+                        .with_help("only numbers, money, dates, timestamps, durations and calendar days are ordered; compare other values with `==`, `!=` or `in {...}`"),
                     );
                     return None;
                 }
@@ -639,7 +645,14 @@ impl Checker<'_> {
         span: Span,
         facts: &Facts,
     ) -> Option<TExpr> {
-        let (ta, tb) = self.pair(a, b, facts)?;
+        // `price / 2`, `cash * 3`: a count stays a count; only `+` and `-` make a literal money.
+        let (ta, tb) = if matches!(op, BinaryOp::Mul | BinaryOp::Div) {
+            let ta = self.expr(a, None, facts);
+            let tb = self.expr(b, None, facts);
+            (ta?, tb?)
+        } else {
+            self.pair(a, b, facts)?
+        };
         use Type as T;
         let (arith, ty, swap) = match (op, ta.ty, tb.ty) {
             (BinaryOp::Add, T::Timestamp, T::Duration) => (ArithOp::AddNanos, T::Timestamp, false),
@@ -669,10 +682,10 @@ impl Checker<'_> {
                 let mut d = Diagnostic::error(
                     "policy::check::unit_mismatch",
                     format!("cannot apply `{}` to {l} and {r}", op.symbol()),
-                    span,
+                    tb.span,
                 )
-                .with_related(ta.span, l)
-                .with_related(tb.span, r);
+                .with_label(r)
+                .with_related(ta.span, l);
                 if let Some(help) = arithmetic_hint(op, left, right) {
                     d = d.with_help(help);
                 }

@@ -242,6 +242,8 @@ pub(crate) struct Checker<'a> {
     has_calendar: bool,
     /// The header's document, cited by reasons that name no other.
     document: Option<String>,
+    /// Names declared with an error: their uses are not reported again.
+    poisoned: Vec<String>,
 }
 
 impl<'a> Checker<'a> {
@@ -274,6 +276,7 @@ impl<'a> Checker<'a> {
             collecting_needs: None,
             has_calendar: false,
             document: None,
+            poisoned: Vec::new(),
         }
     }
 
@@ -358,13 +361,18 @@ impl<'a> Checker<'a> {
                     Some(Some(calendar.clone()))
                 }
                 None => {
-                    let help = suggestion(&name.node, calendars.keys().map(String::as_str))
-                        .unwrap_or_else(|| {
-                            format!(
-                                "calendars are loaded from `calendars/{}.calendar` beside the policy",
-                                name.node
-                            )
-                        });
+                    let mut known: Vec<&str> = calendars.keys().map(String::as_str).collect();
+                    known.sort_unstable();
+                    let help = suggestion(&name.node, known.iter().copied()).unwrap_or_else(|| {
+                        let available = if known.is_empty() {
+                            "none is there".to_string()
+                        } else {
+                            format!("there: {}", known.join(", "))
+                        };
+                        format!(
+                            "calendars are loaded from `calendars/NAME.calendar` beside the policy ({available})"
+                        )
+                    });
                     self.report(
                         Diagnostic::error(
                             "policy::check::unknown_calendar",
@@ -498,6 +506,7 @@ impl<'a> Checker<'a> {
                             .with_label("not a type")
                             .with_help(help),
                         );
+                        self.poisoned.push(def.name.node.clone());
                         continue;
                     }
                 },
@@ -563,6 +572,9 @@ impl<'a> Checker<'a> {
             self.collecting_needs = Some(0);
             let value = self.expr(&def.value, None, &Facts::default());
             let needs = self.collecting_needs.take().unwrap_or(0);
+            if value.is_none() {
+                self.poisoned.push(name.clone());
+            }
             if let Some(value) = value {
                 self.lets.insert(
                     name.clone(),
@@ -738,7 +750,7 @@ impl<'a> Checker<'a> {
         let mut rules: Vec<CheckedRule> = Vec::new();
         for rule in &def.rules {
             if let Some(previous) = rules.iter().find(|r| r.id == rule.id.node) {
-                let previous = previous.span;
+                let previous = previous.id_span;
                 self.report(
                     Diagnostic::error(
                         "policy::check::duplicate_rule",
@@ -820,7 +832,7 @@ impl<'a> Checker<'a> {
         &mut self,
         rule: &ast::RuleDef,
         base: &Facts,
-        defaults: &[ast::Attr],
+        defaults_ast: &[ast::Attr],
         moves_money: bool,
     ) -> Option<CheckedRule> {
         let guard = match &rule.guard {
@@ -837,9 +849,14 @@ impl<'a> Checker<'a> {
         if outcome.goes_through() {
             // Defaults are checked under each rule's facts: a default may read an optional field that
             // the rule's guard proves present.
-            let defaults = self.attrs(defaults, &facts, true);
+            let defaults = self.attrs(defaults_ast, &facts, true);
             attrs = own.merged_over(&defaults);
-            if moves_money && attrs.amount.is_none() {
+            // An amount that was written but failed to check has been reported already.
+            let wrote = |kind: fn(&AttrKind) -> bool| {
+                rule.attrs.iter().chain(defaults_ast).any(|a| kind(&a.kind))
+            };
+            if moves_money && attrs.amount.is_none() && !wrote(|k| matches!(k, AttrKind::Amount(_)))
+            {
                 self.report(
                     Diagnostic::error(
                         "policy::check::missing_amount",
@@ -854,7 +871,10 @@ impl<'a> Checker<'a> {
                     ),
                 );
             }
-            if outcome == Outcome::Conditional && attrs.requires.is_empty() {
+            if outcome == Outcome::Conditional
+                && attrs.requires.is_empty()
+                && !wrote(|k| matches!(k, AttrKind::Requires(_)))
+            {
                 self.report(
                     Diagnostic::error(
                         "policy::check::conditional_without_steps",
@@ -937,6 +957,10 @@ impl<'a> Checker<'a> {
     }
 
     fn unused(&mut self) {
+        // A rule that failed to check reads nothing: after an error these warnings would mislead.
+        if self.diagnostics.iter().any(Diagnostic::is_error) {
+            return;
+        }
         let unused_lets: Vec<(String, Span)> = self
             .let_order
             .iter()
@@ -979,6 +1003,9 @@ impl<'a> Checker<'a> {
     }
 
     pub(crate) fn unknown_name(&mut self, name: &str, span: Span, what: &str) {
+        if self.poisoned.iter().any(|p| p == name) {
+            return;
+        }
         let mut candidates: Vec<&str> = self.fields.iter().map(|f| f.name.as_str()).collect();
         if what != "field" {
             candidates.extend(self.lets.keys().map(String::as_str));

@@ -250,11 +250,11 @@ impl Checker<'_> {
             Some(at) => match parse_timestamp(&at.node) {
                 Ok(t) => Some(t),
                 Err(problem) => {
-                    self.report(Diagnostic::error(
-                        "policy::check::example_bad_time",
-                        problem,
-                        at.span,
-                    ));
+                    self.report(
+                        Diagnostic::error("policy::check::example_bad_time", problem, at.span)
+                            .with_label("not a request time")
+                            .with_help("give the request time in RFC 3339 with an offset, e.g. `2024-12-08T11:58:00+08:00`"),
+                    );
                     ok = false;
                     None
                 }

@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::interp::{axis_number, eval, truth, Env, Fault};
-use super::{Decision, Order, OrderError, Outcome};
+use super::{Decision, Order, OrderError, Outcome, Reasons};
 use crate::check::typed::{Slot, TExpr};
 use crate::check::{CheckedAction, CheckedRule};
 use crate::compile::{Edge, Program, MAX_EDGES};
@@ -40,14 +40,18 @@ pub(crate) fn decide(
     let fault = |fault: Fault| fault_error(program, order, fault);
 
     let Some(index) = select(action, &env).map_err(fault)? else {
-        return Ok(Decision {
-            because: vec![format!(
-                "no rule of action `{}` decides this order: the published rules leave this case open",
-                action.name
-            )]
-            .into(),
-            ..empty_decision(program, action_index, order, Outcome::Undetermined, NO_RULE.into())
-        });
+        let because = Reasons::new(vec![format!(
+            "no rule of action `{}` decides this order: the published rules leave this case open",
+            action.name
+        )]);
+        return Ok(empty_decision(
+            program,
+            action_index,
+            order,
+            Outcome::Undetermined,
+            NO_RULE.into(),
+            because,
+        ));
     };
     let rule = &action.rules[index];
     let shared = &outputs.rules[index];
@@ -57,8 +61,8 @@ pub(crate) fn decide(
         order,
         rule.outcome,
         shared.id.clone(),
+        shared.because.clone(),
     );
-    decision.because = shared.because.clone();
     if rule.outcome.goes_through() {
         decision.requires = shared.requires.clone();
         attributes(program, rule, &env, &mut decision).map_err(fault)?;
@@ -75,6 +79,7 @@ fn empty_decision(
     order: &Order,
     outcome: Outcome,
     rule: std::sync::Arc<str>,
+    because: Reasons,
 ) -> Decision {
     Decision {
         order: order.id.clone(),
@@ -91,7 +96,7 @@ fn empty_decision(
         next_status: None,
         values: Vec::new(),
         rule,
-        because: std::sync::Arc::from([]),
+        because,
     }
 }
 

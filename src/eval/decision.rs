@@ -34,7 +34,40 @@ pub struct Decision {
     pub next_status: Option<Arc<str>>,
     pub values: Vec<(Arc<str>, serde_json::Value)>,
     pub rule: Arc<str>,
-    pub because: Arc<[String]>,
+    pub because: Reasons,
+}
+
+/// A decision's reasons: the texts, and their JSON array escaped once when the policy is compiled.
+#[derive(Debug, Clone)]
+pub struct Reasons(Arc<ReasonsInner>);
+
+#[derive(Debug)]
+struct ReasonsInner {
+    texts: Box<[String]>,
+    json: Box<str>,
+}
+
+impl Reasons {
+    pub fn new(texts: Vec<String>) -> Reasons {
+        let json = serde_json::to_string(&texts).unwrap_or_else(|_| "[]".to_string());
+        Reasons(Arc::new(ReasonsInner {
+            texts: texts.into_boxed_slice(),
+            json: json.into_boxed_str(),
+        }))
+    }
+}
+
+impl std::ops::Deref for Reasons {
+    type Target = [String];
+    fn deref(&self) -> &[String] {
+        &self.0.texts
+    }
+}
+
+impl PartialEq for Reasons {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.texts == other.0.texts
+    }
 }
 
 impl Serialize for Outcome {
@@ -86,7 +119,7 @@ impl Serialize for Decision {
         s.serialize_field("next_status", &self.next_status.as_deref())?;
         s.serialize_field("values", &Values(&self.values))?;
         s.serialize_field("rule", &*self.rule)?;
-        s.serialize_field("because", &*self.because)?;
+        s.serialize_field("because", &*self.because.0.texts)?;
         s.end()
     }
 }
@@ -94,6 +127,86 @@ impl Serialize for Decision {
 impl Decision {
     /// The decision as one line of JSON.
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+        let mut out = Vec::with_capacity(512);
+        self.write_json(&mut out);
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    /// Appends the decision's JSON to `out`: the same bytes as `serde_json::to_writer`, written without
+    /// re-escaping the texts the policy compiled once (batch evaluation writes millions of these).
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        use std::io::Write as _;
+        out.extend_from_slice(b"{\"order\":");
+        optional_string(out, self.order.as_deref());
+        out.extend_from_slice(b",\"policy\":");
+        string(out, &self.policy);
+        out.extend_from_slice(b",\"action\":");
+        string(out, &self.action);
+        out.extend_from_slice(b",\"outcome\":\"");
+        out.extend_from_slice(self.outcome.as_str().as_bytes());
+        out.extend_from_slice(b"\",\"amount\":");
+        match self.amount {
+            Some(amount) => {
+                let _ = write!(out, "\"{amount}\"");
+            }
+            None => out.extend_from_slice(b"null"),
+        }
+        out.extend_from_slice(b",\"currency\":");
+        optional_string(out, self.currency.as_deref());
+        out.extend_from_slice(b",\"refund_to\":");
+        optional_string(out, self.refund_to);
+        out.extend_from_slice(b",\"requires\":[");
+        for (i, step) in self.requires.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            string(out, step);
+        }
+        out.extend_from_slice(b"],\"review\":");
+        optional_string(out, self.review);
+        out.extend_from_slice(b",\"review_by\":");
+        match self.review_by {
+            Some(date) => {
+                let _ = write!(out, "\"{}\"", IsoDate(date));
+            }
+            None => out.extend_from_slice(b"null"),
+        }
+        out.extend_from_slice(b",\"deadline\":");
+        match &self.deadline {
+            Some(deadline) => {
+                let _ = write!(out, "\"{}\"", format_datetime(deadline));
+            }
+            None => out.extend_from_slice(b"null"),
+        }
+        out.extend_from_slice(b",\"next_status\":");
+        optional_string(out, self.next_status.as_deref());
+        out.extend_from_slice(b",\"values\":");
+        if serde_json::to_writer(&mut *out, &Values(&self.values)).is_err() {
+            out.extend_from_slice(b"{}");
+        }
+        out.extend_from_slice(b",\"rule\":");
+        string(out, &self.rule);
+        out.extend_from_slice(b",\"because\":");
+        out.extend_from_slice(self.because.0.json.as_bytes());
+        out.push(b'}');
+    }
+}
+
+/// A JSON string: copied as is when nothing in it needs escaping, which is the rule for names.
+fn string(out: &mut Vec<u8>, text: &str) {
+    let plain = text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\');
+    if plain {
+        out.push(b'"');
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'"');
+    } else if serde_json::to_writer(&mut *out, text).is_err() {
+        out.extend_from_slice(b"null");
+    }
+}
+
+fn optional_string(out: &mut Vec<u8>, text: Option<&str>) {
+    match text {
+        Some(text) => string(out, text),
+        None => out.extend_from_slice(b"null"),
     }
 }

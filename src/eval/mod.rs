@@ -21,7 +21,7 @@ use crate::syntax::parse;
 use crate::value::{parse_field, parse_timestamp, FieldInput, FieldProblem, Type, Value};
 
 pub use decide::NO_RULE;
-pub use decision::{Decision, Outcome};
+pub use decision::{Decision, Outcome, Reasons};
 pub use examples::{run_examples, ExampleResult, Mismatch};
 
 /// A loaded, checked and compiled policy. Cheap to clone; `Send + Sync`.
@@ -389,6 +389,36 @@ mod tests {
     use super::*;
 
     fn assert_send_sync<T: Send + Sync>() {}
+
+    /// The fast writer and `Serialize` give the same bytes, for every example of every shipped policy.
+    #[test]
+    fn write_json_matches_serde() {
+        let mut compared = 0;
+        for entry in std::fs::read_dir("policies").unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "policy") {
+                continue;
+            }
+            let policy = Policy::load(&path).unwrap();
+            for action in &policy.checked().actions {
+                for example in &action.examples {
+                    let order = policy
+                        .read_order(&serde_json::Value::Object(example.order.clone()))
+                        .unwrap();
+                    let Ok(decision) = policy.decide(&action.name, &order, example.at.unwrap_or(0))
+                    else {
+                        continue;
+                    };
+                    assert_eq!(
+                        decision.to_json(),
+                        serde_json::to_string(&decision).unwrap()
+                    );
+                    compared += 1;
+                }
+            }
+        }
+        assert!(compared > 50, "{compared}");
+    }
 
     #[test]
     fn policies_are_shared_across_threads() {

@@ -47,7 +47,7 @@ pub fn parse(text: &str) -> Result<PolicyAst> {
             Span::default(),
         ));
     }
-    let mut pairs = PolicyParser::parse(Rule::file, text).map_err(syntax_error)?;
+    let mut pairs = PolicyParser::parse(Rule::file, text).map_err(|e| syntax_error(e, text))?;
     let file = pairs.next().ok_or_else(|| internal(Span::default()))?;
     lower_file(file)
 }
@@ -63,11 +63,19 @@ fn internal(span: Span) -> Diagnostic {
 }
 
 #[cold]
-fn syntax_error(error: pest::error::Error<Rule>) -> Diagnostic {
-    let span = match error.location {
+fn syntax_error(error: pest::error::Error<Rule>, text: &str) -> Diagnostic {
+    let mut span = match error.location {
         pest::error::InputLocation::Pos(p) => Span::new(p, p),
         pest::error::InputLocation::Span((s, e)) => Span::new(s, e),
     };
+    let at_end = text[span.start as usize..].trim().is_empty();
+    if at_end {
+        // Point at the last character written, where the reader looks, not past the final newline.
+        let end = text.trim_end().len();
+        let start = text[..end].char_indices().last().map_or(0, |(i, _)| i);
+        span = Span::new(start, end);
+    }
+    let rest = &text[span.start as usize..];
     let (message, label) = match &error.variant {
         pest::error::ErrorVariant::ParsingError { positives, .. } => {
             let mut expected: Vec<&str> = positives.iter().filter_map(|r| readable(*r)).collect();
@@ -86,9 +94,39 @@ fn syntax_error(error: pest::error::Error<Rule>) -> Diagnostic {
         }
         pest::error::ErrorVariant::CustomError { message } => (message.clone(), message.clone()),
     };
+    let help = if rest.starts_with("&&") || rest.starts_with("||") {
+        "write `and` and `or` for conditions".to_string()
+    } else if at_end && unclosed_braces(text) > 0 {
+        "a `{` opened earlier is never closed: add the missing `}`".to_string()
+    } else if at_end {
+        "the file ends in the middle of a declaration".to_string()
+    } else {
+        "see the language tour in README.md for the shape of each declaration".to_string()
+    };
     Diagnostic::error("policy::parse::syntax", message, span)
         .with_label(label)
-        .with_help("see the language tour in README.md for the shape of each declaration")
+        .with_help(help)
+}
+
+/// `{` minus `}` outside strings and comments.
+fn unclosed_braces(text: &str) -> i64 {
+    let (mut depth, mut in_string, mut in_comment, mut escaped) = (0i64, false, false, false);
+    for c in text.chars() {
+        match (in_string, in_comment, c) {
+            (_, true, '\n') => in_comment = false,
+            (_, true, _) => {}
+            (true, _, _) if escaped => escaped = false,
+            (true, _, '\\') => escaped = true,
+            (true, _, '"') => in_string = false,
+            (true, _, _) => {}
+            (false, _, '"') => in_string = true,
+            (false, _, '#') => in_comment = true,
+            (false, _, '{') => depth += 1,
+            (false, _, '}') => depth -= 1,
+            _ => {}
+        }
+    }
+    depth
 }
 
 /// Names of grammar rules as a policy author knows them; `None` for rules too small to mention.
@@ -145,8 +183,21 @@ fn readable(rule: Rule) -> Option<&'static str> {
     })
 }
 
+/// The pair's span without the white space and comments the grammar let it swallow at its end.
 fn span_of(pair: &Pair<'_, Rule>) -> Span {
-    pair.as_span().into()
+    let span = pair.as_span();
+    let mut text = span.as_str();
+    loop {
+        let trimmed = text.trim_end();
+        let last_line = trimmed.rsplit('\n').next().unwrap_or("");
+        if last_line.trim_start().starts_with('#') && trimmed.len() > last_line.len() {
+            text = &trimmed[..trimmed.len() - last_line.len()];
+        } else {
+            text = trimmed;
+            break;
+        }
+    }
+    Span::new(span.start(), span.start() + text.len())
 }
 
 /// The next child of a pair, or an internal error naming where it was expected.
@@ -297,13 +348,14 @@ fn lower_string(pair: Pair<'_, Rule>) -> Result<Spanned<String>> {
     let span = span_of(&pair);
     let inner = pair.into_inner().next().ok_or_else(|| internal(span))?;
     let mut out = String::with_capacity(inner.as_str().len());
-    let mut chars = inner.as_str().chars();
-    while let Some(c) = chars.next() {
+    let inner_start = inner.as_span().start();
+    let mut chars = inner.as_str().char_indices();
+    while let Some((at, c)) = chars.next() {
         if c != '\\' {
             out.push(c);
             continue;
         }
-        match chars.next() {
+        match chars.next().map(|(_, c)| c) {
             Some('n') => out.push('\n'),
             Some('t') => out.push('\t'),
             Some('"') => out.push('"'),
@@ -315,8 +367,12 @@ fn lower_string(pair: Pair<'_, Rule>) -> Result<Spanned<String>> {
                         "unknown escape `\\{}` in a string",
                         other.map(String::from).unwrap_or_default()
                     ),
-                    span,
+                    Span::new(
+                        inner_start + at,
+                        inner_start + at + 1 + other.map_or(0, char::len_utf8),
+                    ),
                 )
+                .with_label("unknown escape")
                 .with_help("strings know `\\\"`, `\\\\`, `\\n` and `\\t`"))
             }
         }
