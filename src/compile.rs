@@ -35,6 +35,8 @@ pub struct Program {
 #[derive(Debug)]
 pub struct Outputs {
     pub policy: Arc<str>,
+    /// Shared by every decision that requires nothing: an empty `Arc` still allocates.
+    pub no_steps: Arc<[&'static str]>,
     pub actions: Vec<ActionOutputs>,
     /// Per enum, its values' names (for `next_status` and `values` of enum type).
     pub enum_values: Vec<Vec<Arc<str>>>,
@@ -51,12 +53,15 @@ pub struct RuleOutputs {
     pub id: Arc<str>,
     pub because: Reasons,
     pub requires: Arc<[&'static str]>,
+    /// The names of the rule's `values`, in order.
+    pub value_names: Vec<Arc<str>>,
 }
 
 impl Outputs {
     fn new(policy: &CheckedPolicy) -> Outputs {
         Outputs {
             policy: policy.name.as_str().into(),
+            no_steps: Arc::from([]),
             actions: policy
                 .actions
                 .iter()
@@ -69,6 +74,12 @@ impl Outputs {
                             id: rule.id.as_str().into(),
                             because: Reasons::new(rule.because.clone()),
                             requires: rule.attrs.requires.iter().map(|s| s.as_str()).collect(),
+                            value_names: rule
+                                .attrs
+                                .values
+                                .iter()
+                                .map(|(name, _)| Arc::from(name.as_str()))
+                                .collect(),
                         })
                         .collect(),
                 })

@@ -1,7 +1,7 @@
 //! Types and runtime values of the language, and how an order's JSON field becomes a value.
 //!
 //! Timestamps are nanoseconds since the Unix epoch (UTC) and durations are nanoseconds, so window
-//! arithmetic is integer arithmetic; dates are `NaiveDate`s in the policy's zone; money is an exact
+//! arithmetic is integer arithmetic; dates are day numbers (days since 1970-01-01) in the policy's zone; money is an exact
 //! `Decimal`.
 
 use std::borrow::Cow;
@@ -93,7 +93,8 @@ pub enum Value {
     Enum(u16),
     /// Nanoseconds since 1970-01-01T00:00:00Z.
     Timestamp(i64),
-    Date(NaiveDate),
+    /// Days since 1970-01-01.
+    Date(i32),
     /// Nanoseconds.
     Duration(i64),
     Days(i64),
@@ -277,7 +278,10 @@ pub fn parse_field(ty: Type, input: &FieldInput<'_>, variants: &[String]) -> Res
         (Type::Str, FieldInput::String(s)) => Ok(Value::Str(Arc::from(&**s))),
         (Type::Timestamp, FieldInput::String(s)) => parse_timestamp(s).map(Value::Timestamp),
         (Type::Date, FieldInput::String(s)) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| i32::try_from(crate::zone::date_to_day_number(d)).ok())
             .map(Value::Date)
+            .ok_or(())
             .map_err(|_| format!("`{s}` is not a date like `2026-10-09`")),
         (Type::Enum(_), FieldInput::String(s)) => variants
             .iter()

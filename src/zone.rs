@@ -75,12 +75,27 @@ impl Zone {
 
     /// The date of an instant in this zone.
     pub fn date_of(&self, nanos: i64) -> NaiveDate {
-        let local = nanos.div_euclid(NANOS) + self.offset_at(nanos);
-        day_number_to_date(local.div_euclid(SECONDS_PER_DAY)).unwrap_or_else(|| {
+        day_number_to_date(i64::from(self.day_of(nanos))).unwrap_or_else(|| {
             Utc.timestamp_nanos(nanos)
                 .with_timezone(&self.tz)
                 .date_naive()
         })
+    }
+
+    /// The date of an instant in this zone, as days since 1970-01-01.
+    pub fn day_of(&self, nanos: i64) -> i32 {
+        let local = nanos.div_euclid(NANOS) + self.offset_at(nanos);
+        // INVARIANT: an i64 of nanoseconds spans under 300 years, well inside i32 days.
+        local.div_euclid(SECONDS_PER_DAY) as i32
+    }
+
+    /// The first instant of day number `day` (days since 1970-01-01) in this zone.
+    pub fn start_of_day_number(&self, day: i32) -> Option<i64> {
+        let fast = i64::from(day) * SECONDS_PER_DAY - self.fixed_offset;
+        if fast - SECONDS_PER_DAY >= self.fixed_from {
+            return fast.checked_mul(NANOS);
+        }
+        self.start_of_day(day_number_to_date(i64::from(day))?)
     }
 
     /// The first instant of `date` in this zone (midnight, or the end of a gap at midnight).

@@ -455,9 +455,7 @@ impl<'a> Model<'a> {
                 Value::Timestamp(n) | Value::Duration(n) => (n % NANOS_PER_SECOND == 0)
                     .then(|| i128::from(n / NANOS_PER_SECOND))
                     .and_then(constant),
-                Value::Date(d) => {
-                    constant(i128::from((*d - chrono::NaiveDate::default()).num_days()))
-                }
+                Value::Date(d) => constant(i128::from(*d)),
                 Value::Days(n) | Value::Int(n) => constant(i128::from(*n)),
                 Value::Money(m) => money_units(*m).and_then(constant),
                 _ => None,

@@ -1,7 +1,7 @@
 //! Deciding one order: validate what the action needs, pick the first matching rule, build the decision,
 //! and find the deadline by evaluating the rules at each solved time edge.
 
-use chrono::NaiveDate;
+use crate::zone::{day_number_to_date, IsoDate};
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::interp::{axis_number, eval, truth, Env, Fault};
@@ -65,7 +65,7 @@ pub(crate) fn decide(
     );
     if rule.outcome.goes_through() {
         decision.requires = shared.requires.clone();
-        attributes(program, rule, &env, &mut decision).map_err(fault)?;
+        attributes(program, rule, &shared.value_names, &env, &mut decision).map_err(fault)?;
         decision.deadline = deadline(&program.edges[action_index], action, &env)
             .map_err(fault)?
             .map(|t| policy.zone.datetime(t));
@@ -89,7 +89,7 @@ fn empty_decision(
         amount: None,
         currency: None,
         refund_to: None,
-        requires: std::sync::Arc::from([]),
+        requires: program.outputs.no_steps.clone(),
         review: None,
         review_by: None,
         deadline: None,
@@ -189,8 +189,7 @@ fn edge_instants(edge: &Edge, env: &Env<'_>) -> Result<[Option<i64>; 2], Fault> 
     let day_start = |day: i64| {
         i32::try_from(day)
             .ok()
-            .and_then(NaiveDate::from_num_days_from_ce_opt)
-            .and_then(|d| env.zone.start_of_day(d))
+            .and_then(|d| env.zone.start_of_day_number(d))
             .and_then(|t| t.checked_sub(shift))
     };
     Ok([day_start(x), x.checked_add(1).and_then(day_start)])
@@ -199,6 +198,7 @@ fn edge_instants(edge: &Edge, env: &Env<'_>) -> Result<[Option<i64>; 2], Fault> 
 fn attributes(
     program: &Program,
     rule: &CheckedRule,
+    value_names: &[std::sync::Arc<str>],
     env: &Env<'_>,
     decision: &mut Decision,
 ) -> Result<(), Fault> {
@@ -238,7 +238,7 @@ fn attributes(
         let Value::Date(d) = eval(e, env)? else {
             return Err(Fault::Internal);
         };
-        decision.review_by = Some(d);
+        decision.review_by = Some(day_number_to_date(i64::from(d)).ok_or(Fault::Internal)?);
     }
     if let Some(e) = &attrs.next_status {
         decision.next_status = Some(match eval(e, env)? {
@@ -247,11 +247,14 @@ fn attributes(
             _ => return Err(Fault::Internal),
         });
     }
-    for (name, e) in &attrs.values {
+    if !attrs.values.is_empty() {
+        decision.values = Vec::with_capacity(attrs.values.len());
+    }
+    for ((_, e), name) in attrs.values.iter().zip(value_names) {
         let value = eval(e, env)?;
         decision
             .values
-            .push((name.as_str().into(), value_to_json(program, e.ty, &value)));
+            .push((name.clone(), value_to_json(program, e.ty, &value)));
     }
     Ok(())
 }
@@ -277,6 +280,14 @@ fn enum_name(program: &Program, ty: Type, v: u16) -> Option<std::sync::Arc<str>>
     }
 }
 
+/// Display text in one allocation (timestamps and dates fit in 40 bytes).
+fn sized(value: impl std::fmt::Display) -> String {
+    use std::fmt::Write as _;
+    let mut text = String::with_capacity(40);
+    let _ = write!(text, "{value}");
+    text
+}
+
 /// A computed value as the decision's `values` shows it.
 pub(crate) fn value_to_json(program: &Program, ty: Type, value: &Value) -> serde_json::Value {
     use serde_json::Value as J;
@@ -290,8 +301,11 @@ pub(crate) fn value_to_json(program: &Program, ty: Type, value: &Value) -> serde
                 .map(|s| s.to_string())
                 .unwrap_or_default(),
         ),
-        Value::Timestamp(t) => J::String(program.policy.zone.format(*t).to_string()),
-        Value::Date(d) => J::String(crate::zone::IsoDate(*d).to_string()),
+        Value::Timestamp(t) => J::String(sized(program.policy.zone.format(*t))),
+        Value::Date(d) => match day_number_to_date(i64::from(*d)) {
+            Some(date) => J::String(sized(IsoDate(date))),
+            None => J::Null,
+        },
         Value::Duration(n) => J::String(format!("PT{}S", Decimal::new(*n, 9).normalize())),
     }
 }

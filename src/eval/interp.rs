@@ -3,14 +3,13 @@
 
 use std::cmp::Ordering;
 
-use chrono::{Datelike, Days};
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::calendar::{Calendar, OutOfCalendar};
 use crate::check::typed::{ArithOp, CmpOp, Slot, TExpr, TKind};
 use crate::syntax::ast::Rounding;
 use crate::value::Value;
-use crate::zone::Zone;
+use crate::zone::{date_to_day_number, day_number_to_date, Zone};
 
 /// Where an expression is evaluated: the order's fields, the request time, the policy's zone and
 /// calendar.
@@ -118,13 +117,13 @@ pub(crate) fn eval(e: &TExpr, env: &Env<'_>) -> Result<Value> {
             _ => Err(Fault::Internal),
         },
         TKind::DateOf(a) => match eval(a, env)? {
-            Value::Timestamp(t) => Ok(Value::Date(env.zone.date_of(t))),
+            Value::Timestamp(t) => Ok(Value::Date(env.zone.day_of(t))),
             _ => Err(Fault::Internal),
         },
         TKind::StartOfDay(a) => match eval(a, env)? {
             Value::Date(d) => env
                 .zone
-                .start_of_day(d)
+                .start_of_day_number(d)
                 .map(Value::Timestamp)
                 .ok_or_else(|| overflow("timestamp")),
             _ => Err(Fault::Internal),
@@ -190,7 +189,7 @@ fn arith(op: ArithOp, a: Value, b: Value, env: &Env<'_>) -> Result<Value> {
         (ArithOp::DateSubDays, V::Date(d), V::Days(n)) => {
             shift_days(d, n.checked_neg().ok_or_else(|| overflow("days"))?)
         }
-        (ArithOp::DateDiff, V::Date(x), V::Date(y)) => Ok(V::Days((x - y).num_days())),
+        (ArithOp::DateDiff, V::Date(x), V::Date(y)) => Ok(V::Days(i64::from(x) - i64::from(y))),
         (ArithOp::AddInt, V::Days(x), V::Days(y)) => x
             .checked_add(y)
             .map(V::Days)
@@ -241,21 +240,23 @@ fn arith(op: ArithOp, a: Value, b: Value, env: &Env<'_>) -> Result<Value> {
     }
 }
 
-fn shift_days(date: chrono::NaiveDate, n: i64) -> Result<Value> {
-    let shifted = if n >= 0 {
-        date.checked_add_days(Days::new(n.unsigned_abs()))
-    } else {
-        date.checked_sub_days(Days::new(n.unsigned_abs()))
-    };
-    shifted.map(Value::Date).ok_or_else(|| overflow("date"))
+fn shift_days(day: i32, n: i64) -> Result<Value> {
+    i64::from(day)
+        .checked_add(n)
+        .and_then(|d| i32::try_from(d).ok())
+        .map(Value::Date)
+        .ok_or_else(|| overflow("date"))
 }
 
-fn business(date: chrono::NaiveDate, n: i64, env: &Env<'_>) -> Result<Value> {
+fn business(day: i32, n: i64, env: &Env<'_>) -> Result<Value> {
     let calendar = env.calendar.ok_or(Fault::Internal)?;
-    calendar
+    let date = day_number_to_date(i64::from(day)).ok_or_else(|| overflow("date"))?;
+    let shifted = calendar
         .add_business_days(date, n)
+        .map_err(Fault::Calendar)?;
+    i32::try_from(date_to_day_number(shifted))
         .map(Value::Date)
-        .map_err(Fault::Calendar)
+        .map_err(|_| overflow("date"))
 }
 
 /// A time or date value as a number on its axis: nanoseconds for instants and durations, days for
@@ -263,7 +264,7 @@ fn business(date: chrono::NaiveDate, n: i64, env: &Env<'_>) -> Result<Value> {
 pub(crate) fn axis_number(value: &Value) -> Option<i64> {
     match value {
         Value::Timestamp(n) | Value::Duration(n) | Value::Days(n) => Some(*n),
-        Value::Date(d) => Some(i64::from(d.num_days_from_ce())),
+        Value::Date(d) => Some(i64::from(*d)),
         _ => None,
     }
 }
