@@ -24,6 +24,9 @@ pub struct Program {
     pub policy: CheckedPolicy,
     /// Per action (parallel to `policy.actions`), the comparisons whose truth moves with the request time.
     pub edges: Vec<Vec<Edge>>,
+    /// Per action, the rules (of the first 64) whose guard does not read the request time: while the
+    /// deadline is sought, their truth is computed once.
+    pub timeless: Vec<u64>,
     /// Slots the evaluator reads by role.
     pub requested_at: Option<u16>,
     pub id: Option<u16>,
@@ -161,8 +164,27 @@ pub fn compile(policy: CheckedPolicy) -> Result<Program, Vec<Diagnostic>> {
             .position(|f| f.name == name && ty.is_none_or(|t| f.ty == t))
             .map(|i| i as u16)
     };
+    let timeless = policy
+        .actions
+        .iter()
+        .map(|action| {
+            action
+                .rules
+                .iter()
+                .take(64)
+                .enumerate()
+                .fold(0u64, |mask, (i, rule)| {
+                    if rule.guard.as_ref().is_some_and(TExpr::uses_now) {
+                        mask
+                    } else {
+                        mask | 1 << i
+                    }
+                })
+        })
+        .collect();
     Ok(Program {
         outputs: Outputs::new(&policy),
+        timeless,
         requested_at: slot("requested_at", Some(Type::Timestamp)),
         id: slot("id", Some(Type::Str)),
         currency: slot("currency", Some(Type::Str)),

@@ -4,7 +4,7 @@
 use crate::zone::{day_number_to_date, IsoDate};
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use super::interp::{axis_number, eval, truth, Env, Fault};
+use super::interp::{eval, number, truth, Env, Fault};
 use super::{Decision, Order, OrderError, Outcome, Reasons};
 use crate::check::typed::{Slot, TExpr};
 use crate::check::{CheckedAction, CheckedRule};
@@ -39,7 +39,11 @@ pub(crate) fn decide(
     validate(program, action, order, &env)?;
     let fault = |fault: Fault| fault_error(program, order, fault);
 
-    let Some(index) = select(action, &env).map_err(fault)? else {
+    let mut remembered = Remembered {
+        timeless: program.timeless[action_index],
+        ..Remembered::default()
+    };
+    let Some(index) = select_remembering(action, &env, &mut remembered).map_err(fault)? else {
         let because = Reasons::new(vec![format!(
             "no rule of action `{}` decides this order: the published rules leave this case open",
             action.name
@@ -66,7 +70,7 @@ pub(crate) fn decide(
     if rule.outcome.goes_through() {
         decision.requires = shared.requires.clone();
         attributes(program, rule, &shared.value_names, &env, &mut decision).map_err(fault)?;
-        decision.deadline = deadline(&program.edges[action_index], action, &env)
+        decision.deadline = deadline(&program.edges[action_index], action, &env, &mut remembered)
             .map_err(fault)?
             .map(|t| policy.zone.datetime(t));
     }
@@ -100,12 +104,37 @@ fn empty_decision(
     }
 }
 
-/// The index of the first rule whose guard holds.
-pub(crate) fn select(action: &CheckedAction, env: &Env<'_>) -> Result<Option<usize>, Fault> {
+/// The truth of guards that do not read the request time, once computed for an order.
+#[derive(Default)]
+struct Remembered {
+    /// Which rules may be remembered (`Program::timeless`).
+    timeless: u64,
+    known: u64,
+    holds: u64,
+}
+
+/// The first rule whose guard holds, reusing and recording what `remembered` allows.
+fn select_remembering(
+    action: &CheckedAction,
+    env: &Env<'_>,
+    remembered: &mut Remembered,
+) -> Result<Option<usize>, Fault> {
     for (i, rule) in action.rules.iter().enumerate() {
-        let matches = match &rule.guard {
-            Some(guard) => truth(guard, env)?,
-            None => true,
+        let bit = if i < 64 { 1u64 << i } else { 0 };
+        let matches = if remembered.known & bit != 0 {
+            remembered.holds & bit != 0
+        } else {
+            let holds = match &rule.guard {
+                Some(guard) => truth(guard, env)?,
+                None => true,
+            };
+            if remembered.timeless & bit != 0 {
+                remembered.known |= bit;
+                if holds {
+                    remembered.holds |= bit;
+                }
+            }
+            holds
         };
         if matches {
             return Ok(Some(i));
@@ -114,12 +143,13 @@ pub(crate) fn select(action: &CheckedAction, env: &Env<'_>) -> Result<Option<usi
     Ok(None)
 }
 
-fn outcome_at(action: &CheckedAction, env: &Env<'_>) -> Result<Outcome, Fault> {
-    Ok(select(action, env)?.map_or(Outcome::Undetermined, |i| action.rules[i].outcome))
-}
-
 /// The first instant after the request at which the outcome is `denied` with only time passing.
-fn deadline(edges: &[Edge], action: &CheckedAction, env: &Env<'_>) -> Result<Option<i64>, Fault> {
+fn deadline(
+    edges: &[Edge],
+    action: &CheckedAction,
+    env: &Env<'_>,
+    remembered: &mut Remembered,
+) -> Result<Option<i64>, Fault> {
     // INVARIANT: compile refuses actions with more than MAX_EDGES edges, each giving two instants.
     let mut buffer = [0i64; 2 * MAX_EDGES];
     let mut count = 0;
@@ -143,7 +173,9 @@ fn deadline(edges: &[Edge], action: &CheckedAction, env: &Env<'_>) -> Result<Opt
             now: instant,
             ..*env
         };
-        if outcome_at(action, &later)? == Outcome::Denied {
+        let outcome = select_remembering(action, &later, remembered)?
+            .map_or(Outcome::Undetermined, |i| action.rules[i].outcome);
+        if outcome == Outcome::Denied {
             return Ok(Some(instant));
         }
     }
@@ -154,8 +186,8 @@ fn deadline(edges: &[Edge], action: &CheckedAction, env: &Env<'_>) -> Result<Opt
 /// and just after.
 fn edge_instants(edge: &Edge, env: &Env<'_>) -> Result<[Option<i64>; 2], Fault> {
     let number = |e: &TExpr| -> Result<Option<i64>, Fault> {
-        match eval(e, env) {
-            Ok(value) => Ok(axis_number(&value)),
+        match number(e, env) {
+            Ok(n) => Ok(Some(n)),
             // The comparison reads a field this order lacks: the rules never reach it.
             Err(Fault::Absent(_)) => Ok(None),
             Err(other) => Err(other),

@@ -8,7 +8,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use crate::calendar::{Calendar, OutOfCalendar};
 use crate::check::typed::{ArithOp, CmpOp, Slot, TExpr, TKind};
 use crate::syntax::ast::Rounding;
-use crate::value::Value;
+use crate::value::{Type, Value};
 use crate::zone::{date_to_day_number, day_number_to_date, Zone};
 
 /// Where an expression is evaluated: the order's fields, the request time, the policy's zone and
@@ -27,7 +27,8 @@ pub(crate) enum Fault {
     /// A field the checker could not prove present is absent (a short-circuit kept it from mattering,
     /// or it is read where absence is handled by the caller).
     Absent(Slot),
-    Calendar(OutOfCalendar),
+    /// Boxed: a rare error should not widen every `Result` of the hot path.
+    Calendar(Box<OutOfCalendar>),
     Overflow(&'static str),
     DivisionByZero,
     /// A shape the checker rules out; reported, never panicked on.
@@ -41,19 +42,126 @@ fn overflow(what: &'static str) -> Fault {
     Fault::Overflow(what)
 }
 
+/// Types whose values are one `i64`: counts, calendar days, dates (day numbers), instants and
+/// durations (nanoseconds). They are evaluated by `number`, without building `Value`s.
+fn is_number(ty: Type) -> bool {
+    matches!(
+        ty,
+        Type::Int | Type::Days | Type::Date | Type::Timestamp | Type::Duration | Type::BusinessDays
+    )
+}
+
+fn as_number(value: &Value) -> Result<i64> {
+    match value {
+        Value::Int(n)
+        | Value::Days(n)
+        | Value::Timestamp(n)
+        | Value::Duration(n)
+        | Value::BusinessDays(n) => Ok(*n),
+        Value::Date(d) => Ok(i64::from(*d)),
+        _ => Err(Fault::Internal),
+    }
+}
+
+fn from_number(ty: Type, n: i64) -> Result<Value> {
+    Ok(match ty {
+        Type::Int => Value::Int(n),
+        Type::Days => Value::Days(n),
+        Type::Timestamp => Value::Timestamp(n),
+        Type::Duration => Value::Duration(n),
+        Type::BusinessDays => Value::BusinessDays(n),
+        Type::Date => Value::Date(i32::try_from(n).map_err(|_| overflow("date"))?),
+        _ => return Err(Fault::Internal),
+    })
+}
+
+/// Evaluates an expression of a number type (see `is_number`) to its `i64`.
+pub(crate) fn number(e: &TExpr, env: &Env<'_>) -> Result<i64> {
+    match &e.kind {
+        TKind::Const(v) => as_number(v),
+        TKind::Field(slot) => match env.frame.get(*slot as usize) {
+            Some(Some(v)) => as_number(v),
+            _ => Err(Fault::Absent(*slot)),
+        },
+        TKind::Now => Ok(env.now),
+        TKind::DateOf(a) => Ok(i64::from(env.zone.day_of(number(a, env)?))),
+        TKind::StartOfDay(a) => {
+            let day = i32::try_from(number(a, env)?).map_err(|_| overflow("date"))?;
+            env.zone
+                .start_of_day_number(day)
+                .ok_or_else(|| overflow("timestamp"))
+        }
+        TKind::Arith(op, a, b) => {
+            let (x, y) = (number(a, env)?, number(b, env)?);
+            let result = match op {
+                ArithOp::AddNanos | ArithOp::DateAddDays | ArithOp::AddInt => x.checked_add(y),
+                ArithOp::SubNanos | ArithOp::DateSubDays | ArithOp::DateDiff | ArithOp::SubInt => {
+                    x.checked_sub(y)
+                }
+                ArithOp::MulInt => x.checked_mul(y),
+                ArithOp::DateAddBusiness => return business_days(x, y, env),
+                ArithOp::DateSubBusiness => {
+                    return business_days(
+                        x,
+                        y.checked_neg().ok_or_else(|| overflow("business days"))?,
+                        env,
+                    )
+                }
+                _ => return Err(Fault::Internal),
+            };
+            result.ok_or_else(|| overflow("number"))
+        }
+        TKind::Neg(a) => number(a, env)?
+            .checked_neg()
+            .ok_or_else(|| overflow("number")),
+        TKind::Min(a, b) => Ok(number(a, env)?.min(number(b, env)?)),
+        TKind::Max(a, b) => Ok(number(a, env)?.max(number(b, env)?)),
+        TKind::If(c, a, b) => {
+            if truth(c, env)? {
+                number(a, env)
+            } else {
+                number(b, env)
+            }
+        }
+        _ => Err(Fault::Internal),
+    }
+}
+
+fn business_days(day: i64, n: i64, env: &Env<'_>) -> Result<i64> {
+    let calendar = env.calendar.ok_or(Fault::Internal)?;
+    let date = day_number_to_date(day).ok_or_else(|| overflow("date"))?;
+    let shifted = calendar
+        .add_business_days(date, n)
+        .map_err(|e| Fault::Calendar(Box::new(e)))?;
+    Ok(date_to_day_number(shifted))
+}
+
 pub(crate) fn truth(e: &TExpr, env: &Env<'_>) -> Result<bool> {
     match &e.kind {
         TKind::And(a, b) => Ok(truth(a, env)? && truth(b, env)?),
         TKind::Or(a, b) => Ok(truth(a, env)? || truth(b, env)?),
         TKind::Not(a) => Ok(!truth(a, env)?),
         TKind::Present(slot) => Ok(matches!(env.frame.get(*slot as usize), Some(Some(_)))),
-        TKind::InSet(subject, mask) => match eval(subject, env)? {
-            Value::Enum(v) => Ok(mask & (1 << v) != 0),
-            _ => Err(Fault::Internal),
-        },
+        TKind::InSet(subject, mask) => {
+            let variant = match &subject.kind {
+                TKind::Field(slot) => match env.frame.get(*slot as usize) {
+                    Some(Some(Value::Enum(v))) => *v,
+                    Some(Some(_)) => return Err(Fault::Internal),
+                    _ => return Err(Fault::Absent(*slot)),
+                },
+                _ => match eval(subject, env)? {
+                    Value::Enum(v) => v,
+                    _ => return Err(Fault::Internal),
+                },
+            };
+            Ok(mask & (1 << variant) != 0)
+        }
         TKind::Cmp(op, a, b) => {
-            let (a, b) = (eval(a, env)?, eval(b, env)?);
-            let ordering = compare(&a, &b).ok_or(Fault::Internal)?;
+            let ordering = if is_number(a.ty) {
+                number(a, env)?.cmp(&number(b, env)?)
+            } else {
+                compare(&eval(a, env)?, &eval(b, env)?).ok_or(Fault::Internal)?
+            };
             Ok(match op {
                 CmpOp::Eq => ordering == Ordering::Equal,
                 CmpOp::Ne => ordering != Ordering::Equal,
@@ -86,48 +194,28 @@ fn compare(a: &Value, b: &Value) -> Option<Ordering> {
 }
 
 pub(crate) fn eval(e: &TExpr, env: &Env<'_>) -> Result<Value> {
+    if is_number(e.ty) && !matches!(e.kind, TKind::Const(_) | TKind::Field(_)) {
+        return from_number(e.ty, number(e, env)?);
+    }
     match &e.kind {
         TKind::Const(v) => Ok(v.clone()),
         TKind::Field(slot) => match env.frame.get(*slot as usize) {
             Some(Some(v)) => Ok(v.clone()),
             _ => Err(Fault::Absent(*slot)),
         },
-        TKind::Now => Ok(Value::Timestamp(env.now)),
         TKind::Present(_)
         | TKind::Not(_)
         | TKind::And(..)
         | TKind::Or(..)
         | TKind::Cmp(..)
         | TKind::InSet(..) => truth(e, env).map(Value::Bool),
-        TKind::Arith(op, a, b) => arith(*op, eval(a, env)?, eval(b, env)?, env),
+        TKind::Arith(op, a, b) => arith(*op, eval(a, env)?, eval(b, env)?),
+        // Numbers (dates, instants, counts) took the `number` path above; what is left is money.
         TKind::Neg(a) => match eval(a, env)? {
-            Value::Int(i) => i
-                .checked_neg()
-                .map(Value::Int)
-                .ok_or_else(|| overflow("number")),
-            Value::Days(i) => i
-                .checked_neg()
-                .map(Value::Days)
-                .ok_or_else(|| overflow("days")),
-            Value::Duration(i) => i
-                .checked_neg()
-                .map(Value::Duration)
-                .ok_or_else(|| overflow("duration")),
             Value::Money(m) => Ok(Value::Money(-m)),
             _ => Err(Fault::Internal),
         },
-        TKind::DateOf(a) => match eval(a, env)? {
-            Value::Timestamp(t) => Ok(Value::Date(env.zone.day_of(t))),
-            _ => Err(Fault::Internal),
-        },
-        TKind::StartOfDay(a) => match eval(a, env)? {
-            Value::Date(d) => env
-                .zone
-                .start_of_day_number(d)
-                .map(Value::Timestamp)
-                .ok_or_else(|| overflow("timestamp")),
-            _ => Err(Fault::Internal),
-        },
+        TKind::Now | TKind::DateOf(_) | TKind::StartOfDay(_) => Err(Fault::Internal),
         TKind::Min(a, b) | TKind::Max(a, b) => {
             let (x, y) = (eval(a, env)?, eval(b, env)?);
             let ordering = compare(&x, &y).ok_or(Fault::Internal)?;
@@ -165,106 +253,20 @@ pub(crate) fn round(value: Decimal, mode: Rounding, quantum: Decimal) -> Result<
         .ok_or_else(|| overflow("money"))
 }
 
-fn arith(op: ArithOp, a: Value, b: Value, env: &Env<'_>) -> Result<Value> {
+/// Money arithmetic; every other operation is on numbers (see `number`).
+fn arith(op: ArithOp, a: Value, b: Value) -> Result<Value> {
     use Value as V;
-    match (op, a, b) {
-        (ArithOp::AddNanos, V::Timestamp(x), V::Duration(y)) => x
-            .checked_add(y)
-            .map(V::Timestamp)
-            .ok_or_else(|| overflow("timestamp")),
-        (ArithOp::AddNanos, V::Duration(x), V::Duration(y)) => x
-            .checked_add(y)
-            .map(V::Duration)
-            .ok_or_else(|| overflow("duration")),
-        (ArithOp::SubNanos, V::Timestamp(x), V::Duration(y)) => x
-            .checked_sub(y)
-            .map(V::Timestamp)
-            .ok_or_else(|| overflow("timestamp")),
-        (ArithOp::SubNanos, V::Timestamp(x), V::Timestamp(y))
-        | (ArithOp::SubNanos, V::Duration(x), V::Duration(y)) => x
-            .checked_sub(y)
-            .map(V::Duration)
-            .ok_or_else(|| overflow("duration")),
-        (ArithOp::DateAddDays, V::Date(d), V::Days(n)) => shift_days(d, n),
-        (ArithOp::DateSubDays, V::Date(d), V::Days(n)) => {
-            shift_days(d, n.checked_neg().ok_or_else(|| overflow("days"))?)
-        }
-        (ArithOp::DateDiff, V::Date(x), V::Date(y)) => Ok(V::Days(i64::from(x) - i64::from(y))),
-        (ArithOp::AddInt, V::Days(x), V::Days(y)) => x
-            .checked_add(y)
-            .map(V::Days)
-            .ok_or_else(|| overflow("days")),
-        (ArithOp::SubInt, V::Days(x), V::Days(y)) => x
-            .checked_sub(y)
-            .map(V::Days)
-            .ok_or_else(|| overflow("days")),
-        (ArithOp::AddInt, V::Int(x), V::Int(y)) => x
-            .checked_add(y)
-            .map(V::Int)
-            .ok_or_else(|| overflow("number")),
-        (ArithOp::SubInt, V::Int(x), V::Int(y)) => x
-            .checked_sub(y)
-            .map(V::Int)
-            .ok_or_else(|| overflow("number")),
-        (ArithOp::MulInt, V::Int(x), V::Int(y)) => x
-            .checked_mul(y)
-            .map(V::Int)
-            .ok_or_else(|| overflow("number")),
-        (ArithOp::DateAddBusiness, V::Date(d), V::BusinessDays(n)) => business(d, n, env),
-        (ArithOp::DateSubBusiness, V::Date(d), V::BusinessDays(n)) => business(
-            d,
-            n.checked_neg().ok_or_else(|| overflow("business days"))?,
-            env,
-        ),
-        (ArithOp::AddMoney, V::Money(x), V::Money(y)) => x
-            .checked_add(y)
-            .map(V::Money)
-            .ok_or_else(|| overflow("money")),
-        (ArithOp::SubMoney, V::Money(x), V::Money(y)) => x
-            .checked_sub(y)
-            .map(V::Money)
-            .ok_or_else(|| overflow("money")),
-        (ArithOp::MulMoneyInt, V::Money(x), V::Int(y)) => x
-            .checked_mul(Decimal::from(y))
-            .map(V::Money)
-            .ok_or_else(|| overflow("money")),
+    let result = match (op, a, b) {
+        (ArithOp::AddMoney, V::Money(x), V::Money(y)) => x.checked_add(y),
+        (ArithOp::SubMoney, V::Money(x), V::Money(y)) => x.checked_sub(y),
+        (ArithOp::MulMoneyInt, V::Money(x), V::Int(y)) => x.checked_mul(Decimal::from(y)),
         (ArithOp::DivMoneyInt, V::Money(x), V::Int(y)) => {
             if y == 0 {
                 return Err(Fault::DivisionByZero);
             }
             x.checked_div(Decimal::from(y))
-                .map(V::Money)
-                .ok_or_else(|| overflow("money"))
         }
-        _ => Err(Fault::Internal),
-    }
-}
-
-fn shift_days(day: i32, n: i64) -> Result<Value> {
-    i64::from(day)
-        .checked_add(n)
-        .and_then(|d| i32::try_from(d).ok())
-        .map(Value::Date)
-        .ok_or_else(|| overflow("date"))
-}
-
-fn business(day: i32, n: i64, env: &Env<'_>) -> Result<Value> {
-    let calendar = env.calendar.ok_or(Fault::Internal)?;
-    let date = day_number_to_date(i64::from(day)).ok_or_else(|| overflow("date"))?;
-    let shifted = calendar
-        .add_business_days(date, n)
-        .map_err(Fault::Calendar)?;
-    i32::try_from(date_to_day_number(shifted))
-        .map(Value::Date)
-        .map_err(|_| overflow("date"))
-}
-
-/// A time or date value as a number on its axis: nanoseconds for instants and durations, days for
-/// dates and day counts. Deadline edges are solved on these axes.
-pub(crate) fn axis_number(value: &Value) -> Option<i64> {
-    match value {
-        Value::Timestamp(n) | Value::Duration(n) | Value::Days(n) => Some(*n),
-        Value::Date(d) => Some(i64::from(*d)),
-        _ => None,
-    }
+        _ => return Err(Fault::Internal),
+    };
+    result.map(V::Money).ok_or_else(|| overflow("money"))
 }

@@ -173,9 +173,12 @@ impl Policy {
             return Err(not_an_object(crate::value::json_kind(json)));
         };
         let mut order = Order::default();
-        self.fill(&mut order, |name| {
-            object.get(name).map(FieldInput::from_json)
-        });
+        let fields = &self.program.policy.fields;
+        self.fill(
+            &mut order,
+            object.get("id").map(FieldInput::from_json),
+            |slot| object.get(&fields[slot].name).map(FieldInput::from_json),
+        );
         Ok(order)
     }
 
@@ -205,22 +208,27 @@ impl Policy {
                 }],
             },
         })?;
-        self.fill(order, |name| {
-            if name == "id" && !fields.iter().any(|f| f.name == "id") {
-                return raw.id.map(FieldInput::from_raw);
-            }
-            let slot = fields.iter().position(|f| f.name == name)?;
+        let id = match self.program.id {
+            Some(slot) => raw.slots[slot as usize],
+            None => raw.id,
+        };
+        self.fill(order, id.map(FieldInput::from_raw), |slot| {
             raw.slots[slot].map(FieldInput::from_raw)
         });
         Ok(())
     }
 
-    /// Fills `order` from the field inputs `lookup` finds by name.
-    fn fill<'a>(&self, order: &mut Order, lookup: impl Fn(&str) -> Option<FieldInput<'a>>) {
+    /// Fills `order` from the order's `id` and the input of each declared field, by slot.
+    fn fill<'a>(
+        &self,
+        order: &mut Order,
+        id: Option<FieldInput<'a>>,
+        input: impl Fn(usize) -> Option<FieldInput<'a>>,
+    ) {
         let policy = &self.program.policy;
         order.frame.clear();
         order.problems.clear();
-        order.id = match lookup("id") {
+        order.id = match id {
             None | Some(FieldInput::Null) => None,
             Some(FieldInput::String(s)) => Some(Arc::from(&*s)),
             Some(other) => {
@@ -231,12 +239,10 @@ impl Policy {
                 None
             }
         };
-        for field in &policy.fields {
-            let value = match lookup(&field.name) {
+        for (slot, field) in policy.fields.iter().enumerate() {
+            let value = match input(slot) {
                 None | Some(FieldInput::Null) => field.default.clone(),
-                Some(_) if field.name == "id" && field.ty == Type::Str => {
-                    order.id.clone().map(Value::Str)
-                }
+                Some(_) if Some(slot as u16) == self.program.id => order.id.clone().map(Value::Str),
                 Some(input) => {
                     let variants: &[String] = match field.ty {
                         Type::Enum(e) => &policy.enums[e as usize].variants,
