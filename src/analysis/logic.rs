@@ -47,7 +47,13 @@ pub enum AtomKind {
     },
     /// `Σ a·x + c ≤ 0`; false means `Σ a·x + c ≥ 1`.
     Linear(Inequality),
-    /// A condition the analysis does not model: free to be true or false.
+    /// A string field equals a literal: at most one literal holds per field.
+    StrEq {
+        slot: Slot,
+        literal: String,
+    },
+    /// A condition the analysis does not model: free to be true or false (the same condition,
+    /// wherever it is written, is the same atom).
     Opaque,
 }
 
@@ -308,8 +314,10 @@ impl<'a> Model<'a> {
 
     fn opaque(&mut self, e: &TExpr) -> Formula {
         let text = self.text(e);
+        let mut key = String::from("opaque ");
+        shape(e, &mut key);
         self.atom(
-            format!("opaque {} {}", e.span.start, e.span.end),
+            key,
             Atom {
                 kind: AtomKind::Opaque,
                 negated_text: format!("not ({text})"),
@@ -329,6 +337,26 @@ impl<'a> Model<'a> {
                 CmpOp::Ne => atom.not(),
                 _ => self.opaque(e),
             };
+        }
+        if let (TKind::Field(slot), TKind::Const(Value::Str(literal)))
+        | (TKind::Const(Value::Str(literal)), TKind::Field(slot)) = (&a.kind, &b.kind)
+        {
+            if matches!(op, CmpOp::Eq | CmpOp::Ne) {
+                let name = self.policy.fields[*slot as usize].name.clone();
+                let atom = self.atom(
+                    format!("string {slot} {literal:?}"),
+                    Atom {
+                        kind: AtomKind::StrEq {
+                            slot: *slot,
+                            literal: literal.to_string(),
+                        },
+                        text: format!("{name} == {literal:?}"),
+                        negated_text: format!("{name} != {literal:?}"),
+                        reads: 1 << slot,
+                    },
+                );
+                return if op == CmpOp::Eq { atom } else { atom.not() };
+            }
         }
         if let (TKind::Field(slot), TKind::Const(Value::Bool(v)))
         | (TKind::Const(Value::Bool(v)), TKind::Field(slot)) = (&a.kind, &b.kind)
@@ -658,6 +686,7 @@ impl<'m, 'a> Search<'m, 'a> {
         let model = self.model;
         let absent = absent_fields(model, assignment);
         let mut masks: HashMap<Slot, u64> = HashMap::new();
+        let mut strings: HashMap<Slot, &str> = HashMap::new();
         let mut rows = model.background(absent);
         for (atom, value) in model.atoms.iter().zip(assignment) {
             let Some(value) = value else { continue };
@@ -668,6 +697,15 @@ impl<'m, 'a> Search<'m, 'a> {
                 AtomKind::Enum { slot, mask } => {
                     let entry = masks.entry(*slot).or_insert(u64::MAX);
                     *entry &= if *value { *mask } else { !*mask };
+                }
+                // One field cannot equal two different literals.
+                AtomKind::StrEq { slot, literal }
+                    if *value
+                        && strings
+                            .insert(*slot, literal)
+                            .is_some_and(|other| other != literal) =>
+                {
+                    return None;
                 }
                 AtomKind::Linear(inequality) => rows.push(if *value {
                     inequality.clone()
@@ -710,6 +748,87 @@ impl<'m, 'a> Search<'m, 'a> {
             Solution::Unknown => Some(None),
         }
     }
+}
+
+/// The structure of an expression without its spans: the same condition written twice has one shape.
+fn shape(e: &TExpr, out: &mut String) {
+    use std::fmt::Write as _;
+    let children: Vec<&TExpr> = match &e.kind {
+        TKind::Const(v) => {
+            let _ = write!(out, "c{v:?}");
+            return;
+        }
+        TKind::Field(slot) => {
+            let _ = write!(out, "f{slot}");
+            return;
+        }
+        TKind::Now => {
+            out.push('n');
+            return;
+        }
+        TKind::Present(slot) => {
+            let _ = write!(out, "p{slot}");
+            return;
+        }
+        TKind::Not(a) => {
+            out.push('!');
+            vec![a]
+        }
+        TKind::And(a, b) => {
+            out.push('&');
+            vec![a, b]
+        }
+        TKind::Or(a, b) => {
+            out.push('|');
+            vec![a, b]
+        }
+        TKind::Cmp(op, a, b) => {
+            let _ = write!(out, "{op:?}");
+            vec![a, b]
+        }
+        TKind::InSet(a, mask) => {
+            let _ = write!(out, "in{mask}");
+            vec![a]
+        }
+        TKind::Arith(op, a, b) => {
+            let _ = write!(out, "{op:?}");
+            vec![a, b]
+        }
+        TKind::Neg(a) => {
+            out.push('-');
+            vec![a]
+        }
+        TKind::DateOf(a) => {
+            out.push_str("date");
+            vec![a]
+        }
+        TKind::StartOfDay(a) => {
+            out.push_str("sod");
+            vec![a]
+        }
+        TKind::Min(a, b) => {
+            out.push_str("min");
+            vec![a, b]
+        }
+        TKind::Max(a, b) => {
+            out.push_str("max");
+            vec![a, b]
+        }
+        TKind::If(c, a, b) => {
+            out.push_str("if");
+            vec![c, a, b]
+        }
+        TKind::Round(a, mode, quantum) => {
+            let _ = write!(out, "round{mode:?}{quantum}");
+            vec![a]
+        }
+    };
+    out.push('(');
+    for child in children {
+        shape(child, out);
+        out.push(',');
+    }
+    out.push(')');
 }
 
 /// Optional fields the assignment says are absent.

@@ -221,37 +221,58 @@ impl<'a> ActionAnalysis<'a> {
             if !search.cubes.is_empty() || search.exhausted {
                 continue;
             }
-            let pre_empting: Vec<String> = (0..k)
+            let overlapping: Vec<usize> = (0..k)
                 .filter(|&i| {
                     let mut both = self.validity.clone();
                     both.push(self.guards[i].clone());
                     both.push(self.guards[k].clone());
                     !self.search(&both, 1).cubes.is_empty()
                 })
-                .map(|i| action.rules[i].id.clone())
                 .collect();
-            let message = if pre_empting.is_empty() {
-                format!("rule `{}` can never match a valid order", rule.id)
-            } else {
-                format!(
-                    "rule `{}` can never decide: {} always match{} first",
-                    rule.id,
-                    pre_empting
-                        .iter()
-                        .map(|r| format!("`{r}`"))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    if pre_empting.len() == 1 { "es" } else { "" }
-                )
+            // Name one earlier rule that covers it alone, if any does; else those that share its
+            // orders between them.
+            let covering_alone = overlapping.iter().copied().find(|&i| {
+                let mut escapes = self.validity.clone();
+                escapes.push(self.guards[k].clone());
+                escapes.push(self.guards[i].clone().not());
+                let search = self.search(&escapes, 1);
+                search.cubes.is_empty() && !search.exhausted
+            });
+            let named: Vec<usize> = covering_alone.map_or_else(|| overlapping.clone(), |i| vec![i]);
+            let quoted = |rules: &[usize]| {
+                rules
+                    .iter()
+                    .map(|&i| format!("`{}`", action.rules[i].id))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let (message, help) = match (covering_alone, named.as_slice()) {
+                (_, []) => (
+                    format!("rule `{}` can never match a valid order", rule.id),
+                    "its condition contradicts itself, or the policy's `require` and `constraint` lines: correct \
+                     its `when`, or remove the rule",
+                ),
+                (Some(_), _) => (
+                    format!("rule `{}` can never decide: {} always matches first", rule.id, quoted(&named)),
+                    "remove the rule, or move it before the rule that pre-empts it",
+                ),
+                (None, _) => (
+                    format!(
+                        "rule `{}` can never decide: between them, {} match every order it would",
+                        rule.id,
+                        quoted(&named)
+                    ),
+                    "remove the rule, or move it before the rules that pre-empt it",
+                ),
             };
             let mut d = Diagnostic::warning("policy::analysis::dead_rule", message, rule.id_span)
                 .with_label("unreachable")
-                .with_help("remove the rule, or move it before the rules that pre-empt it");
-            for other in &pre_empting {
-                if let Some(r) = action.rules.iter().find(|r| &r.id == other) {
-                    d = d.with_related(r.id_span, "matches first");
-                }
+                .with_help(help);
+            for &i in &named {
+                d = d.with_related(action.rules[i].id_span, "matches first");
             }
+            let pre_empting: Vec<String> =
+                named.iter().map(|&i| action.rules[i].id.clone()).collect();
             findings.push(Finding {
                 kind: FindingKind::DeadRule,
                 action: action.name.clone(),
@@ -355,14 +376,13 @@ impl<'a> ActionAnalysis<'a> {
         for (slot, field) in checked.fields.iter().enumerate() {
             let Type::Enum(id) = field.ty else { continue };
             let slot = slot as Slot;
+            // `status != expired` covers every other status: a value counts as mentioned when some
+            // guard can test it true, whichever way the test is written.
             let mut mentioned = 0u64;
-            for atom in &self.model.atoms {
-                if let AtomKind::Enum { slot: s, mask } = atom.kind {
-                    if s == slot {
-                        mentioned |= mask;
-                    }
-                }
+            for guard in &self.guards {
+                self.enum_mentions(guard, true, slot, &mut mentioned);
             }
+            mentioned &= variants_mask(checked, slot);
             if mentioned == 0 {
                 continue;
             }
@@ -401,12 +421,53 @@ impl<'a> ActionAnalysis<'a> {
                     ),
                     self.action.span,
                 )
-                .with_help(format!(
-                    "decide what happens to these values explicitly, or add a last rule without a `when` ({} lists them in `{}`)",
-                    field.name, checked.enums[id as usize].name
-                )),
+                .with_label("some values are not handled")
+                .with_help("decide what happens to them in a rule, or end the action with a rule without `when`"),
             });
         }
+    }
+
+    fn enum_mentions(&self, formula: &Formula, positive: bool, slot: Slot, mentioned: &mut u64) {
+        match formula {
+            Formula::Atom(i) => {
+                if let AtomKind::Enum { slot: s, mask } = self.model.atoms[*i].kind {
+                    if s == slot {
+                        *mentioned |= if positive { mask } else { !mask };
+                    }
+                }
+            }
+            Formula::Not(inner) => self.enum_mentions(inner, !positive, slot, mentioned),
+            Formula::And(parts) | Formula::Or(parts) => {
+                for part in parts {
+                    self.enum_mentions(part, positive, slot, mentioned);
+                }
+            }
+            Formula::Const(_) => {}
+        }
+    }
+
+    /// A value for a string field: the literal the cube makes it equal, or one that differs from
+    /// every literal the cube rules out.
+    fn witness_string(&self, cube: &Cube, slot: Slot, default: Option<&Value>) -> String {
+        let mut excluded: Vec<&str> = Vec::new();
+        for (atom, value) in self.model.atoms.iter().zip(&cube.assignment) {
+            if let (AtomKind::StrEq { slot: s, literal }, Some(value)) = (&atom.kind, value) {
+                if *s == slot {
+                    if *value {
+                        return literal.clone();
+                    }
+                    excluded.push(literal);
+                }
+            }
+        }
+        let mut candidate = match default {
+            Some(Value::Str(s)) => s.to_string(),
+            _ => "other".to_string(),
+        };
+        while excluded.contains(&candidate.as_str()) {
+            candidate.push_str("-other");
+        }
+        candidate
     }
 
     /// The assigned atoms of a cube, in the policy's own words; enum conditions merged per field.
@@ -618,11 +679,12 @@ impl<'a> ActionAnalysis<'a> {
                     let amount = Decimal::from_i128_with_scale(micro, 6).normalize();
                     Json::String(format!("{amount:.2}"))
                 }
-                Type::Str => match (&field.default, field.name.as_str()) {
-                    (_, "id") => continue,
-                    (Some(Value::Str(s)), _) => Json::String(s.to_string()),
-                    _ => Json::String("x".into()),
-                },
+                Type::Str => {
+                    if field.name == "id" {
+                        continue;
+                    }
+                    Json::String(self.witness_string(cube, slot, field.default.as_ref()))
+                }
                 _ => continue,
             };
             order.insert(field.name.clone(), json);
