@@ -489,11 +489,7 @@ impl<'a> ActionAnalysis<'a> {
             }
             match atom.kind {
                 AtomKind::Enum { slot, mask } => {
-                    let bits = if *value { mask } else { !mask };
-                    match enum_masks.iter_mut().find(|(s, _)| *s == slot) {
-                        Some((_, m)) => *m &= bits,
-                        None => enum_masks.push((slot, bits)),
-                    }
+                    narrow(&mut enum_masks, slot, if *value { mask } else { !mask });
                 }
                 _ => parts.push(if *value {
                     atom.text.clone()
@@ -603,11 +599,7 @@ impl<'a> ActionAnalysis<'a> {
             let Some(value) = value else { continue };
             match atom.kind {
                 AtomKind::Enum { slot, mask } => {
-                    let bits = if *value { mask } else { !mask };
-                    match enum_masks.iter_mut().find(|(s, _)| *s == slot) {
-                        Some((_, m)) => *m &= bits,
-                        None => enum_masks.push((slot, bits)),
-                    }
+                    narrow(&mut enum_masks, slot, if *value { mask } else { !mask });
                     present |= 1 << slot;
                 }
                 AtomKind::Bool(slot) => {
@@ -692,6 +684,14 @@ impl<'a> ActionAnalysis<'a> {
         let at = format_instant(instant(Owner::Now))?;
         order.insert("requested_at".into(), Json::String(at.clone()));
         Some((order, at))
+    }
+}
+
+/// Narrows the values an enum field may take, per field.
+fn narrow(masks: &mut Vec<(Slot, u64)>, slot: Slot, allowed: u64) {
+    match masks.iter_mut().find(|(s, _)| *s == slot) {
+        Some((_, mask)) => *mask &= allowed,
+        None => masks.push((slot, allowed)),
     }
 }
 
