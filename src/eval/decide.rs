@@ -6,7 +6,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::interp::{eval, number, truth, Env, Fault};
 use super::{Decision, Order, OrderError, Outcome, Reasons};
-use crate::check::typed::{Slot, TExpr};
+use crate::check::typed::TExpr;
 use crate::check::{CheckedAction, CheckedRule};
 use crate::compile::{Edge, Program, MAX_EDGES};
 use crate::value::{FieldProblem, Type, Value, REFUND_TO_ENUM, REVIEW_ENUM};
@@ -350,25 +350,21 @@ fn validate(
     env: &Env<'_>,
 ) -> Result<(), OrderError> {
     let policy = &program.policy;
-    let mut problems = order.problems.clone();
-    let absent = |slot: Slot| order.frame[slot as usize].is_none();
-    let has_problem = |problems: &[FieldProblem], slot: Slot| {
-        problems
-            .iter()
-            .any(|p| p.field == policy.fields[slot as usize].name)
-    };
-    for (slot, field) in policy.fields.iter().enumerate() {
-        let slot = slot as Slot;
-        if action.needs & (1 << slot) != 0 && absent(slot) && !has_problem(&problems, slot) {
-            problems.push(FieldProblem {
-                field: field.name.clone(),
-                message: format!("is missing; action `{}` needs it", action.name),
-            });
-        }
+    // Fields present and well formed; a malformed field was reported when the order was read.
+    let usable = order.present & !order.malformed;
+    let mut problems = Vec::new();
+    let mut missing = action.needs & !order.present & !order.malformed;
+    while missing != 0 {
+        let slot = missing.trailing_zeros() as usize;
+        missing &= missing - 1;
+        problems.push(FieldProblem {
+            field: policy.fields[slot].name.clone(),
+            message: format!("is missing; action `{}` needs it", action.name),
+        });
     }
     for requirement in &action.requirements {
-        let slot = requirement.field;
-        if !absent(slot) || has_problem(&problems, slot) {
+        let bit = 1u64 << requirement.field;
+        if (order.present | order.malformed) & bit != 0 {
             continue;
         }
         let holds = match &requirement.when {
@@ -383,15 +379,13 @@ fn validate(
                 format!(" when `{}`", requirement.when_text)
             };
             problems.push(FieldProblem {
-                field: policy.fields[slot as usize].name.clone(),
+                field: policy.fields[requirement.field as usize].name.clone(),
                 message: format!("is missing; it is required{when}"),
             });
         }
     }
     for constraint in &policy.constraints {
-        let readable = (0..policy.fields.len())
-            .filter(|i| constraint.reads & (1 << i) != 0)
-            .all(|i| !absent(i as Slot) && !has_problem(&problems, i as Slot));
+        let readable = constraint.reads & !usable == 0;
         if readable && matches!(truth(&constraint.condition, env), Ok(false)) {
             let fields: Vec<&str> = (0..policy.fields.len())
                 .filter(|i| constraint.reads & (1 << i) != 0)
@@ -403,14 +397,15 @@ fn validate(
             });
         }
     }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(OrderError::Input {
-            order: order.id.as_deref().map(str::to_string),
-            problems,
-        })
+    if problems.is_empty() && order.problems.is_empty() {
+        return Ok(());
     }
+    let mut all = order.problems.clone();
+    all.append(&mut problems);
+    Err(OrderError::Input {
+        order: order.id.as_deref().map(str::to_string),
+        problems: all,
+    })
 }
 
 #[cold]

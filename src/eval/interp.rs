@@ -142,23 +142,12 @@ pub(crate) fn truth(e: &TExpr, env: &Env<'_>) -> Result<bool> {
         TKind::Or(a, b) => Ok(truth(a, env)? || truth(b, env)?),
         TKind::Not(a) => Ok(!truth(a, env)?),
         TKind::Present(slot) => Ok(matches!(env.frame.get(*slot as usize), Some(Some(_)))),
-        TKind::InSet(subject, mask) => {
-            let variant = match &subject.kind {
-                TKind::Field(slot) => match env.frame.get(*slot as usize) {
-                    Some(Some(Value::Enum(v))) => *v,
-                    Some(Some(_)) => return Err(Fault::Internal),
-                    _ => return Err(Fault::Absent(*slot)),
-                },
-                _ => match eval(subject, env)? {
-                    Value::Enum(v) => v,
-                    _ => return Err(Fault::Internal),
-                },
-            };
-            Ok(mask & (1 << variant) != 0)
-        }
+        TKind::InSet(subject, mask) => Ok(mask & (1 << variant(subject, env)?) != 0),
         TKind::Cmp(op, a, b) => {
             let ordering = if is_number(a.ty) {
                 number(a, env)?.cmp(&number(b, env)?)
+            } else if matches!(a.ty, Type::Enum(_)) {
+                variant(a, env)?.cmp(&variant(b, env)?)
             } else {
                 compare(&eval(a, env)?, &eval(b, env)?).ok_or(Fault::Internal)?
             };
@@ -171,8 +160,30 @@ pub(crate) fn truth(e: &TExpr, env: &Env<'_>) -> Result<bool> {
                 CmpOp::Ge => ordering != Ordering::Less,
             })
         }
+        TKind::Field(slot) => match env.frame.get(*slot as usize) {
+            Some(Some(Value::Bool(b))) => Ok(*b),
+            Some(Some(_)) => Err(Fault::Internal),
+            _ => Err(Fault::Absent(*slot)),
+        },
+        TKind::Const(Value::Bool(b)) => Ok(*b),
         _ => match eval(e, env)? {
             Value::Bool(b) => Ok(b),
+            _ => Err(Fault::Internal),
+        },
+    }
+}
+
+/// The variant of an enum-typed expression; fields and constants are read without building a `Value`.
+fn variant(e: &TExpr, env: &Env<'_>) -> Result<u16> {
+    match &e.kind {
+        TKind::Const(Value::Enum(v)) => Ok(*v),
+        TKind::Field(slot) => match env.frame.get(*slot as usize) {
+            Some(Some(Value::Enum(v))) => Ok(*v),
+            Some(Some(_)) => Err(Fault::Internal),
+            _ => Err(Fault::Absent(*slot)),
+        },
+        _ => match eval(e, env)? {
+            Value::Enum(v) => Ok(v),
             _ => Err(Fault::Internal),
         },
     }
@@ -246,6 +257,10 @@ pub(crate) fn round(value: Decimal, mode: Rounding, quantum: Decimal) -> Result<
         Rounding::Floor => RoundingStrategy::ToNegativeInfinity,
         Rounding::Ceiling => RoundingStrategy::ToPositiveInfinity,
     };
+    // 0.01, 0.1, 1: rounding to a number of decimal places needs no division.
+    if quantum.mantissa() == 1 {
+        return Ok(value.round_dp_with_strategy(quantum.scale(), strategy));
+    }
     let steps = value.checked_div(quantum).ok_or(Fault::DivisionByZero)?;
     steps
         .round_dp_with_strategy(0, strategy)
@@ -269,4 +284,55 @@ fn arith(op: ArithOp, a: Value, b: Value) -> Result<Value> {
         _ => return Err(Fault::Internal),
     };
     result.map(V::Money).ok_or_else(|| overflow("money"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rounding to 0.01 without dividing gives what dividing by the quantum gives, in every mode.
+    #[test]
+    fn rounding_to_decimal_places_agrees_with_steps_of_the_quantum() {
+        let modes = [
+            Rounding::HalfAwayFromZero,
+            Rounding::HalfEven,
+            Rounding::HalfTowardZero,
+            Rounding::TowardZero,
+            Rounding::AwayFromZero,
+            Rounding::Floor,
+            Rounding::Ceiling,
+        ];
+        let quantum = Decimal::new(1, 2);
+        for cents in -2000i64..2000 {
+            // x.xx5 and its neighbours: the midpoints and the values around them.
+            for thousandths in [0, 1, 4, 5, 6, 9] {
+                let value = Decimal::new(cents * 10 + thousandths, 3);
+                for mode in modes {
+                    let by_steps = {
+                        let strategy = match mode {
+                            Rounding::HalfAwayFromZero => RoundingStrategy::MidpointAwayFromZero,
+                            Rounding::HalfEven => RoundingStrategy::MidpointNearestEven,
+                            Rounding::HalfTowardZero => RoundingStrategy::MidpointTowardZero,
+                            Rounding::TowardZero => RoundingStrategy::ToZero,
+                            Rounding::AwayFromZero => RoundingStrategy::AwayFromZero,
+                            Rounding::Floor => RoundingStrategy::ToNegativeInfinity,
+                            Rounding::Ceiling => RoundingStrategy::ToPositiveInfinity,
+                        };
+                        (value / quantum).round_dp_with_strategy(0, strategy) * quantum
+                    };
+                    assert_eq!(
+                        round(value, mode, quantum).unwrap(),
+                        by_steps,
+                        "{value} {mode:?}"
+                    );
+                }
+            }
+        }
+        // A quantum that is not a power of ten still rounds by steps.
+        let nickel = Decimal::new(5, 2);
+        assert_eq!(
+            round(Decimal::new(1_274, 3), Rounding::HalfAwayFromZero, nickel).unwrap(),
+            Decimal::new(125, 2)
+        );
+    }
 }

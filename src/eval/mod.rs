@@ -104,6 +104,10 @@ fn join(problems: &[FieldProblem]) -> String {
 #[derive(Debug, Clone, Default)]
 pub struct Order {
     pub(crate) id: Option<Arc<str>>,
+    /// Slots that hold a value (given, or defaulted).
+    pub(crate) present: u64,
+    /// Slots given a value that could not be read (see `problems`).
+    pub(crate) malformed: u64,
     pub(crate) frame: Vec<Option<Value>>,
     /// Fields present but malformed: reported when the order is decided, with every other problem.
     pub(crate) problems: Vec<FieldProblem>,
@@ -228,6 +232,8 @@ impl Policy {
         let policy = &self.program.policy;
         order.frame.clear();
         order.problems.clear();
+        order.present = 0;
+        order.malformed = 0;
         order.id = match id {
             None | Some(FieldInput::Null) => None,
             Some(FieldInput::String(s)) => Some(Arc::from(&*s)),
@@ -251,6 +257,7 @@ impl Policy {
                     match parse_field(field.ty, &input, variants) {
                         Ok(v) => Some(v),
                         Err(message) => {
+                            order.malformed |= 1 << slot;
                             order.problems.push(FieldProblem {
                                 field: field.name.clone(),
                                 message,
@@ -260,6 +267,9 @@ impl Policy {
                     }
                 }
             };
+            if value.is_some() {
+                order.present |= 1 << slot;
+            }
             order.frame.push(value);
         }
     }
