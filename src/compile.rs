@@ -9,14 +9,14 @@
 
 use std::sync::Arc;
 
-use crate::check::typed::{ArithOp, TExpr, TKind};
+use crate::check::typed::{ArithOp, CmpOp, TExpr, TKind};
 use crate::check::CheckedPolicy;
 use crate::diagnostics::Diagnostic;
 use crate::eval::Reasons;
 use crate::value::Type;
 
 /// The most time comparisons one action may hold; their edges are kept on the stack per decision.
-pub const MAX_EDGES: usize = 32;
+pub const MAX_EDGES: usize = 16;
 
 /// A checked policy ready to evaluate.
 #[derive(Debug)]
@@ -24,6 +24,9 @@ pub struct Program {
     pub policy: CheckedPolicy,
     /// Per action (parallel to `policy.actions`), the comparisons whose truth moves with the request time.
     pub edges: Vec<Vec<Edge>>,
+    /// Per action and rule, the guard as the evaluator runs it: each comparison with the request time
+    /// replaced by its solved `Edge`.
+    pub guards: Vec<Vec<Option<TExpr>>>,
     /// Per action, the rules (of the first 64) whose guard does not read the request time: while the
     /// deadline is sought, their truth is computed once.
     pub timeless: Vec<u64>,
@@ -100,6 +103,9 @@ impl Outputs {
 /// number of its date (in days, `date(now + shift)`).
 #[derive(Debug, Clone)]
 pub struct Edge {
+    /// The comparison, as written: `linear op other` when `linear_left`, else `other op linear`.
+    pub op: CmpOp,
+    pub linear_left: bool,
     pub on_date: bool,
     pub sign: i64,
     /// Inside `date(...)`: durations added to `now` before its date is taken.
@@ -129,15 +135,23 @@ impl Linear {
 pub fn compile(policy: CheckedPolicy) -> Result<Program, Vec<Diagnostic>> {
     let mut diagnostics = Vec::new();
     let mut edges = Vec::with_capacity(policy.actions.len());
+    let mut guards = Vec::with_capacity(policy.actions.len());
     for action in &policy.actions {
         let mut action_edges = Vec::new();
+        let mut action_guards = Vec::with_capacity(action.rules.len());
         for rule in &action.rules {
-            if let Some(guard) = &rule.guard {
-                if let Err(d) = collect(guard, &mut action_edges) {
-                    diagnostics.push(d);
-                }
-            }
+            action_guards.push(match &rule.guard {
+                Some(guard) => match solve_edges(guard, &mut action_edges) {
+                    Ok(solved) => Some(solved),
+                    Err(d) => {
+                        diagnostics.push(d);
+                        None
+                    }
+                },
+                None => None,
+            });
         }
+        guards.push(action_guards);
         if action_edges.len() > MAX_EDGES {
             diagnostics.push(
                 Diagnostic::error(
@@ -183,6 +197,7 @@ pub fn compile(policy: CheckedPolicy) -> Result<Program, Vec<Diagnostic>> {
         })
         .collect();
     Ok(Program {
+        guards,
         outputs: Outputs::new(&policy),
         timeless,
         requested_at: slot("requested_at", Some(Type::Timestamp)),
@@ -207,36 +222,46 @@ fn unsolvable(span: crate::source::Span, why: &str) -> Diagnostic {
     )
 }
 
-fn collect(e: &TExpr, edges: &mut Vec<Edge>) -> Result<(), Diagnostic> {
+/// The guard with each comparison with the request time replaced by an `Edge` node, the edges
+/// pushed to `edges`.
+fn solve_edges(e: &TExpr, edges: &mut Vec<Edge>) -> Result<TExpr, Diagnostic> {
     if !e.uses_now() {
-        return Ok(());
+        return Ok(e.clone());
     }
+    let node = |kind| TExpr::new(kind, e.ty, e.span);
     match &e.kind {
-        TKind::Not(a) => collect(a, edges),
-        TKind::And(a, b) | TKind::Or(a, b) => {
-            collect(a, edges)?;
-            collect(b, edges)
-        }
-        TKind::If(c, a, b) => {
-            collect(c, edges)?;
-            collect(a, edges)?;
-            collect(b, edges)
-        }
-        TKind::Cmp(_, a, b) => {
+        TKind::Not(a) => Ok(node(TKind::Not(Box::new(solve_edges(a, edges)?)))),
+        TKind::And(a, b) => Ok(node(TKind::And(
+            Box::new(solve_edges(a, edges)?),
+            Box::new(solve_edges(b, edges)?),
+        ))),
+        TKind::Or(a, b) => Ok(node(TKind::Or(
+            Box::new(solve_edges(a, edges)?),
+            Box::new(solve_edges(b, edges)?),
+        ))),
+        TKind::If(c, a, b) => Ok(node(TKind::If(
+            Box::new(solve_edges(c, edges)?),
+            Box::new(solve_edges(a, edges)?),
+            Box::new(solve_edges(b, edges)?),
+        ))),
+        TKind::Cmp(op, a, b) => {
             let (left, right) = (linear(a)?, linear(b)?);
-            let (form, other) = match (left, right) {
-                (Some(form), None) => (form, (**b).clone()),
-                (None, Some(form)) => (form, (**a).clone()),
+            let (form, other, linear_left) = match (left, right) {
+                (Some(form), None) => (form, (**b).clone(), true),
+                (None, Some(form)) => (form, (**a).clone(), false),
                 _ => return Err(unsolvable(e.span, "`now` is on both sides")),
             };
+            let index = u16::try_from(edges.len()).unwrap_or(u16::MAX);
             edges.push(Edge {
+                op: *op,
+                linear_left,
                 on_date: form.on_date,
                 sign: form.sign,
                 shift: form.shift,
                 terms: form.terms,
                 other,
             });
-            Ok(())
+            Ok(node(TKind::Edge(index)))
         }
         _ => Err(unsolvable(e.span, "it is not a comparison")),
     }

@@ -770,6 +770,10 @@ fn shape(e: &TExpr, out: &mut String) {
             let _ = write!(out, "p{slot}");
             return;
         }
+        TKind::Edge(index) => {
+            let _ = write!(out, "e{index}");
+            return;
+        }
         TKind::Not(a) => {
             out.push('!');
             vec![a]

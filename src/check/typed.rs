@@ -81,6 +81,9 @@ pub enum TKind {
     Max(Box<TExpr>, Box<TExpr>),
     If(Box<TExpr>, Box<TExpr>, Box<TExpr>),
     Round(Box<TExpr>, Rounding, Decimal),
+    /// A comparison with the request time, solved by `compile` (its index among the action's edges).
+    /// Only compiled guards hold these; the checked policy keeps the comparison itself.
+    Edge(u16),
 }
 
 impl TExpr {
@@ -92,7 +95,8 @@ impl TExpr {
     pub fn walk(&self, visit: &mut impl FnMut(&TExpr)) {
         visit(self);
         match &self.kind {
-            TKind::Const(_) | TKind::Field(_) | TKind::Now | TKind::Present(_) => {}
+            TKind::Const(_) | TKind::Field(_) | TKind::Now | TKind::Present(_) | TKind::Edge(_) => {
+            }
             TKind::Not(a)
             | TKind::InSet(a, _)
             | TKind::Neg(a)
@@ -140,7 +144,7 @@ impl TExpr {
 
     pub fn uses_now(&self) -> bool {
         let mut found = false;
-        self.walk(&mut |e| found |= matches!(e.kind, TKind::Now));
+        self.walk(&mut |e| found |= matches!(e.kind, TKind::Now | TKind::Edge(_)));
         found
     }
 

@@ -4,7 +4,7 @@
 use crate::zone::{day_number_to_date, IsoDate};
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use super::interp::{eval, number, truth, Env, Fault};
+use super::interp::{eval, truth, EdgeBounds, Env, Fault};
 use super::{Decision, Order, OrderError, Outcome, Reasons};
 use crate::check::typed::TExpr;
 use crate::check::{CheckedAction, CheckedRule};
@@ -30,20 +30,23 @@ pub(crate) fn decide(
             _ => None,
         })
         .unwrap_or(default_now);
+    let bounds = EdgeBounds::new(&program.edges[action_index]);
     let env = Env {
         frame: &order.frame,
         now,
         zone: policy.zone,
         calendar: policy.calendar.as_deref(),
+        edges: Some(&bounds),
     };
     validate(program, action, order, &env)?;
+    let guards = &program.guards[action_index];
     let fault = |fault: Fault| fault_error(program, order, fault);
 
     let mut remembered = Remembered {
         timeless: program.timeless[action_index],
         ..Remembered::default()
     };
-    let Some(index) = select_remembering(action, &env, &mut remembered).map_err(fault)? else {
+    let Some(index) = select_remembering(guards, &env, &mut remembered).map_err(fault)? else {
         let because = Reasons::new(vec![format!(
             "no rule of action `{}` decides this order: the published rules leave this case open",
             action.name
@@ -70,7 +73,7 @@ pub(crate) fn decide(
     if rule.outcome.goes_through() {
         decision.requires = shared.requires.clone();
         attributes(program, rule, &shared.value_names, &env, &mut decision).map_err(fault)?;
-        decision.deadline = deadline(&program.edges[action_index], action, &env, &mut remembered)
+        decision.deadline = deadline(action, guards, &bounds, &env, &mut remembered)
             .map_err(fault)?
             .map(|t| policy.zone.datetime(t));
     }
@@ -115,16 +118,16 @@ struct Remembered {
 
 /// The first rule whose guard holds, reusing and recording what `remembered` allows.
 fn select_remembering(
-    action: &CheckedAction,
+    guards: &[Option<TExpr>],
     env: &Env<'_>,
     remembered: &mut Remembered,
 ) -> Result<Option<usize>, Fault> {
-    for (i, rule) in action.rules.iter().enumerate() {
+    for (i, guard) in guards.iter().enumerate() {
         let bit = if i < 64 { 1u64 << i } else { 0 };
         let matches = if remembered.known & bit != 0 {
             remembered.holds & bit != 0
         } else {
-            let holds = match &rule.guard {
+            let holds = match guard {
                 Some(guard) => truth(guard, env)?,
                 None => true,
             };
@@ -145,21 +148,27 @@ fn select_remembering(
 
 /// The first instant after the request at which the outcome is `denied` with only time passing.
 fn deadline(
-    edges: &[Edge],
     action: &CheckedAction,
+    guards: &[Option<TExpr>],
+    bounds: &EdgeBounds<'_>,
     env: &Env<'_>,
     remembered: &mut Remembered,
 ) -> Result<Option<i64>, Fault> {
     // INVARIANT: compile refuses actions with more than MAX_EDGES edges, each giving two instants.
     let mut buffer = [0i64; 2 * MAX_EDGES];
     let mut count = 0;
-    for edge in edges {
-        for instant in edge_instants(edge, env)?.into_iter().flatten() {
+    let mut index = 0;
+    while let Some(edge) = bounds.edge(index) {
+        for instant in edge_instants(edge, bounds.bound(index, env)?, env)
+            .into_iter()
+            .flatten()
+        {
             if instant > env.now && count < buffer.len() {
                 buffer[count] = instant;
                 count += 1;
             }
         }
+        index += 1;
     }
     let instants = &mut buffer[..count];
     instants.sort_unstable();
@@ -173,7 +182,7 @@ fn deadline(
             now: instant,
             ..*env
         };
-        let outcome = select_remembering(action, &later, remembered)?
+        let outcome = select_remembering(guards, &later, remembered)?
             .map_or(Outcome::Undetermined, |i| action.rules[i].outcome);
         if outcome == Outcome::Denied {
             return Ok(Some(instant));
@@ -183,48 +192,26 @@ fn deadline(
 }
 
 /// The instants at which the comparison behind `edge` can change truth: where its two sides meet,
-/// and just after.
-fn edge_instants(edge: &Edge, env: &Env<'_>) -> Result<[Option<i64>; 2], Fault> {
-    let number = |e: &TExpr| -> Result<Option<i64>, Fault> {
-        match number(e, env) {
-            Ok(n) => Ok(Some(n)),
-            // The comparison reads a field this order lacks: the rules never reach it.
-            Err(Fault::Absent(_)) => Ok(None),
-            Err(other) => Err(other),
-        }
+/// and just after. `bound` is `None` when the comparison reads a field this order lacks: the rules
+/// never reach it.
+fn edge_instants(edge: &Edge, bound: Option<(i64, i64)>, env: &Env<'_>) -> [Option<i64>; 2] {
+    let Some((base, shift)) = bound else {
+        return [None, None];
     };
-    let sum = |terms: &[(i64, TExpr)]| -> Result<Option<i64>, Fault> {
-        let mut total: i64 = 0;
-        for (sign, term) in terms {
-            let Some(n) = number(term)? else {
-                return Ok(None);
-            };
-            total = total
-                .checked_add(sign * n)
-                .ok_or(Fault::Overflow("time edge"))?;
-        }
-        Ok(Some(total))
+    // sign * x == base, with sign ±1.
+    let Some(x) = edge.sign.checked_mul(base) else {
+        return [None, None];
     };
-    let (Some(other), Some(terms)) = (number(&edge.other)?, sum(&edge.terms)?) else {
-        return Ok([None, None]);
-    };
-    let x = edge.sign
-        * other
-            .checked_sub(terms)
-            .ok_or(Fault::Overflow("time edge"))?;
     if !edge.on_date {
-        return Ok([Some(x), x.checked_add(1)]);
+        return [Some(x), x.checked_add(1)];
     }
-    let Some(shift) = sum(&edge.shift)? else {
-        return Ok([None, None]);
-    };
     let day_start = |day: i64| {
         i32::try_from(day)
             .ok()
             .and_then(|d| env.zone.start_of_day_number(d))
             .and_then(|t| t.checked_sub(shift))
     };
-    Ok([day_start(x), x.checked_add(1).and_then(day_start)])
+    [day_start(x), x.checked_add(1).and_then(day_start)]
 }
 
 fn attributes(

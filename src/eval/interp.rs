@@ -1,12 +1,14 @@
 //! The expression interpreter: one dispatch `match` over the checked tree, values by slot, no name
 //! lookups and no allocation.
 
+use std::cell::Cell;
 use std::cmp::Ordering;
 
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::calendar::{Calendar, OutOfCalendar};
 use crate::check::typed::{ArithOp, CmpOp, Slot, TExpr, TKind};
+use crate::compile::{Edge, MAX_EDGES};
 use crate::syntax::ast::Rounding;
 use crate::value::{Type, Value};
 use crate::zone::{date_to_day_number, day_number_to_date, Zone};
@@ -19,6 +21,106 @@ pub(crate) struct Env<'a> {
     pub now: i64,
     pub zone: Zone,
     pub calendar: Option<&'a Calendar>,
+    /// The solved comparisons with the request time, for compiled guards (`TKind::Edge`).
+    pub edges: Option<&'a EdgeBounds<'a>>,
+}
+
+/// Per order, each edge's bound, computed when first needed: the comparison `sign * x + Σ terms op
+/// other` is `sign * x op (other - Σ terms)`, and only `x` (the request instant, or the date of the
+/// request shifted by `shift`) changes while the deadline is sought.
+pub(crate) struct EdgeBounds<'a> {
+    edges: &'a [Edge],
+    bounds: [Cell<Bound>; MAX_EDGES],
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Bound {
+    Unknown,
+    /// The bound reads a field this order lacks.
+    Absent(Slot),
+    Known {
+        base: i64,
+        shift: i64,
+    },
+}
+
+impl<'a> EdgeBounds<'a> {
+    pub(crate) fn new(edges: &'a [Edge]) -> Self {
+        EdgeBounds {
+            edges,
+            bounds: std::array::from_fn(|_| Cell::new(Bound::Unknown)),
+        }
+    }
+
+    /// `(base, shift)` of edge `index`, or `None` when it reads an absent field.
+    pub(crate) fn bound(&self, index: usize, env: &Env<'_>) -> Result<Option<(i64, i64)>> {
+        let cell = self.bounds.get(index).ok_or(Fault::Internal)?;
+        let bound = match cell.get() {
+            Bound::Unknown => {
+                let edge = self.edges.get(index).ok_or(Fault::Internal)?;
+                let computed = match edge_bound(edge, env) {
+                    Ok((base, shift)) => Bound::Known { base, shift },
+                    Err(Fault::Absent(slot)) => Bound::Absent(slot),
+                    Err(other) => return Err(other),
+                };
+                cell.set(computed);
+                computed
+            }
+            known => known,
+        };
+        Ok(match bound {
+            Bound::Known { base, shift } => Some((base, shift)),
+            _ => None,
+        })
+    }
+
+    pub(crate) fn edge(&self, index: usize) -> Option<&Edge> {
+        self.edges.get(index)
+    }
+
+    fn absent_slot(&self, index: usize) -> Slot {
+        match self.bounds.get(index).map(Cell::get) {
+            Some(Bound::Absent(slot)) => slot,
+            _ => 0,
+        }
+    }
+}
+
+fn edge_bound(edge: &Edge, env: &Env<'_>) -> Result<(i64, i64)> {
+    let sum = |terms: &[(i64, TExpr)]| -> Result<i64> {
+        terms.iter().try_fold(0i64, |total, (sign, term)| {
+            total
+                .checked_add(sign * number(term, env)?)
+                .ok_or_else(|| overflow("time edge"))
+        })
+    };
+    let base = number(&edge.other, env)?
+        .checked_sub(sum(&edge.terms)?)
+        .ok_or_else(|| overflow("time edge"))?;
+    Ok((base, sum(&edge.shift)?))
+}
+
+/// `x` for an edge at `env.now`: the instant itself, or the day number of the shifted instant.
+pub(crate) fn edge_axis(edge: &Edge, shift: i64, env: &Env<'_>) -> Result<i64> {
+    if !edge.on_date {
+        return Ok(env.now);
+    }
+    let shifted = env
+        .now
+        .checked_add(shift)
+        .ok_or_else(|| overflow("timestamp"))?;
+    Ok(i64::from(env.zone.day_of(shifted)))
+}
+
+fn holds(op: CmpOp, ordering: Ordering) -> bool {
+    match op {
+        CmpOp::Eq => ordering == Ordering::Equal,
+        CmpOp::Ne => ordering != Ordering::Equal,
+        CmpOp::Lt => ordering == Ordering::Less,
+        CmpOp::Le => ordering != Ordering::Greater,
+        CmpOp::Gt => ordering == Ordering::Greater,
+        CmpOp::Ge => ordering != Ordering::Less,
+    }
 }
 
 /// Why an expression has no value.
@@ -151,14 +253,25 @@ pub(crate) fn truth(e: &TExpr, env: &Env<'_>) -> Result<bool> {
             } else {
                 compare(&eval(a, env)?, &eval(b, env)?).ok_or(Fault::Internal)?
             };
-            Ok(match op {
-                CmpOp::Eq => ordering == Ordering::Equal,
-                CmpOp::Ne => ordering != Ordering::Equal,
-                CmpOp::Lt => ordering == Ordering::Less,
-                CmpOp::Le => ordering != Ordering::Greater,
-                CmpOp::Gt => ordering == Ordering::Greater,
-                CmpOp::Ge => ordering != Ordering::Less,
-            })
+            Ok(holds(*op, ordering))
+        }
+        TKind::Edge(index) => {
+            let index = usize::from(*index);
+            let bounds = env.edges.ok_or(Fault::Internal)?;
+            let edge = bounds.edge(index).ok_or(Fault::Internal)?;
+            let Some((base, shift)) = bounds.bound(index, env)? else {
+                return Err(Fault::Absent(bounds.absent_slot(index)));
+            };
+            let linear = edge
+                .sign
+                .checked_mul(edge_axis(edge, shift, env)?)
+                .ok_or_else(|| overflow("time edge"))?;
+            let ordering = if edge.linear_left {
+                linear.cmp(&base)
+            } else {
+                base.cmp(&linear)
+            };
+            Ok(holds(edge.op, ordering))
         }
         TKind::Field(slot) => match env.frame.get(*slot as usize) {
             Some(Some(Value::Bool(b))) => Ok(*b),
@@ -219,6 +332,7 @@ pub(crate) fn eval(e: &TExpr, env: &Env<'_>) -> Result<Value> {
         | TKind::And(..)
         | TKind::Or(..)
         | TKind::Cmp(..)
+        | TKind::Edge(_)
         | TKind::InSet(..) => truth(e, env).map(Value::Bool),
         TKind::Arith(op, a, b) => arith(*op, eval(a, env)?, eval(b, env)?),
         // Numbers (dates, instants, counts) took the `number` path above; what is left is money.

@@ -338,6 +338,7 @@ pub(crate) fn guard_holds(
         now,
         zone: checked.zone,
         calendar: checked.calendar.as_deref(),
+        edges: None,
     };
     match &rule.guard {
         Some(guard) => interp::truth(guard, &env).ok(),
