@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::Path;
+mod common;
 
 use serde_json::{json, Value};
 
@@ -54,19 +54,11 @@ const DOCUMENTS: [&str; 5] = [
 const UNUSED_NOW: &str = "2000-01-01T00:00:00+08:00";
 
 fn load(name: &str) -> policy::Policy {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("policies")
-        .join(format!("{name}.policy"));
-    policy::Policy::load(&path).unwrap_or_else(|e| panic!("cannot load {}: {e}", path.display()))
+    common::policy(name)
 }
 
 fn decide(policy: &policy::Policy, action: &str, order: &Value) -> Value {
-    let read = policy.read_order(order).expect("order reads");
-    let now = policy::eval::parse_time(UNUSED_NOW).expect("valid time");
-    let decision = policy
-        .decide(action, &read, now)
-        .unwrap_or_else(|e| panic!("{order} cannot be decided: {e}"));
-    serde_json::to_value(&decision).expect("decision serializes")
+    common::decide(policy, action, order, UNUSED_NOW)
 }
 
 fn is_digits(s: &str) -> bool {

@@ -5,18 +5,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::Path;
+mod common;
 
+use common::with;
 use serde_json::{json, Map, Value};
 
 /// Far away from every order's `requested_at`: never used as the request time.
 const UNUSED_NOW: &str = "2000-01-01T00:00:00+08:00";
 
 fn load(name: &str) -> policy::Policy {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("policies")
-        .join(format!("{name}.policy"));
-    policy::Policy::load(&path).unwrap_or_else(|e| panic!("cannot load {}: {e}", path.display()))
+    common::policy(name)
 }
 
 /// The decision's contract JSON; an order that cannot be decided fails the test.
@@ -25,23 +23,7 @@ fn decide(policy: &policy::Policy, action: &str, order: &Value) -> Value {
         order.get("requested_at").is_some(),
         "every order here carries requested_at: {order}"
     );
-    let read = policy.read_order(order).expect("order reads");
-    let now = policy::eval::parse_time(UNUSED_NOW).expect("valid time");
-    let decision = policy
-        .decide(action, &read, now)
-        .unwrap_or_else(|e| panic!("{order} cannot be decided: {e}"));
-    serde_json::to_value(&decision).expect("decision serializes")
-}
-
-/// `base` with `extra`'s keys added or replaced.
-fn with(base: &Value, extra: Value) -> Value {
-    let mut out = base.as_object().cloned().unwrap_or_default();
-    if let Value::Object(extra) = extra {
-        for (k, v) in extra {
-            out.insert(k, v);
-        }
-    }
-    Value::Object(out)
+    common::decide(policy, action, order, UNUSED_NOW)
 }
 
 /// One table cell: `-` for null, absent and empty; lists comma-joined; objects as `key=value`.

@@ -361,8 +361,8 @@ pub(crate) fn eval(e: &TExpr, env: &Env<'_>) -> Result<Value> {
     }
 }
 
-pub(crate) fn round(value: Decimal, mode: Rounding, quantum: Decimal) -> Result<Decimal> {
-    let strategy = match mode {
+fn strategy(mode: Rounding) -> RoundingStrategy {
+    match mode {
         Rounding::HalfAwayFromZero => RoundingStrategy::MidpointAwayFromZero,
         Rounding::HalfEven => RoundingStrategy::MidpointNearestEven,
         Rounding::HalfTowardZero => RoundingStrategy::MidpointTowardZero,
@@ -370,7 +370,11 @@ pub(crate) fn round(value: Decimal, mode: Rounding, quantum: Decimal) -> Result<
         Rounding::AwayFromZero => RoundingStrategy::AwayFromZero,
         Rounding::Floor => RoundingStrategy::ToNegativeInfinity,
         Rounding::Ceiling => RoundingStrategy::ToPositiveInfinity,
-    };
+    }
+}
+
+pub(crate) fn round(value: Decimal, mode: Rounding, quantum: Decimal) -> Result<Decimal> {
+    let strategy = strategy(mode);
     // 0.01, 0.1, 1: rounding to a number of decimal places needs no division.
     if quantum.mantissa() == 1 {
         return Ok(value.round_dp_with_strategy(quantum.scale(), strategy));
@@ -422,18 +426,8 @@ mod tests {
             for thousandths in [0, 1, 4, 5, 6, 9] {
                 let value = Decimal::new(cents * 10 + thousandths, 3);
                 for mode in modes {
-                    let by_steps = {
-                        let strategy = match mode {
-                            Rounding::HalfAwayFromZero => RoundingStrategy::MidpointAwayFromZero,
-                            Rounding::HalfEven => RoundingStrategy::MidpointNearestEven,
-                            Rounding::HalfTowardZero => RoundingStrategy::MidpointTowardZero,
-                            Rounding::TowardZero => RoundingStrategy::ToZero,
-                            Rounding::AwayFromZero => RoundingStrategy::AwayFromZero,
-                            Rounding::Floor => RoundingStrategy::ToNegativeInfinity,
-                            Rounding::Ceiling => RoundingStrategy::ToPositiveInfinity,
-                        };
-                        (value / quantum).round_dp_with_strategy(0, strategy) * quantum
-                    };
+                    let by_steps =
+                        (value / quantum).round_dp_with_strategy(0, strategy(mode)) * quantum;
                     assert_eq!(
                         round(value, mode, quantum).unwrap(),
                         by_steps,
