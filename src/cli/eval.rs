@@ -1,7 +1,6 @@
 //! `policy eval`
 
 use std::io::{BufRead, BufWriter, Write};
-
 use std::path::PathBuf;
 
 use crate::batch::{decide_lines, BatchOptions};
