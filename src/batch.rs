@@ -106,6 +106,7 @@ pub fn decide_lines(
             let work = Arc::clone(&work_receiver);
             let done = done_sender.clone();
             scope.spawn(move || {
+                let policy = &policy.fork();
                 let mut order = Order::default();
                 loop {
                     let next = match work.lock() {

@@ -147,6 +147,24 @@ impl Policy {
         &self.program.policy.name
     }
 
+    /// The same policy compiled anew, sharing nothing with this one but its calendar. Threads that decide
+    /// many orders each take their own: the texts a decision shares are reference-counted, and counting
+    /// them from several cores at once makes the cores wait on each other.
+    pub fn fork(&self) -> Policy {
+        let mut calendars = Calendars::new();
+        if let Some(calendar) = &self.program.policy.calendar {
+            calendars.insert(calendar.name().to_string(), calendar.clone());
+        }
+        match build(&self.source, &calendars) {
+            Ok((program, _)) => Policy {
+                program: Arc::new(program),
+                source: self.source.clone(),
+            },
+            // INVARIANT: this source built once with this calendar; it builds again.
+            Err(_) => self.clone(),
+        }
+    }
+
     pub fn source(&self) -> &SourceFile {
         &self.source
     }
