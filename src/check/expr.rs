@@ -722,7 +722,10 @@ impl Checker<'_> {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the parts of one `within ... after ...` window, as the parser gives them"
+    )]
     fn window(
         &mut self,
         subject: &Expr,
