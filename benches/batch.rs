@@ -35,31 +35,21 @@ fn batch(c: &mut Criterion) {
             threads,
             ..BatchOptions::default()
         };
-        let summary = decide_lines(
-            &policy,
-            "refund",
-            default_now,
-            &input[..],
-            &mut std::io::sink(),
-            options,
-        )
-        .unwrap();
-        assert_eq!(summary.lines, ORDERS as usize);
+        let run = || {
+            decide_lines(
+                &policy,
+                "refund",
+                default_now,
+                &input[..],
+                &mut std::io::sink(),
+                options,
+            )
+            .unwrap()
+        };
+        assert_eq!(run().lines, ORDERS as usize);
         group.bench_function(
             BenchmarkId::new("decide_lines/legacy_100k", format!("threads={threads}")),
-            |b| {
-                b.iter(|| {
-                    decide_lines(
-                        &policy,
-                        "refund",
-                        default_now,
-                        &input[..],
-                        &mut std::io::sink(),
-                        options,
-                    )
-                    .unwrap()
-                })
-            },
+            |b| b.iter(run),
         );
     }
     group.finish();

@@ -18,34 +18,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use policy::analysis::{analyze, Finding, FindingKind, Witness};
-use policy::check::Calendars;
 use policy::diagnostics::Diagnostic;
-use policy::eval::{load_calendars, parse_time, NO_RULE};
+use policy::eval::{parse_time, NO_RULE};
 use policy::{Outcome, Policy};
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn calendars() -> Calendars {
-    load_calendars(&root().join("policies/calendars")).unwrap()
-}
-
-/// `*.policy` files directly in `dir`, sorted.
-fn policy_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "policy"))
-        .collect();
-    files.sort();
-    files
-}
+use common::{calendars, display_name, policy_files, root};
 
 fn cases() -> Vec<PathBuf> {
     policy_files(&root().join("tests/cases/analysis"))
@@ -53,16 +37,6 @@ fn cases() -> Vec<PathBuf> {
 
 fn clean_twins() -> Vec<PathBuf> {
     policy_files(&root().join("tests/cases/analysis/clean"))
-}
-
-/// The path from the crate root, with `/` on every platform.
-fn display_name(path: &Path) -> String {
-    path.strip_prefix(root())
-        .unwrap_or(path)
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect::<Vec<_>>()
-        .join("/")
 }
 
 /// Loads a policy from its text; a case that does not build is a broken fixture.

@@ -9,43 +9,21 @@
 // A test that cannot read its own fixtures should stop there: helpers unwrap like the tests do.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use policy::check::Calendars;
 use policy::diagnostics::Diagnostic;
-use policy::eval::{build, load_calendars};
+use policy::eval::build;
 use policy::source::SourceFile;
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn calendars() -> Calendars {
-    load_calendars(&root().join("policies/calendars")).unwrap()
-}
+use common::{calendars, display_name, policy_files, root};
 
 fn case_files() -> Vec<PathBuf> {
-    let dir = root().join("tests/cases/check/err");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "policy"))
-        .collect();
-    files.sort();
-    files
-}
-
-/// The name a case is reported and snapshotted under: its path from the crate root, with `/` on every
-/// platform so snapshots do not depend on the OS.
-fn display_name(path: &Path) -> String {
-    path.strip_prefix(root())
-        .unwrap_or(path)
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect::<Vec<_>>()
-        .join("/")
+    policy_files(&root().join("tests/cases/check/err"))
 }
 
 /// The codes a case's first line promises (`policy::check::unknown_name`), up to a `checker gap:`

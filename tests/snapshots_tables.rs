@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::with;
+use common::{aligned_table, cell, with};
 use serde_json::{json, Map, Value};
 
 /// Far away from every order's `requested_at`: never used as the request time.
@@ -26,27 +26,6 @@ fn decide(policy: &policy::Policy, action: &str, order: &Value) -> Value {
     common::decide(policy, action, order, UNUSED_NOW)
 }
 
-/// One table cell: `-` for null, absent and empty; lists comma-joined; objects as `key=value`.
-fn cell(value: Option<&Value>) -> String {
-    match value {
-        None | Some(Value::Null) => "-".to_string(),
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Array(items)) if items.is_empty() => "-".to_string(),
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|i| cell(Some(i)))
-            .collect::<Vec<_>>()
-            .join(","),
-        Some(Value::Object(map)) if map.is_empty() => "-".to_string(),
-        Some(Value::Object(map)) => map
-            .iter()
-            .map(|(k, v)| format!("{k}={}", cell(Some(v))))
-            .collect::<Vec<_>>()
-            .join(" "),
-        Some(other) => other.to_string(),
-    }
-}
-
 /// The order's fields other than those with a column of their own, as `key=value`.
 fn other_facts(order: &Value, shown: &[&str]) -> String {
     let rest: Map<String, Value> = order
@@ -61,40 +40,9 @@ fn other_facts(order: &Value, shown: &[&str]) -> String {
     cell(Some(&Value::Object(rest)))
 }
 
-/// Rows as a fixed-width table: a header, a rule, then one line per row, columns aligned.
+/// Rows as a fixed-width table under a title.
 fn render(title: &str, header: &[&str], rows: &[Vec<String>]) -> String {
-    let widths: Vec<usize> = (0..header.len())
-        .map(|c| {
-            rows.iter()
-                .map(|r| r[c].chars().count())
-                .chain(std::iter::once(header[c].chars().count()))
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let line = |cells: Vec<&str>| {
-        cells
-            .iter()
-            .zip(&widths)
-            .map(|(text, width)| format!("{text:width$}"))
-            .collect::<Vec<_>>()
-            .join(" | ")
-            .trim_end()
-            .to_string()
-    };
-    let mut out = vec![title.to_string(), String::new(), line(header.to_vec())];
-    out.push(
-        widths
-            .iter()
-            .map(|w| "-".repeat(*w))
-            .collect::<Vec<_>>()
-            .join("-|-"),
-    );
-    for row in rows {
-        assert_eq!(row.len(), header.len(), "row {row:?}");
-        out.push(line(row.iter().map(String::as_str).collect()));
-    }
-    out.join("\n") + "\n"
+    format!("{title}\n\n{}", aligned_table(header, rows))
 }
 
 /// Builds the table: for each (label, order), the label, the named order fields, the other facts, then

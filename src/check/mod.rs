@@ -19,7 +19,7 @@ use crate::calendar::Calendar;
 use crate::diagnostics::{suggestion, Diagnostic};
 use crate::source::{SourceFile, Span};
 use crate::syntax::ast::{self, AttrKind, Outcome, PolicyAst};
-use crate::value::{Type, Value, REFUND_TO_ENUM, REVIEW_ENUM};
+use crate::value::{Type, Value, REFUND_TO_VALUES, REVIEW_VALUES};
 use typed::{Slot, TExpr, TKind, MAX_FIELDS};
 
 pub use expr::Facts;
@@ -253,17 +253,11 @@ impl<'a> Checker<'a> {
             variants: variants.iter().map(|v| v.to_string()).collect(),
             span: Span::default(),
         };
-        let mut enums = vec![
-            builtin(
-                "refund destination",
-                &["original_payment", "account_balance"],
-            ),
-            builtin("review", &["none", "manual"]),
+        // INVARIANT: in the order of REFUND_TO_ENUM and REVIEW_ENUM.
+        let enums = vec![
+            builtin("refund destination", &REFUND_TO_VALUES),
+            builtin("review", &REVIEW_VALUES),
         ];
-        debug_assert_eq!(enums.len(), 2);
-        debug_assert!(enums[REFUND_TO_ENUM as usize].variants[0] == "original_payment");
-        debug_assert!(enums[REVIEW_ENUM as usize].variants[1] == "manual");
-        enums.shrink_to_fit();
         Checker {
             file,
             diagnostics: Vec::new(),

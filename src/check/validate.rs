@@ -199,11 +199,22 @@ impl Checker<'_> {
             }
         };
         let order_span = def.order.as_ref().map_or(def.span, |o| o.span);
+        let expect = match &def.expect {
+            Some(text) => self.json_object(&text.node, text.span, "expect"),
+            None => {
+                self.report(
+                    Diagnostic::error(
+                        "policy::check::example_without_expectation",
+                        format!("example \"{}\" expects nothing", def.name.node),
+                        def.name.span,
+                    )
+                    .with_help("add `expect { \"outcome\": \"allowed\", ... }` with the decision fields to compare"),
+                );
+                None
+            }
+        };
         // An example that expects the order to be refused may hold malformed fields on purpose.
-        let expects_error = def
-            .expect
-            .as_ref()
-            .is_some_and(|e| e.node.contains("\"error\""));
+        let expects_error = expect.as_ref().is_some_and(|e| e.contains_key("error"));
         for (key, value) in &order {
             let key_span = key_span(
                 def.order.as_ref().map_or("", |o| o.node.as_str()),
@@ -274,20 +285,7 @@ impl Checker<'_> {
             );
             ok = false;
         }
-        let expect = match &def.expect {
-            Some(text) => self.json_object(&text.node, text.span, "expect")?,
-            None => {
-                self.report(
-                    Diagnostic::error(
-                        "policy::check::example_without_expectation",
-                        format!("example \"{}\" expects nothing", def.name.node),
-                        def.name.span,
-                    )
-                    .with_help("add `expect { \"outcome\": \"allowed\", ... }` with the decision fields to compare"),
-                );
-                return None;
-            }
-        };
+        let expect = expect?;
         let expect_text = def.expect.as_ref().map_or("", |e| e.node.as_str());
         let expect_span = def.expect.as_ref().map_or(def.span, |e| e.span);
         for (key, value) in &expect {

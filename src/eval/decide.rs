@@ -9,7 +9,9 @@ use super::{Decision, Order, OrderError, Outcome, Reasons};
 use crate::check::typed::TExpr;
 use crate::check::{CheckedAction, CheckedRule};
 use crate::compile::{Edge, Program, MAX_EDGES};
-use crate::value::{FieldProblem, Type, Value, REFUND_TO_ENUM, REVIEW_ENUM};
+use crate::value::{
+    FieldProblem, Type, Value, REFUND_TO_ENUM, REFUND_TO_VALUES, REVIEW_ENUM, REVIEW_VALUES,
+};
 
 /// Rule id reported when no rule of the action matches.
 pub const NO_RULE: &str = "(no rule)";
@@ -246,7 +248,7 @@ fn attributes(
         match e {
             None => Ok(None),
             Some(e) => match eval(e, env)? {
-                Value::Enum(v) => Ok(Some(builtin_variant(id, v))),
+                Value::Enum(v) => builtin_variant(id, v).ok_or(Fault::Internal).map(Some),
                 _ => Err(Fault::Internal),
             },
         }
@@ -278,13 +280,13 @@ fn attributes(
     Ok(())
 }
 
-fn builtin_variant(id: u16, v: u16) -> &'static str {
-    match (id, v) {
-        (REFUND_TO_ENUM, 0) => "original_payment",
-        (REFUND_TO_ENUM, _) => "account_balance",
-        (_, 0) => "none",
-        _ => "manual",
-    }
+fn builtin_variant(id: u16, v: u16) -> Option<&'static str> {
+    let values = if id == REFUND_TO_ENUM {
+        &REFUND_TO_VALUES
+    } else {
+        &REVIEW_VALUES
+    };
+    values.get(usize::from(v)).copied()
 }
 
 fn enum_name(program: &Program, ty: Type, v: u16) -> Option<std::sync::Arc<str>> {

@@ -5,6 +5,10 @@
     dead_code,
     reason = "each test crate uses its own subset of these helpers"
 )]
+#![allow(
+    clippy::expect_used,
+    reason = "test helpers: a failure is the test failing"
+)]
 
 use std::path::Path;
 
@@ -117,4 +121,95 @@ pub fn assert_mentions(message: &str, parts: &[&str]) {
     for part in parts {
         assert!(message.contains(part), "`{part}` not in: {message}");
     }
+}
+
+/// The crate's root, where `policies/` and `tests/cases/` are.
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The shipped calendars.
+pub fn calendars() -> policy::check::Calendars {
+    policy::eval::load_calendars(&root().join("policies/calendars"))
+        .expect("the shipped calendars load")
+}
+
+/// `*.policy` files directly in `dir`, sorted.
+pub fn policy_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+        .map(|e| e.expect("a directory entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "policy"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// The name a case is reported and snapshotted under: its path from the crate root, with `/` on every
+/// platform so snapshots do not depend on the OS.
+pub fn display_name(path: &Path) -> String {
+    path.strip_prefix(root())
+        .unwrap_or(path)
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// One table cell: `-` for null, absent and empty; lists comma-joined; objects as `key=value`.
+pub fn cell(value: Option<&Value>) -> String {
+    match value {
+        None | Some(Value::Null) => "-".to_string(),
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Array(items)) if items.is_empty() => "-".to_string(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|i| cell(Some(i)))
+            .collect::<Vec<_>>()
+            .join(","),
+        Some(Value::Object(map)) if map.is_empty() => "-".to_string(),
+        Some(Value::Object(map)) => map
+            .iter()
+            .map(|(k, v)| format!("{k}={}", cell(Some(v))))
+            .collect::<Vec<_>>()
+            .join(" "),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// Rows under a header as a fixed-width table: columns aligned and separated by ` | `, a rule under
+/// the header.
+pub fn aligned_table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let widths: Vec<usize> = (0..header.len())
+        .map(|c| {
+            rows.iter()
+                .map(|r| r[c].chars().count())
+                .chain(std::iter::once(header[c].chars().count()))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: Vec<&str>| {
+        cells
+            .iter()
+            .zip(&widths)
+            .map(|(text, width)| format!("{text:width$}"))
+            .collect::<Vec<_>>()
+            .join(" | ")
+            .trim_end()
+            .to_string()
+    };
+    let mut out = vec![line(header.to_vec())];
+    out.push(
+        widths
+            .iter()
+            .map(|w| "-".repeat(*w))
+            .collect::<Vec<_>>()
+            .join("-|-"),
+    );
+    for row in rows {
+        assert_eq!(row.len(), header.len(), "row {row:?}");
+        out.push(line(row.iter().map(String::as_str).collect()));
+    }
+    out.join("\n") + "\n"
 }
