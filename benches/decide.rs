@@ -266,8 +266,13 @@ fn assert_same(what: &str, policy: &Decision, hand: &LegacyDecision) {
 
 /// Cross-checks the hand-written table against the policy on generated orders, so that the floor is
 /// the same function (not just on the benchmark orders). Returns how many orders agreed.
-fn cross_check(policy: &Policy, calendar: &Calendar, default_now: i64, count: u64) -> usize {
-    let now = DateTime::from_timestamp_nanos(default_now);
+fn cross_check(
+    policy: &Policy,
+    calendar: &Calendar,
+    default_now: policy::Instant,
+    count: u64,
+) -> usize {
+    let now: DateTime<chrono::Utc> = default_now.into();
     let lines = common::generate_orders(count, 7);
     let mut agreed = 0;
     for line in std::str::from_utf8(&lines).unwrap().lines() {
@@ -324,7 +329,7 @@ fn decide(c: &mut Criterion) {
     .unwrap();
     let agreed = cross_check(&legacy, &calendar, default_now, 20_000);
     assert_eq!(agreed, 20_000);
-    let now = DateTime::from_timestamp_nanos(default_now);
+    let now: DateTime<chrono::Utc> = default_now.into();
     let legacy_cases: Vec<&Case> = CASES.iter().filter(|c| c.policy == LEGACY).collect();
     for case in legacy_cases {
         let json: Value = serde_json::from_str(case.json).unwrap();

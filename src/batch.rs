@@ -57,7 +57,7 @@ struct Decided {
 pub fn decide_lines(
     policy: &Policy,
     action: &str,
-    default_now: i64,
+    default_now: crate::time::Instant,
     mut input: impl BufRead,
     output: &mut impl Write,
     options: BatchOptions,
@@ -173,7 +173,7 @@ pub fn decide_lines(
 fn decide_chunk(
     policy: &Policy,
     action: &str,
-    default_now: i64,
+    default_now: crate::time::Instant,
     chunk: &Chunk,
     order: &mut Order,
 ) -> Decided {

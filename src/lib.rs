@@ -34,7 +34,9 @@ pub mod diagnostics;
 pub mod eval;
 pub mod source;
 pub mod syntax;
+pub mod time;
 pub mod value;
 pub mod zone;
 
 pub use eval::{Decision, LoadError, Order, OrderError, Outcome, Policy};
+pub use time::Instant;

@@ -1,7 +1,7 @@
 //! Types and runtime values of the language, and how an order's JSON field becomes a value.
 //!
-//! Timestamps are nanoseconds since the Unix epoch (UTC) and durations are nanoseconds, so window
-//! arithmetic is integer arithmetic; dates are day numbers (days since 1970-01-01) in the policy's zone; money is an exact
+//! Timestamps are `Instant`s (UTC, nanoseconds, years 0001 to 9999) and durations are nanoseconds, so
+//! window arithmetic is integer arithmetic; dates are day numbers (days since 1970-01-01) in the policy's zone; money is an exact
 //! `Decimal`.
 
 use std::borrow::Cow;
@@ -11,6 +11,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate};
 use rust_decimal::Decimal;
+
+use crate::time::Instant;
 
 /// Index of an enum in the policy's enum table.
 pub type EnumId = u16;
@@ -94,8 +96,8 @@ pub enum Value {
     Money(Decimal),
     Str(Arc<str>),
     Enum(u16),
-    /// Nanoseconds since 1970-01-01T00:00:00Z.
-    Timestamp(i64),
+    /// An instant in years 0001 to 9999.
+    Timestamp(Instant),
     /// Days since 1970-01-01.
     Date(i32),
     /// Nanoseconds.
@@ -107,7 +109,7 @@ pub enum Value {
 // Values are copied around the interpreter's hot loop: keep them small.
 const _: () = assert!(std::mem::size_of::<Value>() <= 24);
 
-pub const NANOS_PER_SECOND: i64 = 1_000_000_000;
+pub use crate::time::NANOS_PER_SECOND;
 
 /// The `field` of a problem with the order as a whole (not JSON, not an object).
 pub const WHOLE_ORDER: &str = "(order)";
@@ -132,15 +134,26 @@ impl fmt::Display for FieldProblem {
     }
 }
 
+/// A timestamp that could not be read, with the reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct TimestampError(pub String);
+
 /// Reads an RFC 3339 timestamp that carries an offset. A timestamp without one is an error, never read
-/// as UTC or local time.
-pub fn parse_timestamp(text: &str) -> Result<i64, String> {
-    if let Some(nanos) = canonical_rfc3339(text) {
-        return Ok(nanos);
+/// as UTC or local time; so is one with digits finer than a nanosecond (never rounded away) and one
+/// outside years 0001 to 9999.
+pub fn parse_timestamp(text: &str) -> Result<Instant, String> {
+    if let Some(instant) = canonical_rfc3339(text) {
+        return Ok(instant);
     }
     match DateTime::parse_from_rfc3339(text) {
-        Ok(t) => t.timestamp_nanos_opt().ok_or_else(|| {
-            format!("timestamp `{text}` is out of the supported range (1678 to 2261)")
+        Ok(_) if fraction_digits(text) > 9 => Err(format!(
+            "timestamp `{text}` is finer than a nanosecond; write at most 9 digits after the seconds"
+        )),
+        Ok(t) => Instant::try_from(t).map_err(|_| {
+            format!(
+                "timestamp `{text}` is out of the supported range (0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z)"
+            )
         }),
         Err(_) => {
             let looks_local = chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
@@ -159,10 +172,19 @@ pub fn parse_timestamp(text: &str) -> Result<i64, String> {
     }
 }
 
+/// The number of digits after the seconds' decimal point (0 when there is none).
+fn fraction_digits(text: &str) -> usize {
+    text.get(19..)
+        .and_then(|rest| rest.strip_prefix('.'))
+        .map_or(0, |rest| {
+            rest.bytes().take_while(u8::is_ascii_digit).count()
+        })
+}
+
 /// The common shape `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)` for years 1900 to 2199, read without
 /// chrono's general parser. Anything else (or anything out of range) is left to chrono, so the
 /// answers and the error messages stay chrono's.
-fn canonical_rfc3339(text: &str) -> Option<i64> {
+fn canonical_rfc3339(text: &str) -> Option<Instant> {
     let b = text.as_bytes();
     if b.len() < 20
         || b[4] != b'-'
@@ -246,7 +268,7 @@ fn canonical_rfc3339(text: &str) -> Option<i64> {
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     let days = era * 146_097 + doe - 719_468;
     let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offset;
-    Some(seconds * NANOS_PER_SECOND + fraction)
+    Instant::from_unix(seconds, u32::try_from(fraction).ok()?)
 }
 
 /// An order field's JSON value as the intake sees it: the text of numbers kept, strings borrowed from
@@ -475,11 +497,13 @@ mod tests {
             );
             let chrono = DateTime::parse_from_rfc3339(&text)
                 .ok()
-                .and_then(|t| t.timestamp_nanos_opt());
+                .and_then(|t| Instant::try_from(t).ok());
             if let Some(fast) = canonical_rfc3339(&text) {
                 assert_eq!(Some(fast), chrono, "{text}");
             }
-            assert_eq!(parse_timestamp(&text).ok(), chrono, "{text}");
+            // chrono drops digits past the nanosecond; they are refused here, never rounded away.
+            let expected = chrono.filter(|_| fraction_digits(&text) <= 9);
+            assert_eq!(parse_timestamp(&text).ok(), expected, "{text}");
         }
     }
 

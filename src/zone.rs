@@ -1,8 +1,13 @@
 //! A policy's time zone: dates of instants, starts of days, and RFC 3339 text with the zone's offset.
 //!
+//! Instants are taken here as `i128` nanoseconds since the Unix epoch (`Instant::nanos`), the form in
+//! which the interpreter computes with them.
+//!
 //! Zones such as `Asia/Shanghai` have kept one offset for decades. `Zone` finds, once, the instant since
-//! which its offset has not changed (up to 2200); after it, a date is integer arithmetic, before it the
-//! IANA rules are consulted. The answers are the same either way; only the cost differs.
+//! which its offset has not changed (sampled up to 2200; a zone that still changes offsets near 2200,
+//! one with daylight saving time, is taken to change for ever and always asks the IANA rules); after
+//! it, a date is integer arithmetic, before it the IANA rules are consulted. The answers are the same
+//! either way; only the cost differs.
 
 use std::fmt;
 
@@ -10,7 +15,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 
 const SECONDS_PER_DAY: i64 = 86_400;
-const NANOS: i64 = 1_000_000_000;
+const NANOS: i128 = 1_000_000_000;
 /// Days from 0001-01-01 (chrono's day 1) to 1970-01-01.
 const UNIX_EPOCH_FROM_CE: i64 = 719_163;
 
@@ -51,6 +56,11 @@ impl Zone {
             }
             t -= week;
         }
+        // Still changing within the last two years sampled: daylight saving time, which goes on after
+        // 2200 too. No fixed offset.
+        if fixed_from > end - 2 * 365 * SECONDS_PER_DAY {
+            fixed_from = i64::MAX;
+        }
         Zone {
             tz,
             fixed_from,
@@ -59,12 +69,12 @@ impl Zone {
     }
 
     /// The zone's offset from UTC at an instant, in seconds.
-    pub fn offset_at(&self, nanos: i64) -> i64 {
-        let seconds = nanos.div_euclid(NANOS);
+    pub fn offset_at(&self, nanos: i128) -> i64 {
+        let seconds = seconds_of(nanos);
         if seconds >= self.fixed_from {
             return self.fixed_offset;
         }
-        let utc = Utc.timestamp_nanos(nanos).naive_utc();
+        let utc = utc(nanos).naive_utc();
         i64::from(
             self.tz
                 .offset_from_utc_datetime(&utc)
@@ -74,40 +84,40 @@ impl Zone {
     }
 
     /// The date of an instant in this zone.
-    pub fn date_of(&self, nanos: i64) -> NaiveDate {
-        day_number_to_date(i64::from(self.day_of(nanos))).unwrap_or_else(|| {
-            Utc.timestamp_nanos(nanos)
-                .with_timezone(&self.tz)
-                .date_naive()
-        })
+    pub fn date_of(&self, nanos: i128) -> NaiveDate {
+        day_number_to_date(i64::from(self.day_of(nanos)))
+            .unwrap_or_else(|| utc(nanos).with_timezone(&self.tz).date_naive())
     }
 
     /// The date of an instant in this zone, as days since 1970-01-01.
-    pub fn day_of(&self, nanos: i64) -> i32 {
-        let local = nanos.div_euclid(NANOS) + self.offset_at(nanos);
-        // INVARIANT: an i64 of nanoseconds spans under 300 years, well inside i32 days.
-        local.div_euclid(SECONDS_PER_DAY) as i32
+    pub fn day_of(&self, nanos: i128) -> i32 {
+        let local = seconds_of(nanos).saturating_add(self.offset_at(nanos));
+        // Instants are within years 0001 to 9999 (about 3.7 million days either side of 1970); the
+        // clamp only keeps an out-of-range argument from wrapping.
+        local
+            .div_euclid(SECONDS_PER_DAY)
+            .clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
     }
 
     /// The first instant of day number `day` (days since 1970-01-01) in this zone.
-    pub fn start_of_day_number(&self, day: i32) -> Option<i64> {
+    pub fn start_of_day_number(&self, day: i32) -> Option<i128> {
         let fast = i64::from(day) * SECONDS_PER_DAY - self.fixed_offset;
         if fast - SECONDS_PER_DAY >= self.fixed_from {
-            return fast.checked_mul(NANOS);
+            return Some(i128::from(fast) * NANOS);
         }
         self.start_of_day(day_number_to_date(i64::from(day))?)
     }
 
     /// The first instant of `date` in this zone (midnight, or the end of a gap at midnight).
-    pub fn start_of_day(&self, date: NaiveDate) -> Option<i64> {
+    pub fn start_of_day(&self, date: NaiveDate) -> Option<i128> {
         let midnight = date_to_day_number(date).checked_mul(SECONDS_PER_DAY)?;
         let fast = midnight - self.fixed_offset;
         if fast - SECONDS_PER_DAY >= self.fixed_from {
-            return fast.checked_mul(NANOS);
+            return Some(i128::from(fast) * NANOS);
         }
         let local = date.and_hms_opt(0, 0, 0)?;
         if let Some(t) = self.tz.from_local_datetime(&local).earliest() {
-            return t.timestamp_nanos_opt();
+            return Some(nanos_of(&t));
         }
         // Midnight falls in a gap (a zone that skips it): the day starts when the gap ends.
         (1..=24 * 4).find_map(|quarter| {
@@ -115,21 +125,38 @@ impl Zone {
             self.tz
                 .from_local_datetime(&later)
                 .earliest()
-                .and_then(|t| t.timestamp_nanos_opt())
+                .map(|t| nanos_of(&t))
         })
     }
 
     /// The instant as RFC 3339 text with this zone's offset at that instant.
-    pub fn format(&self, nanos: i64) -> Rfc3339 {
+    pub fn format(&self, nanos: i128) -> Rfc3339 {
         Rfc3339 {
             nanos,
             offset: self.offset_at(nanos),
         }
     }
 
-    pub fn datetime(&self, nanos: i64) -> DateTime<Tz> {
-        Utc.timestamp_nanos(nanos).with_timezone(&self.tz)
+    pub fn datetime(&self, nanos: i128) -> DateTime<Tz> {
+        utc(nanos).with_timezone(&self.tz)
     }
+}
+
+/// Whole seconds of an instant in nanoseconds, rounded down.
+fn seconds_of(nanos: i128) -> i64 {
+    // INVARIANT: instants are within years 0001 to 9999; the clamp only keeps others from wrapping.
+    nanos
+        .div_euclid(NANOS)
+        .clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
+}
+
+/// The instant as chrono's UTC time (chrono spans far more than years 0001 to 9999).
+fn utc(nanos: i128) -> DateTime<Utc> {
+    DateTime::from_timestamp(seconds_of(nanos), nanos.rem_euclid(NANOS) as u32).unwrap_or_default()
+}
+
+fn nanos_of<Z: TimeZone>(t: &DateTime<Z>) -> i128 {
+    i128::from(t.timestamp()) * NANOS + i128::from(t.timestamp_subsec_nanos())
 }
 
 /// Days since 1970-01-01.
@@ -147,13 +174,13 @@ pub fn day_number_to_date(days: i64) -> Option<NaiveDate> {
 /// only when there are any.
 #[derive(Debug, Clone, Copy)]
 pub struct Rfc3339 {
-    nanos: i64,
+    nanos: i128,
     offset: i64,
 }
 
 impl fmt::Display for Rfc3339 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let local = self.nanos.div_euclid(NANOS) + self.offset;
+        let local = seconds_of(self.nanos).saturating_add(self.offset);
         let fraction = self.nanos.rem_euclid(NANOS);
         let Some(date) = day_number_to_date(local.div_euclid(SECONDS_PER_DAY)) else {
             return write!(f, "{}", self.nanos);
@@ -205,7 +232,7 @@ impl fmt::Display for IsoDate {
 /// For `DateTime<Tz>` values (the decision's `deadline`).
 pub fn format_datetime(datetime: &DateTime<Tz>) -> Rfc3339 {
     Rfc3339 {
-        nanos: datetime.timestamp_nanos_opt().unwrap_or(0),
+        nanos: nanos_of(datetime),
         offset: i64::from(datetime.offset().fix().local_minus_utc()),
     }
 }
@@ -232,8 +259,8 @@ mod tests {
             // Every 7 hours and 13 minutes from 1985 to 2035.
             let mut t: i64 = 473_385_600;
             while t < 2_051_222_400 {
-                let nanos = t * NANOS;
-                let expected = Utc.timestamp_nanos(nanos).with_timezone(&zone.tz);
+                let nanos = i128::from(t) * NANOS;
+                let expected = Utc.timestamp_opt(t, 0).unwrap().with_timezone(&zone.tz);
                 assert_eq!(zone.date_of(nanos), expected.date_naive(), "{name} at {t}");
                 assert_eq!(
                     zone.format(nanos).to_string(),
@@ -248,7 +275,7 @@ mod tests {
                     .tz
                     .from_local_datetime(&day.and_hms_opt(0, 0, 0).unwrap())
                     .earliest()
-                    .and_then(|t| t.timestamp_nanos_opt());
+                    .map(|t| nanos_of(&t));
                 if expected.is_some() {
                     assert_eq!(zone.start_of_day(day), expected, "{name} on {day}");
                 }

@@ -19,7 +19,7 @@ fn load(name: &str) -> Policy {
     Policy::load(&path).unwrap_or_else(|e| panic!("cannot load {}: {e}", path.display()))
 }
 
-fn at(timestamp: &str) -> i64 {
+fn at(timestamp: &str) -> policy::Instant {
     policy::eval::parse_time(timestamp).unwrap()
 }
 
@@ -250,7 +250,13 @@ impl Count {
 }
 
 /// Decides `json` once to warm up, then again while counting this thread's allocations.
-fn count(policy: &Policy, action: &str, what: String, json: &str, now: i64) -> Option<Count> {
+fn count(
+    policy: &Policy,
+    action: &str,
+    what: String,
+    json: &str,
+    now: policy::Instant,
+) -> Option<Count> {
     let order = policy.read_order_str(json).ok()?;
     let warm: Decision = policy.decide(action, &order, now).ok()?;
     let mut decided = None;

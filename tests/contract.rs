@@ -81,7 +81,7 @@ fn is_date(s: &str) -> bool {
         && parse_time(&format!("{s}T00:00:00+08:00")).is_some()
 }
 
-fn parse_time(s: &str) -> Option<i64> {
+fn parse_time(s: &str) -> Option<policy::Instant> {
     policy::eval::parse_time(s).ok()
 }
 

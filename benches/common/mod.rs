@@ -46,12 +46,12 @@ pub fn load(name: &str) -> Policy {
 }
 
 /// An RFC 3339 timestamp as the evaluator's request time.
-pub fn at(timestamp: &str) -> i64 {
+pub fn at(timestamp: &str) -> policy::Instant {
     policy::eval::parse_time(timestamp).unwrap()
 }
 
 /// The request time given to orders without `requested_at` (every order below has one).
-pub fn default_now() -> i64 {
+pub fn default_now() -> policy::Instant {
     at("2026-01-01T00:00:00Z")
 }
 

@@ -480,7 +480,10 @@ impl<'a> Model<'a> {
         };
         match &e.kind {
             TKind::Const(value) => match value {
-                Value::Timestamp(n) | Value::Duration(n) => (n % NANOS_PER_SECOND == 0)
+                Value::Timestamp(t) => (t.subsec_nanos() == 0)
+                    .then(|| i128::from(t.unix_seconds()))
+                    .and_then(constant),
+                Value::Duration(n) => (n % NANOS_PER_SECOND == 0)
                     .then(|| i128::from(n / NANOS_PER_SECOND))
                     .and_then(constant),
                 Value::Date(d) => constant(i128::from(*d)),

@@ -589,8 +589,10 @@ impl<'a> ActionAnalysis<'a> {
                 .unwrap_or(base_instant)
         };
         let format_instant = |seconds: i128| -> Option<String> {
-            let nanos = i64::try_from(seconds).ok()?.checked_mul(NANOS_PER_SECOND)?;
-            Some(checked.zone.format(nanos).to_string())
+            let instant = crate::time::Instant::from_nanos(
+                seconds.checked_mul(i128::from(NANOS_PER_SECOND))?,
+            )?;
+            Some(checked.zone.format(instant.nanos()).to_string())
         };
         let mut enum_masks: Vec<(Slot, u64)> = Vec::new();
         let mut bools: Vec<(Slot, bool)> = Vec::new();

@@ -158,7 +158,7 @@ impl Step {
 #[derive(Debug, Clone)]
 pub struct Example {
     pub name: String,
-    pub at: Option<i64>,
+    pub at: Option<crate::time::Instant>,
     pub order: Map<String, serde_json::Value>,
     pub expect: Map<String, serde_json::Value>,
     pub span: Span,

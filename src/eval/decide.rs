@@ -9,9 +9,13 @@ use super::{Decision, Order, OrderError, Outcome, Reasons};
 use crate::check::typed::TExpr;
 use crate::check::{CheckedAction, CheckedRule};
 use crate::compile::{Edge, Program, MAX_EDGES};
+use crate::time::Instant;
 use crate::value::{
     FieldProblem, Type, Value, REFUND_TO_ENUM, REFUND_TO_VALUES, REVIEW_ENUM, REVIEW_VALUES,
 };
+
+/// The last instant time reaches, in nanoseconds.
+const LAST: i128 = 253_402_300_799_999_999_999;
 
 /// Rule id reported when no rule of the action matches.
 pub const NO_RULE: &str = "(no rule)";
@@ -20,7 +24,7 @@ pub(crate) fn decide(
     program: &Program,
     action_index: usize,
     order: &Order,
-    default_now: i64,
+    default_now: Instant,
 ) -> Result<Decision, OrderError> {
     let policy = &program.policy;
     let action = &policy.actions[action_index];
@@ -31,7 +35,8 @@ pub(crate) fn decide(
             Some(Some(Value::Timestamp(t))) => Some(*t),
             _ => None,
         })
-        .unwrap_or(default_now);
+        .unwrap_or(default_now)
+        .nanos();
     let bounds = EdgeBounds::new(&program.edges[action_index]);
     let env = Env {
         frame: &order.frame,
@@ -155,9 +160,9 @@ fn deadline(
     bounds: &EdgeBounds<'_>,
     env: &Env<'_>,
     remembered: &mut Remembered,
-) -> Result<Option<i64>, Fault> {
+) -> Result<Option<i128>, Fault> {
     // INVARIANT: compile refuses actions with more than MAX_EDGES edges, each giving two instants.
-    let mut buffer = [0i64; 2 * MAX_EDGES];
+    let mut buffer = [0i128; 2 * MAX_EDGES];
     let mut count = 0;
     let mut index = 0;
     while let Some(edge) = bounds.edge(index) {
@@ -165,7 +170,8 @@ fn deadline(
             .into_iter()
             .flatten()
         {
-            if instant > env.now && count < buffer.len() {
+            // Instants after 9999-12-31T23:59:59.999999999Z are never reached.
+            if instant > env.now && instant <= LAST && count < buffer.len() {
                 buffer[count] = instant;
                 count += 1;
             }
@@ -196,18 +202,18 @@ fn deadline(
 /// The instants at which the comparison behind `edge` can change truth: where its two sides meet,
 /// and just after. `bound` is `None` when the comparison reads a field this order lacks: the rules
 /// never reach it.
-fn edge_instants(edge: &Edge, bound: Option<(i64, i64)>, env: &Env<'_>) -> [Option<i64>; 2] {
+fn edge_instants(edge: &Edge, bound: Option<(i128, i128)>, env: &Env<'_>) -> [Option<i128>; 2] {
     let Some((base, shift)) = bound else {
         return [None, None];
     };
     // sign * x == base, with sign ±1.
-    let Some(x) = edge.sign.checked_mul(base) else {
+    let Some(x) = i128::from(edge.sign).checked_mul(base) else {
         return [None, None];
     };
     if !edge.on_date {
         return [Some(x), x.checked_add(1)];
     }
-    let day_start = |day: i64| {
+    let day_start = |day: i128| {
         i32::try_from(day)
             .ok()
             .and_then(|d| env.zone.start_of_day_number(d))
@@ -322,7 +328,7 @@ pub(crate) fn value_to_json(program: &Program, ty: Type, value: &Value) -> serde
                 .map(|s| s.to_string())
                 .unwrap_or_default(),
         ),
-        Value::Timestamp(t) => J::String(sized(program.policy.zone.format(*t))),
+        Value::Timestamp(t) => J::String(sized(program.policy.zone.format(t.nanos()))),
         Value::Date(d) => match day_number_to_date(i64::from(*d)) {
             Some(date) => J::String(sized(IsoDate(date))),
             None => J::Null,

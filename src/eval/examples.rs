@@ -36,7 +36,7 @@ pub fn run_examples(policy: &Policy) -> Vec<ExampleResult> {
         for example in &action.examples {
             let order = Json::Object(example.order.clone());
             // INVARIANT: the checker refuses examples with neither `at` nor `requested_at`.
-            let now = example.at.unwrap_or(0);
+            let now = example.at.unwrap_or(crate::time::Instant::UNIX_EPOCH);
             let actual = match policy
                 .read_order(&order)
                 .and_then(|o| policy.decide(&action.name, &o, now))

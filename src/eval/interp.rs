@@ -4,12 +4,15 @@
 use std::cell::Cell;
 use std::cmp::Ordering;
 
+use chrono::Datelike;
+
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::calendar::{Calendar, OutOfCalendar};
 use crate::check::typed::{ArithOp, CmpOp, Slot, TExpr, TKind};
 use crate::compile::{Edge, MAX_EDGES};
 use crate::syntax::ast::Rounding;
+use crate::time::Instant;
 use crate::value::{Type, Value};
 use crate::zone::{date_to_day_number, day_number_to_date, Zone};
 
@@ -18,7 +21,8 @@ use crate::zone::{date_to_day_number, day_number_to_date, Zone};
 #[derive(Clone, Copy)]
 pub(crate) struct Env<'a> {
     pub frame: &'a [Option<Value>],
-    pub now: i64,
+    /// The request time, in nanoseconds (`Instant::nanos`).
+    pub now: i128,
     pub zone: Zone,
     pub calendar: Option<&'a Calendar>,
     /// The solved comparisons with the request time, for compiled guards (`TKind::Edge`).
@@ -39,8 +43,8 @@ enum Bound {
     /// The bound reads a field this order lacks.
     Absent(Slot),
     Known {
-        base: i64,
-        shift: i64,
+        base: i128,
+        shift: i128,
     },
 }
 
@@ -53,7 +57,7 @@ impl<'a> EdgeBounds<'a> {
     }
 
     /// `(base, shift)` of edge `index`, or `None` when it reads an absent field.
-    pub(crate) fn bound(&self, index: usize, env: &Env<'_>) -> Result<Option<(i64, i64)>> {
+    pub(crate) fn bound(&self, index: usize, env: &Env<'_>) -> Result<Option<(i128, i128)>> {
         let cell = self.bounds.get(index).ok_or(Fault::Internal)?;
         let bound = match cell.get() {
             Bound::Unknown => {
@@ -86,11 +90,12 @@ impl<'a> EdgeBounds<'a> {
     }
 }
 
-fn edge_bound(edge: &Edge, env: &Env<'_>) -> Result<(i64, i64)> {
-    let sum = |terms: &[(i64, TExpr)]| -> Result<i64> {
-        terms.iter().try_fold(0i64, |total, (sign, term)| {
-            total
-                .checked_add(sign * number(term, env)?)
+fn edge_bound(edge: &Edge, env: &Env<'_>) -> Result<(i128, i128)> {
+    let sum = |terms: &[(i64, TExpr)]| -> Result<i128> {
+        terms.iter().try_fold(0i128, |total, (sign, term)| {
+            i128::from(*sign)
+                .checked_mul(number(term, env)?)
+                .and_then(|signed| total.checked_add(signed))
                 .ok_or_else(|| overflow("time edge"))
         })
     };
@@ -101,15 +106,16 @@ fn edge_bound(edge: &Edge, env: &Env<'_>) -> Result<(i64, i64)> {
 }
 
 /// `x` for an edge at `env.now`: the instant itself, or the day number of the shifted instant.
-pub(crate) fn edge_axis(edge: &Edge, shift: i64, env: &Env<'_>) -> Result<i64> {
+pub(crate) fn edge_axis(edge: &Edge, shift: i128, env: &Env<'_>) -> Result<i128> {
     if !edge.on_date {
         return Ok(env.now);
     }
     let shifted = env
         .now
         .checked_add(shift)
+        .and_then(Instant::from_nanos)
         .ok_or_else(|| overflow("timestamp"))?;
-    Ok(i64::from(env.zone.day_of(shifted)))
+    Ok(i128::from(env.zone.day_of(shifted.nanos())))
 }
 
 fn holds(op: CmpOp, ordering: Ordering) -> bool {
@@ -144,8 +150,10 @@ fn overflow(what: &'static str) -> Fault {
     Fault::Overflow(what)
 }
 
-/// Types whose values are one `i64`: counts, calendar days, dates (day numbers), instants and
-/// durations (nanoseconds). They are evaluated by `number`, without building `Value`s.
+/// Types whose values are one integer: counts, calendar days, dates (day numbers), instants and
+/// durations (nanoseconds). They are evaluated by `number`, in `i128` (wide enough that no sum or
+/// difference of in-range values overflows), without building `Value`s; each result is checked
+/// against its type's range when it becomes a `Value` again (`from_number`).
 fn is_number(ty: Type) -> bool {
     matches!(
         ty,
@@ -153,32 +161,44 @@ fn is_number(ty: Type) -> bool {
     )
 }
 
-fn as_number(value: &Value) -> Result<i64> {
+fn as_number(value: &Value) -> Result<i128> {
     match value {
-        Value::Int(n)
-        | Value::Days(n)
-        | Value::Timestamp(n)
-        | Value::Duration(n)
-        | Value::BusinessDays(n) => Ok(*n),
-        Value::Date(d) => Ok(i64::from(*d)),
+        Value::Int(n) | Value::Days(n) | Value::Duration(n) | Value::BusinessDays(n) => {
+            Ok(i128::from(*n))
+        }
+        Value::Timestamp(t) => Ok(t.nanos()),
+        Value::Date(d) => Ok(i128::from(*d)),
         _ => Err(Fault::Internal),
     }
 }
 
-fn from_number(ty: Type, n: i64) -> Result<Value> {
+fn from_number(ty: Type, n: i128) -> Result<Value> {
+    let narrow = |what| i64::try_from(n).map_err(|_| overflow(what));
     Ok(match ty {
-        Type::Int => Value::Int(n),
-        Type::Days => Value::Days(n),
-        Type::Timestamp => Value::Timestamp(n),
-        Type::Duration => Value::Duration(n),
-        Type::BusinessDays => Value::BusinessDays(n),
-        Type::Date => Value::Date(i32::try_from(n).map_err(|_| overflow("date"))?),
+        Type::Int => Value::Int(narrow("number")?),
+        Type::Days => Value::Days(narrow("number of days")?),
+        Type::Timestamp => {
+            Value::Timestamp(Instant::from_nanos(n).ok_or_else(|| overflow("timestamp"))?)
+        }
+        Type::Duration => Value::Duration(narrow("duration")?),
+        Type::BusinessDays => Value::BusinessDays(narrow("number of business days")?),
+        Type::Date => Value::Date(date_number(n)?),
         _ => return Err(Fault::Internal),
     })
 }
 
-/// Evaluates an expression of a number type (see `is_number`) to its `i64`.
-pub(crate) fn number(e: &TExpr, env: &Env<'_>) -> Result<i64> {
+/// A day number that is a date of years 0001 to 9999.
+fn date_number(n: i128) -> Result<i32> {
+    i32::try_from(n)
+        .ok()
+        .filter(|&day| {
+            day_number_to_date(i64::from(day)).is_some_and(|d| (1..=9999).contains(&d.year()))
+        })
+        .ok_or_else(|| overflow("date"))
+}
+
+/// Evaluates an expression of a number type (see `is_number`) to its `i128`.
+pub(crate) fn number(e: &TExpr, env: &Env<'_>) -> Result<i128> {
     match &e.kind {
         TKind::Const(v) => as_number(v),
         TKind::Field(slot) => match env.frame.get(*slot as usize) {
@@ -186,11 +206,16 @@ pub(crate) fn number(e: &TExpr, env: &Env<'_>) -> Result<i64> {
             _ => Err(Fault::Absent(*slot)),
         },
         TKind::Now => Ok(env.now),
-        TKind::DateOf(a) => Ok(i64::from(env.zone.day_of(number(a, env)?))),
+        TKind::DateOf(a) => {
+            let instant =
+                Instant::from_nanos(number(a, env)?).ok_or_else(|| overflow("timestamp"))?;
+            Ok(i128::from(env.zone.day_of(instant.nanos())))
+        }
         TKind::StartOfDay(a) => {
-            let day = i32::try_from(number(a, env)?).map_err(|_| overflow("date"))?;
+            let day = date_number(number(a, env)?)?;
             env.zone
                 .start_of_day_number(day)
+                .filter(|&t| Instant::from_nanos(t).is_some())
                 .ok_or_else(|| overflow("timestamp"))
         }
         TKind::Arith(op, a, b) => {
@@ -229,13 +254,14 @@ pub(crate) fn number(e: &TExpr, env: &Env<'_>) -> Result<i64> {
     }
 }
 
-fn business_days(day: i64, n: i64, env: &Env<'_>) -> Result<i64> {
+fn business_days(day: i128, n: i128, env: &Env<'_>) -> Result<i128> {
     let calendar = env.calendar.ok_or(Fault::Internal)?;
-    let date = day_number_to_date(day).ok_or_else(|| overflow("date"))?;
+    let date = day_number_to_date(i64::from(date_number(day)?)).ok_or_else(|| overflow("date"))?;
+    let n = i64::try_from(n).map_err(|_| overflow("number of business days"))?;
     let shifted = calendar
         .add_business_days(date, n)
         .map_err(|e| Fault::Calendar(Box::new(e)))?;
-    Ok(date_to_day_number(shifted))
+    Ok(i128::from(date_to_day_number(shifted)))
 }
 
 pub(crate) fn truth(e: &TExpr, env: &Env<'_>) -> Result<bool> {
@@ -262,8 +288,7 @@ pub(crate) fn truth(e: &TExpr, env: &Env<'_>) -> Result<bool> {
             let Some((base, shift)) = bounds.bound(index, env)? else {
                 return Err(Fault::Absent(bounds.absent_slot(index)));
             };
-            let linear = edge
-                .sign
+            let linear = i128::from(edge.sign)
                 .checked_mul(edge_axis(edge, shift, env)?)
                 .ok_or_else(|| overflow("time edge"))?;
             let ordering = if edge.linear_left {
@@ -305,8 +330,8 @@ fn variant(e: &TExpr, env: &Env<'_>) -> Result<u16> {
 fn compare(a: &Value, b: &Value) -> Option<Ordering> {
     Some(match (a, b) {
         (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
+        (Value::Timestamp(x), Value::Timestamp(y)) => x.cmp(y),
         (Value::Int(x), Value::Int(y))
-        | (Value::Timestamp(x), Value::Timestamp(y))
         | (Value::Duration(x), Value::Duration(y))
         | (Value::Days(x), Value::Days(y)) => x.cmp(y),
         (Value::Money(x), Value::Money(y)) => x.cmp(y),

@@ -18,7 +18,8 @@ use crate::compile::{compile, Program};
 use crate::diagnostics::Diagnostic;
 use crate::source::SourceFile;
 use crate::syntax::parse;
-use crate::value::{parse_field, parse_timestamp, FieldInput, FieldProblem, Type, Value};
+use crate::time::Instant;
+use crate::value::{parse_field, FieldInput, FieldProblem, TimestampError, Type, Value};
 
 pub use decide::NO_RULE;
 pub use decision::{Decision, Outcome, Reasons};
@@ -292,13 +293,12 @@ impl Policy {
         }
     }
 
-    /// Decides `order` for `action`. The request time is the order's `requested_at`, else `default_now`
-    /// (nanoseconds since the Unix epoch; see `parse_time`).
+    /// Decides `order` for `action`. The request time is the order's `requested_at`, else `default_now`.
     pub fn decide(
         &self,
         action: &str,
         order: &Order,
-        default_now: i64,
+        default_now: Instant,
     ) -> Result<Decision, OrderError> {
         let index = self
             .action_index(action)
@@ -316,7 +316,7 @@ impl Policy {
         &self,
         action: &str,
         text: &str,
-        default_now: i64,
+        default_now: Instant,
     ) -> Result<Decision, OrderError> {
         let order = self.read_order_str(text)?;
         self.decide(action, &order, default_now)
@@ -348,12 +348,12 @@ pub(crate) fn guard_holds(
     policy: &Policy,
     rule: &crate::check::CheckedRule,
     order: &Order,
-    now: i64,
+    now: Instant,
 ) -> Option<bool> {
     let checked = policy.checked();
     let env = interp::Env {
         frame: &order.frame,
-        now,
+        now: now.nanos(),
         zone: checked.zone,
         calendar: checked.calendar.as_deref(),
         edges: None,
@@ -365,13 +365,13 @@ pub(crate) fn guard_holds(
 }
 
 /// An RFC 3339 timestamp with an offset, as the evaluator's request time.
-pub fn parse_time(text: &str) -> Result<i64, String> {
-    parse_timestamp(text)
+pub fn parse_time(text: &str) -> Result<Instant, TimestampError> {
+    Instant::parse(text)
 }
 
 /// The current time as the evaluator's request time.
-pub fn now() -> i64 {
-    chrono::Utc::now().timestamp_nanos_opt().unwrap_or(i64::MAX)
+pub fn now() -> Instant {
+    Instant::now()
 }
 
 /// Parse, check and compile, returning the program and the non-blocking findings; or every diagnostic.
@@ -440,8 +440,11 @@ mod tests {
                     let order = policy
                         .read_order(&serde_json::Value::Object(example.order.clone()))
                         .unwrap();
-                    let Ok(decision) = policy.decide(&action.name, &order, example.at.unwrap_or(0))
-                    else {
+                    let Ok(decision) = policy.decide(
+                        &action.name,
+                        &order,
+                        example.at.unwrap_or(Instant::UNIX_EPOCH),
+                    ) else {
                         continue;
                     };
                     assert_eq!(

@@ -24,7 +24,7 @@ pub fn policy(name: &str) -> Policy {
 }
 
 /// An RFC 3339 timestamp as the interpreter's request time.
-pub fn at(timestamp: &str) -> i64 {
+pub fn at(timestamp: &str) -> policy::Instant {
     policy::eval::parse_time(timestamp).unwrap_or_else(|e| panic!("bad test timestamp: {e}"))
 }
 
