@@ -30,6 +30,7 @@ pub mod calendar;
 pub mod check;
 pub mod cli;
 pub mod compile;
+pub mod contract;
 pub mod diagnostics;
 pub mod eval;
 pub mod source;

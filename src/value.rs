@@ -6,7 +6,6 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::str::FromStr;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate};
@@ -339,11 +338,11 @@ pub fn parse_money(input: &FieldInput<'_>) -> Result<Decimal, String> {
                     "money `{text}` is not a decimal number like `80.00`"
                 ));
             }
-            Decimal::from_str(text).map_err(|_| format!("money `{text}` is out of range"))?
+            exact_decimal(text).map_err(|why| format!("money `{text}` {why}"))?
         }
-        FieldInput::Number(text) => Decimal::from_str(text)
-            .or_else(|_| Decimal::from_scientific(text))
-            .map_err(|_| format!("money {text} is out of range"))?,
+        FieldInput::Number(text) => plain_number(text)
+            .ok_or_else(|| format!("money {text} is out of range"))
+            .and_then(|plain| exact_decimal(&plain).map_err(|why| format!("money {text} {why}")))?,
         other => {
             return Err(format!(
                 "expected money as a string like \"80.00\", found {}",
@@ -355,6 +354,53 @@ pub fn parse_money(input: &FieldInput<'_>) -> Result<Decimal, String> {
         return Err(format!("money `{amount}` is negative"));
     }
     Ok(amount)
+}
+
+/// A plain decimal (`-12.50`) read exactly: 28 significant digits at most, never rounded to fit.
+/// Zeros that end the fraction carry no value and may run past that.
+fn exact_decimal(text: &str) -> Result<Decimal, &'static str> {
+    const TOO_PRECISE: &str =
+        "has more than 28 significant digits and cannot be represented exactly";
+    match Decimal::from_str_exact(text) {
+        Ok(amount) => Ok(amount),
+        Err(rust_decimal::Error::Underflow) if text.contains('.') => {
+            let trimmed = text.trim_end_matches('0').trim_end_matches('.');
+            Decimal::from_str_exact(trimmed).map_err(|_| TOO_PRECISE)
+        }
+        Err(rust_decimal::Error::Underflow) => Err(TOO_PRECISE),
+        Err(_) => Err("is out of range"),
+    }
+}
+
+/// A JSON number's text (`1.5e2`, `-0.25`, `80`) as a plain decimal (`150`, `-0.25`, `80`), so that it
+/// is read exactly; `None` for an exponent too large to be money.
+fn plain_number(text: &str) -> Option<Cow<'_, str>> {
+    let (mantissa, exponent) = match text.find(['e', 'E']) {
+        Some(at) => (&text[..at], text[at + 1..].parse::<i32>().ok()?),
+        None => return Some(Cow::Borrowed(text)),
+    };
+    // Beyond these, no value has 28 significant digits or fits in a `Decimal`.
+    if !(-60..=60).contains(&exponent) {
+        return None;
+    }
+    let (sign, digits) = match mantissa.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", mantissa),
+    };
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    let all: String = [whole, fraction].concat();
+    // The decimal point sits after `point` digits of `all`.
+    let point = i64::try_from(whole.len()).ok()? + i64::from(exponent);
+    let len = i64::try_from(all.len()).ok()?;
+    let plain = if point <= 0 {
+        format!("0.{}{all}", "0".repeat(usize::try_from(-point).ok()?))
+    } else if point >= len {
+        format!("{all}{}", "0".repeat(usize::try_from(point - len).ok()?))
+    } else {
+        let point = usize::try_from(point).ok()?;
+        format!("{}.{}", &all[..point], &all[point..])
+    };
+    Some(Cow::Owned(format!("{sign}{plain}")))
 }
 
 fn is_plain_decimal(text: &str) -> bool {
@@ -530,6 +576,26 @@ mod tests {
         assert!(money(json!("1e2")).is_err());
         assert!(money(json!("abc")).is_err());
         assert!(money(json!(".5")).is_err());
+        // More than 28 significant digits: an error, never a silent rounding.
+        let err = money(json!("100.000000000000000000000000001")).unwrap_err();
+        assert!(err.contains("28 significant digits"), "{err}");
+        let raw = |text| parse_money(&FieldInput::from_raw(text));
+        assert!(raw("100.000000000000000000000000001").is_err());
+        assert!(raw("1.00000000000000000000000000001e2").is_err());
+        assert_eq!(
+            raw("100.00000000000000000000000001").unwrap().to_string(),
+            "100.00000000000000000000000001"
+        );
+        // Zeros that end a fraction carry no value.
+        assert_eq!(
+            money(json!("1.000000000000000000000000000000")).unwrap(),
+            Decimal::ONE
+        );
+        assert_eq!(raw("1.5e2").unwrap(), Decimal::new(150, 0));
+        assert_eq!(raw("25E-2").unwrap(), Decimal::new(25, 2));
+        assert_eq!(raw("1e-28").unwrap(), Decimal::new(1, 28));
+        assert!(raw("1e-29").is_err());
+        assert!(raw("1e400").unwrap_err().contains("out of range"));
         assert!(money(json!(true)).is_err());
     }
 

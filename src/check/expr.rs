@@ -3,7 +3,7 @@
 use rust_decimal::Decimal;
 
 use super::typed::{ArithOp, CmpOp, Slot, TExpr, TKind};
-use super::Checker;
+use super::{Checked, Checker};
 use crate::diagnostics::{suggestion, Diagnostic};
 use crate::source::Span;
 use crate::syntax::ast::{
@@ -71,11 +71,11 @@ const FUNCTIONS: [&str; 5] = ["date", "start_of_day", "min", "max", "present"];
 
 impl Checker<'_> {
     /// A condition: an expression of type bool.
-    pub(crate) fn condition(&mut self, e: &Expr, facts: &Facts) -> Option<TExpr> {
+    pub(crate) fn condition(&mut self, e: &Expr, facts: &Facts) -> Checked<TExpr> {
         let checked = self.expr(e, Some(Type::Bool), facts)?;
         if checked.ty != Type::Bool {
             let found = self.describe(checked.ty);
-            self.report(
+            return Err(self.report(
                 Diagnostic::error(
                     "policy::check::not_a_condition",
                     format!("expected a condition, found a {found}"),
@@ -85,17 +85,16 @@ impl Checker<'_> {
                 .with_help(
                     "compare it with something: `==`, `<`, `in {...}`, `within N ... after ...`",
                 ),
-            );
-            return None;
+            ));
         }
-        Some(checked)
+        Ok(checked)
     }
 
     /// Types an expression. `hint` resolves bare enum values and lets integer literals stand for money;
     /// the caller still checks the type it needs.
-    pub(crate) fn expr(&mut self, e: &Expr, hint: Option<Type>, facts: &Facts) -> Option<TExpr> {
+    pub(crate) fn expr(&mut self, e: &Expr, hint: Option<Type>, facts: &Facts) -> Checked<TExpr> {
         let span = e.span;
-        let constant = |value: Value, ty: Type| Some(TExpr::new(TKind::Const(value), ty, span));
+        let constant = |value: Value, ty: Type| Ok(TExpr::new(TKind::Const(value), ty, span));
         match &e.kind {
             ExprKind::Bool(b) => constant(Value::Bool(*b), Type::Bool),
             ExprKind::Int(i) if hint == Some(Type::Money) => {
@@ -105,20 +104,10 @@ impl Checker<'_> {
             ExprKind::Decimal(d) => constant(Value::Money(*d), Type::Money),
             ExprKind::Str(s) => constant(Value::Str(s.as_str().into()), Type::Str),
             ExprKind::Quantity(count, unit) => match unit {
-                Unit::Exact(seconds) => match count
-                    .checked_mul(*seconds)
-                    .and_then(|s| s.checked_mul(NANOS_PER_SECOND))
-                {
-                    Some(nanos) => constant(Value::Duration(nanos), Type::Duration),
-                    None => {
-                        self.report(Diagnostic::error(
-                            "policy::check::out_of_range",
-                            "this duration is too long",
-                            span,
-                        ));
-                        None
-                    }
-                },
+                Unit::Exact(seconds) => constant(
+                    Value::Duration(self.duration(*count, *seconds, span)?),
+                    Type::Duration,
+                ),
                 Unit::CalendarDays => constant(Value::Days(*count), Type::Days),
                 Unit::BusinessDays => {
                     self.need_calendar(span);
@@ -129,7 +118,7 @@ impl Checker<'_> {
             ExprKind::Call(name, args) => self.call(&name.node, name.span, args, span, facts),
             ExprKind::Not(inner) => {
                 let inner = self.condition(inner, facts)?;
-                Some(TExpr::new(TKind::Not(Box::new(inner)), Type::Bool, span))
+                Ok(TExpr::new(TKind::Not(Box::new(inner)), Type::Bool, span))
             }
             ExprKind::Neg(inner) => {
                 let inner = self.expr(inner, hint, facts)?;
@@ -138,15 +127,14 @@ impl Checker<'_> {
                     Type::Int | Type::Money | Type::Duration | Type::Days
                 ) {
                     let found = self.describe(inner.ty);
-                    self.report(Diagnostic::error(
+                    return Err(self.report(Diagnostic::error(
                         "policy::check::type_mismatch",
                         format!("a {found} cannot be negated"),
                         span,
-                    ));
-                    return None;
+                    )));
                 }
                 let ty = inner.ty;
-                Some(TExpr::new(TKind::Neg(Box::new(inner)), ty, span))
+                Ok(TExpr::new(TKind::Neg(Box::new(inner)), ty, span))
             }
             ExprKind::Binary(op, a, b) => self.binary(*op, a, b, span, facts),
             ExprKind::InSet {
@@ -157,22 +145,21 @@ impl Checker<'_> {
                 let subject = self.expr(subject, None, facts)?;
                 let Type::Enum(id) = subject.ty else {
                     let found = self.describe(subject.ty);
-                    self.report(
+                    return Err(self.report(
                         Diagnostic::error(
                             "policy::check::type_mismatch",
                             format!("`in {{...}}` tests an enum value, not a {found}"),
                             span,
                         )
                         .with_label(format!("this is a {found}")),
-                    );
-                    return None;
+                    ));
                 };
                 let mut mask = 0u64;
                 for value in set {
                     mask |= 1 << self.variant(id, &value.node, value.span)?;
                 }
                 let test = TExpr::new(TKind::InSet(Box::new(subject), mask), Type::Bool, span);
-                Some(if *negated {
+                Ok(if *negated {
                     TExpr::new(TKind::Not(Box::new(test)), Type::Bool, span)
                 } else {
                     test
@@ -183,11 +170,14 @@ impl Checker<'_> {
                 let then_facts = self.narrowed(facts.clone().with(&cond, true));
                 let else_facts = self.narrowed(facts.clone().with(&cond, false));
                 let then = self.expr(then, hint, &then_facts);
-                let otherwise =
-                    self.expr(otherwise, then.as_ref().map(|t| t.ty).or(hint), &else_facts);
+                let otherwise = self.expr(
+                    otherwise,
+                    then.as_ref().ok().map(|t| t.ty).or(hint),
+                    &else_facts,
+                );
                 let (then, otherwise) = (then?, otherwise?);
                 let ty = self.same_type(&then, &otherwise, "the two branches of `if`")?;
-                Some(TExpr::new(
+                Ok(TExpr::new(
                     TKind::If(Box::new(cond), Box::new(then), Box::new(otherwise)),
                     ty,
                     span,
@@ -201,36 +191,33 @@ impl Checker<'_> {
                 let value = self.expr(value, Some(Type::Money), facts)?;
                 if value.ty != Type::Money {
                     let found = self.describe(value.ty);
-                    self.report(Diagnostic::error(
+                    return Err(self.report(Diagnostic::error(
                         "policy::check::type_mismatch",
                         format!("only money is rounded, this is a {found}"),
                         value.span,
-                    ));
-                    return None;
+                    )));
                 }
                 let Some(rounding) = Rounding::from_name(&mode.node) else {
                     let help = suggestion(&mode.node, Rounding::NAMES).unwrap_or_else(|| {
                         format!("rounding modes: {}", Rounding::NAMES.join(", "))
                     });
-                    self.report(
+                    return Err(self.report(
                         Diagnostic::error(
                             "policy::check::unknown_rounding",
                             format!("unknown rounding mode `{}`", mode.node),
                             mode.span,
                         )
                         .with_help(help),
-                    );
-                    return None;
+                    ));
                 };
                 if quantum.node <= Decimal::ZERO {
-                    self.report(Diagnostic::error(
+                    return Err(self.report(Diagnostic::error(
                         "policy::check::bad_quantum",
                         "amounts are rounded to a positive step such as 0.01",
                         quantum.span,
-                    ));
-                    return None;
+                    )));
                 }
-                Some(TExpr::new(
+                Ok(TExpr::new(
                     TKind::Round(Box::new(value), rounding, quantum.node),
                     Type::Money,
                     span,
@@ -249,6 +236,24 @@ impl Checker<'_> {
         }
     }
 
+    /// `count` units of `seconds` seconds, in nanoseconds. Durations are at most about 292 years (an
+    /// `i64` of nanoseconds); a longer one is an error here, never a rule that silently disappears.
+    fn duration(&mut self, count: i64, seconds: i64, span: Span) -> Checked<i64> {
+        count
+            .checked_mul(seconds)
+            .and_then(|s| s.checked_mul(NANOS_PER_SECOND))
+            .ok_or_else(|| {
+                self.report(
+                    Diagnostic::error(
+                        "policy::check::out_of_range",
+                        "this duration is too long: exact durations are limited to 292 years",
+                        span,
+                    )
+                    .with_help("for long periods, count `calendar days`"),
+                )
+            })
+    }
+
     fn need_calendar(&mut self, span: Span) {
         if !self.has_calendar {
             self.report(
@@ -265,16 +270,16 @@ impl Checker<'_> {
     }
 
     /// The index of `name` among the values of enum `id`.
-    fn variant(&mut self, id: u16, name: &str, span: Span) -> Option<u16> {
+    fn variant(&mut self, id: u16, name: &str, span: Span) -> Checked<u16> {
         let info = &self.enums[id as usize];
         if let Some(i) = info.variants.iter().position(|v| v == name) {
-            return Some(i as u16);
+            return Ok(i as u16);
         }
         let enum_name = info.name.clone();
         let listed = info.variants.join(", ");
         let help = suggestion(name, info.variants.iter().map(String::as_str))
             .unwrap_or_else(|| format!("`{enum_name}` lists: {listed}"));
-        self.report(
+        Err(self.report(
             Diagnostic::error(
                 "policy::check::unknown_enum_value",
                 format!("`{name}` is not a value of `{enum_name}`"),
@@ -282,22 +287,27 @@ impl Checker<'_> {
             )
             .with_label(format!("not in `{enum_name}`"))
             .with_help(help),
-        );
-        None
+        ))
     }
 
-    fn resolves(&self, name: &str) -> bool {
+    pub(crate) fn resolves(&self, name: &str) -> bool {
         name == "now" || self.field_slot(name).is_some() || self.lets.contains_key(name)
     }
 
-    fn name(&mut self, name: &str, span: Span, hint: Option<Type>, facts: &Facts) -> Option<TExpr> {
+    fn name(
+        &mut self,
+        name: &str,
+        span: Span,
+        hint: Option<Type>,
+        facts: &Facts,
+    ) -> Checked<TExpr> {
         if let Some(Type::Enum(id)) = hint {
             if let Some(i) = self.enums[id as usize]
                 .variants
                 .iter()
                 .position(|v| v == name)
             {
-                return Some(TExpr::new(
+                return Ok(TExpr::new(
                     TKind::Const(Value::Enum(i as u16)),
                     Type::Enum(id),
                     span,
@@ -305,7 +315,7 @@ impl Checker<'_> {
             }
         }
         if name == "now" {
-            return Some(TExpr::new(TKind::Now, Type::Timestamp, span));
+            return Ok(TExpr::new(TKind::Now, Type::Timestamp, span));
         }
         if let Some(slot) = self.field_slot(name) {
             self.field_used[slot as usize] = true;
@@ -314,20 +324,23 @@ impl Checker<'_> {
             if field.optional && facts.present & (1 << slot) == 0 {
                 match &mut self.collecting_needs {
                     Some(needs) => *needs |= 1 << slot,
-                    None => self.report(
-                        Diagnostic::error(
-                            "policy::check::unchecked_optional",
-                            format!("optional field `{name}` may be absent here"),
-                            span,
-                        )
-                        .with_label("may be absent")
-                        .with_help(format!(
-                            "test it first: `present({name}) and ...`, or `require {name} when ...`"
-                        )),
-                    ),
+                    None => {
+                        // Reported, and typing goes on: the field's type is known.
+                        self.report(
+                            Diagnostic::error(
+                                "policy::check::unchecked_optional",
+                                format!("optional field `{name}` may be absent here"),
+                                span,
+                            )
+                            .with_label("may be absent")
+                            .with_help(format!(
+                                "test it first: `present({name}) and ...`, or `require {name} when ...`"
+                            )),
+                        );
+                    }
                 }
             }
-            return Some(TExpr::new(TKind::Field(slot), ty, span));
+            return Ok(TExpr::new(TKind::Field(slot), ty, span));
         }
         if let Some(info) = self.lets.get_mut(name) {
             info.used = true;
@@ -347,15 +360,16 @@ impl Checker<'_> {
                             )
                             .with_label(format!("needs `{field}`"))
                             .with_help(format!("test it first: `present({field}) and ...`")),
-                        )
+                        );
                     }
                 }
             }
-            return Some(value);
+            return Ok(value);
         }
         if let Some(Type::Enum(id)) = hint {
-            self.variant(id, name, span);
-            return None;
+            return self
+                .variant(id, name, span)
+                .map(|i| TExpr::new(TKind::Const(Value::Enum(i)), Type::Enum(id), span));
         }
         let owner = self
             .enums
@@ -364,7 +378,7 @@ impl Checker<'_> {
             .find(|e| e.variants.iter().any(|v| v == name))
             .map(|e| e.name.clone());
         if let Some(owner) = owner {
-            self.report(
+            return Err(self.report(
                 Diagnostic::error(
                     "policy::check::bare_enum_value",
                     format!("`{name}` is a value of enum `{owner}`, not a name"),
@@ -373,11 +387,9 @@ impl Checker<'_> {
                 .with_help(format!(
                     "compare a `{owner}` field with it, e.g. `status == {name}`"
                 )),
-            );
-            return None;
+            ));
         }
-        self.unknown_name(name, span, "name");
-        None
+        Err(self.unknown_name(name, span, "name"))
     }
 
     fn call(
@@ -387,22 +399,21 @@ impl Checker<'_> {
         args: &[Expr],
         span: Span,
         facts: &Facts,
-    ) -> Option<TExpr> {
+    ) -> Checked<TExpr> {
         let arity = match name {
             "date" | "start_of_day" | "present" => 1,
             "min" | "max" => 2,
             _ => {
                 let help = suggestion(name, FUNCTIONS)
                     .unwrap_or_else(|| format!("functions: {}", FUNCTIONS.join(", ")));
-                self.report(
+                return Err(self.report(
                     Diagnostic::error(
                         "policy::check::unknown_function",
                         format!("unknown function `{name}`"),
                         name_span,
                     )
                     .with_help(help),
-                );
-                return None;
+                ));
             }
         };
         if args.len() != arity {
@@ -413,7 +424,7 @@ impl Checker<'_> {
                 "min" => "min(A, B)",
                 _ => "max(A, B)",
             };
-            self.report(
+            return Err(self.report(
                 Diagnostic::error(
                     "policy::check::arity",
                     format!(
@@ -424,22 +435,19 @@ impl Checker<'_> {
                     span,
                 )
                 .with_help(format!("write `{usage}`")),
-            );
-            return None;
+            ));
         }
         match name {
             "present" => {
                 let ExprKind::Name(field) = &args[0].kind else {
-                    self.report(Diagnostic::error(
+                    return Err(self.report(Diagnostic::error(
                         "policy::check::present_needs_field",
                         "`present` tests an order field",
                         args[0].span,
-                    ));
-                    return None;
+                    )));
                 };
                 let Some(slot) = self.field_slot(field) else {
-                    self.unknown_name(field, args[0].span, "field");
-                    return None;
+                    return Err(self.unknown_name(field, args[0].span, "field"));
                 };
                 self.field_used[slot as usize] = true;
                 if !self.fields[slot as usize].optional {
@@ -452,13 +460,13 @@ impl Checker<'_> {
                         .with_help("drop the test, or declare the field optional with `?`"),
                     );
                 }
-                Some(TExpr::new(TKind::Present(slot), Type::Bool, span))
+                Ok(TExpr::new(TKind::Present(slot), Type::Bool, span))
             }
             "date" => {
                 let arg = self.expr(&args[0], None, facts)?;
                 match arg.ty {
                     Type::Timestamp => {
-                        Some(TExpr::new(TKind::DateOf(Box::new(arg)), Type::Date, span))
+                        Ok(TExpr::new(TKind::DateOf(Box::new(arg)), Type::Date, span))
                     }
                     other => {
                         let found = self.describe(other);
@@ -470,15 +478,14 @@ impl Checker<'_> {
                         if other == Type::Date {
                             d = d.with_help("it is a date already: drop `date(...)`");
                         }
-                        self.report(d);
-                        None
+                        Err(self.report(d))
                     }
                 }
             }
             "start_of_day" => {
                 let arg = self.expr(&args[0], None, facts)?;
                 match arg.ty {
-                    Type::Date => Some(TExpr::new(
+                    Type::Date => Ok(TExpr::new(
                         TKind::StartOfDay(Box::new(arg)),
                         Type::Timestamp,
                         span,
@@ -493,8 +500,7 @@ impl Checker<'_> {
                         if other == Type::Timestamp {
                             d = d.with_help("take its date first: `start_of_day(date(...))`");
                         }
-                        self.report(d);
-                        None
+                        Err(self.report(d))
                     }
                 }
             }
@@ -503,34 +509,33 @@ impl Checker<'_> {
                 let ty = self.same_type(&a, &b, &format!("the arguments of `{name}`"))?;
                 if !ty.is_ordered() {
                     let found = self.describe(ty);
-                    self.report(Diagnostic::error(
+                    return Err(self.report(Diagnostic::error(
                         "policy::check::type_mismatch",
                         format!("`{name}` needs ordered values, found {found}"),
                         span,
-                    ));
-                    return None;
+                    )));
                 }
                 let kind = if name == "min" {
                     TKind::Min(Box::new(a), Box::new(b))
                 } else {
                     TKind::Max(Box::new(a), Box::new(b))
                 };
-                Some(TExpr::new(kind, ty, span))
+                Ok(TExpr::new(kind, ty, span))
             }
         }
     }
 
     /// Types two operands that must agree: a bare enum value on the left takes its enum from the right,
     /// and an integer literal beside money is money.
-    fn pair(&mut self, a: &Expr, b: &Expr, facts: &Facts) -> Option<(TExpr, TExpr)> {
+    fn pair(&mut self, a: &Expr, b: &Expr, facts: &Facts) -> Checked<(TExpr, TExpr)> {
         let a_is_bare = matches!(&a.kind, ExprKind::Name(n) if !self.resolves(n));
         if a_is_bare {
             let tb = self.expr(b, None, facts)?;
             let ta = self.expr(a, Some(tb.ty), facts)?;
-            return Some((ta, tb));
+            return Ok((ta, tb));
         }
         let ta = self.expr(a, None, facts);
-        let tb = self.expr(b, ta.as_ref().map(|t| t.ty), facts);
+        let tb = self.expr(b, ta.as_ref().ok().map(|t| t.ty), facts);
         let (mut ta, tb) = (ta?, tb?);
         if tb.ty == Type::Money {
             if let TKind::Const(Value::Int(i)) = ta.kind {
@@ -541,12 +546,12 @@ impl Checker<'_> {
                 );
             }
         }
-        Some((ta, tb))
+        Ok((ta, tb))
     }
 
-    fn same_type(&mut self, a: &TExpr, b: &TExpr, what: &str) -> Option<Type> {
+    fn same_type(&mut self, a: &TExpr, b: &TExpr, what: &str) -> Checked<Type> {
         if a.ty == b.ty {
-            return Some(a.ty);
+            return Ok(a.ty);
         }
         let (ta, tb) = (self.describe(a.ty), self.describe(b.ty));
         let mut d = Diagnostic::error(
@@ -559,8 +564,7 @@ impl Checker<'_> {
         if let Some(help) = unit_hint(a.ty, b.ty) {
             d = d.with_help(help);
         }
-        self.report(d);
-        None
+        Err(self.report(d))
     }
 
     fn binary(
@@ -570,13 +574,13 @@ impl Checker<'_> {
         b: &Expr,
         span: Span,
         facts: &Facts,
-    ) -> Option<TExpr> {
+    ) -> Checked<TExpr> {
         match op {
             BinaryOp::And | BinaryOp::Or => {
                 let ca = self.condition(a, facts);
                 let inner = match &ca {
-                    Some(ca) => self.narrowed(facts.clone().with(ca, op == BinaryOp::And)),
-                    None => facts.clone(),
+                    Ok(ca) => self.narrowed(facts.clone().with(ca, op == BinaryOp::And)),
+                    Err(_) => facts.clone(),
                 };
                 let cb = self.condition(b, &inner);
                 let (ca, cb) = (Box::new(ca?), Box::new(cb?));
@@ -585,7 +589,7 @@ impl Checker<'_> {
                 } else {
                     TKind::Or(ca, cb)
                 };
-                Some(TExpr::new(kind, Type::Bool, span))
+                Ok(TExpr::new(kind, Type::Bool, span))
             }
             BinaryOp::Eq
             | BinaryOp::Ne
@@ -605,29 +609,27 @@ impl Checker<'_> {
                     _ => CmpOp::Ge,
                 };
                 if ty == Type::BusinessDays {
-                    self.report(
+                    return Err(self.report(
                         Diagnostic::error(
                             "policy::check::business_days_compared",
                             "business days are not compared as numbers",
                             span,
                         )
                         .with_help("add them to a date and compare dates: `date(now) <= date(paid_at) + 5 business days`"),
-                    );
-                    return None;
+                    ));
                 }
                 if !matches!(cmp, CmpOp::Eq | CmpOp::Ne) && !ty.is_ordered() {
                     let found = self.describe(ty);
-                    self.report(
+                    return Err(self.report(
                         Diagnostic::error(
                             "policy::check::unordered",
                             format!("`{}` does not apply to {found} values", op.symbol()),
                             span,
                         )
                         .with_help("only numbers, money, dates, timestamps, durations and calendar days are ordered; compare other values with `==`, `!=` or `in {...}`"),
-                    );
-                    return None;
+                    ));
                 }
-                Some(TExpr::new(
+                Ok(TExpr::new(
                     TKind::Cmp(cmp, Box::new(ta), Box::new(tb)),
                     Type::Bool,
                     span,
@@ -644,7 +646,7 @@ impl Checker<'_> {
         b: &Expr,
         span: Span,
         facts: &Facts,
-    ) -> Option<TExpr> {
+    ) -> Checked<TExpr> {
         // `price / 2`, `cash * 3`: a count stays a count; only `+` and `-` make a literal money.
         let (ta, tb) = if matches!(op, BinaryOp::Mul | BinaryOp::Div) {
             let ta = self.expr(a, None, facts);
@@ -689,35 +691,33 @@ impl Checker<'_> {
                 if let Some(help) = arithmetic_hint(op, left, right) {
                     d = d.with_help(help);
                 }
-                self.report(d);
-                return None;
+                return Err(self.report(d));
             }
         };
         let (first, second) = if swap { (tb, ta) } else { (ta, tb) };
-        Some(TExpr::new(
+        Ok(TExpr::new(
             TKind::Arith(arith, Box::new(first), Box::new(second)),
             ty,
             span,
         ))
     }
 
-    fn as_date(&mut self, e: TExpr, unit: &str) -> Option<TExpr> {
+    fn as_date(&mut self, e: TExpr, unit: &str) -> Checked<TExpr> {
         match e.ty {
-            Type::Date => Some(e),
+            Type::Date => Ok(e),
             Type::Timestamp => {
                 let span = e.span;
-                Some(TExpr::new(TKind::DateOf(Box::new(e)), Type::Date, span))
+                Ok(TExpr::new(TKind::DateOf(Box::new(e)), Type::Date, span))
             }
             other => {
                 let found = self.describe(other);
-                self.report(Diagnostic::error(
+                Err(self.report(Diagnostic::error(
                     "policy::check::type_mismatch",
                     format!(
                         "a window in {unit} measures between dates or timestamps, not a {found}"
                     ),
                     e.span,
-                ));
-                None
+                )))
             }
         }
     }
@@ -736,7 +736,7 @@ impl Checker<'_> {
         anchor: &Expr,
         span: Span,
         facts: &Facts,
-    ) -> Option<TExpr> {
+    ) -> Checked<TExpr> {
         let subject = self.expr(subject, None, facts);
         let anchor = self.expr(anchor, None, facts);
         let (subject, anchor) = (subject?, anchor?);
@@ -752,7 +752,7 @@ impl Checker<'_> {
                 for side in [&subject, &anchor] {
                     if side.ty != Type::Timestamp {
                         let found = self.describe(side.ty);
-                        self.report(
+                        return Err(self.report(
                             Diagnostic::error(
                                 "policy::check::unit_mismatch",
                                 format!(
@@ -761,17 +761,18 @@ impl Checker<'_> {
                                 side.span,
                             )
                             .with_help("for dates, count `calendar days` or `business days`"),
-                        );
-                        return None;
+                        ));
                     }
                 }
-                let nanos = count.checked_mul(seconds)?.checked_mul(NANOS_PER_SECOND)?;
-                let length = node(TKind::Const(Value::Duration(nanos)), Type::Duration);
+                let length = node(
+                    TKind::Const(Value::Duration(self.duration(count, seconds, span)?)),
+                    Type::Duration,
+                );
                 let elapsed = node(
                     TKind::Arith(ArithOp::SubNanos, Box::new(later), Box::new(earlier)),
                     Type::Duration,
                 );
-                Some(match relation {
+                Ok(match relation {
                     WindowRelation::Within => cmp(CmpOp::Lt, elapsed, length),
                     WindowRelation::MoreThan | WindowRelation::AtLeast => {
                         cmp(CmpOp::Ge, elapsed, length)
@@ -786,7 +787,7 @@ impl Checker<'_> {
                     TKind::Arith(ArithOp::DateDiff, Box::new(later), Box::new(earlier)),
                     Type::Days,
                 );
-                Some(match relation {
+                Ok(match relation {
                     WindowRelation::Within => cmp(CmpOp::Le, elapsed, length),
                     WindowRelation::MoreThan => cmp(CmpOp::Gt, elapsed, length),
                     WindowRelation::AtLeast => cmp(CmpOp::Ge, elapsed, length),
@@ -809,7 +810,7 @@ impl Checker<'_> {
                     TKind::Arith(shift, Box::new(anchor), Box::new(length)),
                     Type::Date,
                 );
-                Some(match relation {
+                Ok(match relation {
                     WindowRelation::Within => cmp(inside, subject, edge),
                     WindowRelation::MoreThan => cmp(outside, subject, edge),
                     WindowRelation::AtLeast => cmp(reached, subject, edge),

@@ -16,6 +16,7 @@ use crate::zone::Zone;
 use serde_json::Map;
 
 use crate::calendar::Calendar;
+use crate::contract::ROLE_FIELDS;
 use crate::diagnostics::{suggestion, Diagnostic};
 use crate::source::{SourceFile, Span};
 use crate::syntax::ast::{self, AttrKind, Outcome, PolicyAst};
@@ -23,6 +24,16 @@ use crate::value::{Type, Value, REFUND_TO_VALUES, REVIEW_VALUES};
 use typed::{Slot, TExpr, TKind, MAX_FIELDS};
 
 pub use expr::Facts;
+
+/// Proof that a diagnostic was reported: only `Checker::report` makes one. A check step that cannot
+/// produce its result returns `Err(Reported)`, so nothing is dropped without a word to the author.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Reported {
+    _private: (),
+}
+
+/// The result of a check step: the checked form, or the proof that the problem was reported.
+pub(crate) type Checked<T> = Result<T, Reported>;
 
 /// A policy that passed every check. Only `check` makes one, so nothing unchecked can be compiled.
 #[derive(Debug)]
@@ -107,6 +118,8 @@ pub struct RuleAttrs {
     pub refund_to: Option<TExpr>,
     pub review: Option<TExpr>,
     pub review_by: Option<TExpr>,
+    /// `review_by = none`: this rule has no review date, whatever the action's default says.
+    pub review_by_unset: bool,
     pub next_status: Option<TExpr>,
     pub requires: Vec<Step>,
     pub values: Vec<(String, TExpr)>,
@@ -187,7 +200,7 @@ pub fn check(
     diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
     // Defaults are checked once per rule: report each finding once.
     diagnostics.dedup();
-    let Some((zone, calendar, document)) = header else {
+    let Ok((zone, calendar, document)) = header else {
         return Err(diagnostics);
     };
     if diagnostics.iter().any(Diagnostic::is_error) {
@@ -243,7 +256,9 @@ pub(crate) struct Checker<'a> {
     /// The header's document, cited by reasons that name no other.
     document: Option<String>,
     /// Names declared with an error: their uses are not reported again.
-    poisoned: Vec<String>,
+    /// Definitions that failed to check, each with the proof its problem was reported: a later use
+    /// of one is not reported again.
+    poisoned: Vec<(String, Reported)>,
 }
 
 impl<'a> Checker<'a> {
@@ -274,8 +289,11 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn report(&mut self, diagnostic: Diagnostic) {
+    /// Records a diagnostic. The returned `Reported` is the only way to give up on a piece of the
+    /// policy: a check that fails without a diagnostic does not compile.
+    fn report(&mut self, diagnostic: Diagnostic) -> Reported {
         self.diagnostics.push(diagnostic);
+        Reported { _private: () }
     }
 
     fn text(&self, span: Span) -> &str {
@@ -297,28 +315,25 @@ impl<'a> Checker<'a> {
         &mut self,
         ast: &PolicyAst,
         calendars: &Calendars,
-    ) -> Option<(Tz, Option<Arc<Calendar>>, String)> {
+    ) -> Checked<(Tz, Option<Arc<Calendar>>, String)> {
         let header = &ast.header;
         let document = match &header.document {
             Some((file, _)) => {
                 self.document = Some(file.node.clone());
-                Some(file.node.clone())
+                Ok(file.node.clone())
             }
-            None => {
-                self.report(
-                    Diagnostic::error(
-                        "policy::check::missing_document",
-                        "the policy does not name the source document it encodes",
-                        header.name.span,
-                    )
-                    .with_help("add `document \"FILE\" \"TITLE\"` under the `policy` line"),
-                );
-                None
-            }
+            None => Err(self.report(
+                Diagnostic::error(
+                    "policy::check::missing_document",
+                    "the policy does not name the source document it encodes",
+                    header.name.span,
+                )
+                .with_help("add `document \"FILE\" \"TITLE\"` under the `policy` line"),
+            )),
         };
         let zone = match &header.zone {
             Some(zone) => match zone.node.parse::<Tz>() {
-                Ok(tz) => Some(tz),
+                Ok(tz) => Ok(tz),
                 Err(_) => {
                     let names = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name());
                     let mut d = Diagnostic::error(
@@ -330,29 +345,25 @@ impl<'a> Checker<'a> {
                     d = d.with_help(suggestion(&zone.node, names).unwrap_or_else(|| {
                         "use an IANA name such as `Asia/Shanghai` or `Europe/Berlin`".into()
                     }));
-                    self.report(d);
-                    None
+                    Err(self.report(d))
                 }
             },
-            None => {
-                self.report(
-                    Diagnostic::error(
-                        "policy::check::missing_zone",
-                        "the policy does not name its time zone",
-                        header.name.span,
-                    )
-                    .with_help(
-                        "calendar days are taken in the policy's zone: add `zone \"Asia/Shanghai\"`",
-                    ),
-                );
-                None
-            }
+            None => Err(self.report(
+                Diagnostic::error(
+                    "policy::check::missing_zone",
+                    "the policy does not name its time zone",
+                    header.name.span,
+                )
+                .with_help(
+                    "calendar days are taken in the policy's zone: add `zone \"Asia/Shanghai\"`",
+                ),
+            )),
         };
         let calendar = match &header.calendar {
             Some(name) => match calendars.get(&name.node) {
                 Some(calendar) => {
                     self.has_calendar = true;
-                    Some(Some(calendar.clone()))
+                    Ok(Some(calendar.clone()))
                 }
                 None => {
                     let mut known: Vec<&str> = calendars.keys().map(String::as_str).collect();
@@ -367,7 +378,7 @@ impl<'a> Checker<'a> {
                             "calendars are loaded from `calendars/NAME.calendar` beside the policy ({available})"
                         )
                     });
-                    self.report(
+                    let reported = self.report(
                         Diagnostic::error(
                             "policy::check::unknown_calendar",
                             format!("no business-day calendar named `{}`", name.node),
@@ -378,12 +389,12 @@ impl<'a> Checker<'a> {
                     );
                     // Keep checking as if it existed, so business-day uses are not reported too.
                     self.has_calendar = true;
-                    None
+                    Err(reported)
                 }
             },
-            None => Some(None),
+            None => Ok(None),
         };
-        Some((zone?, calendar?, document?))
+        Ok((zone?, calendar?, document?))
     }
 
     fn enums(&mut self, defs: &[ast::EnumDef]) {
@@ -467,10 +478,20 @@ impl<'a> Checker<'a> {
                 );
                 continue;
             }
-            if self.fields.len() == MAX_FIELDS {
+            // Room is kept for the role fields, declared or not.
+            let is_role = ROLE_FIELDS.iter().any(|r| r.name == def.name.node);
+            let others = self
+                .fields
+                .iter()
+                .filter(|f| !ROLE_FIELDS.iter().any(|r| r.name == f.name))
+                .count();
+            if !is_role && others == MAX_FIELDS - ROLE_FIELDS.len() {
                 self.report(Diagnostic::error(
                     "policy::check::too_many_fields",
-                    format!("a policy may declare at most {MAX_FIELDS} fields"),
+                    format!(
+                        "a policy may declare at most {} fields besides `id`, `requested_at` and `currency`",
+                        MAX_FIELDS - ROLE_FIELDS.len()
+                    ),
                     def.name.span,
                 ));
                 continue;
@@ -491,7 +512,7 @@ impl<'a> Checker<'a> {
                                     Type::FIELD_TYPE_NAMES.join(", ")
                                 )
                             });
-                        self.report(
+                        let reported = self.report(
                             Diagnostic::error(
                                 "policy::check::unknown_type",
                                 format!("unknown type `{}`", def.ty.node),
@@ -500,13 +521,14 @@ impl<'a> Checker<'a> {
                             .with_label("not a type")
                             .with_help(help),
                         );
-                        self.poisoned.push(def.name.node.clone());
+                        self.poisoned.push((def.name.node.clone(), reported));
                         continue;
                     }
                 },
             };
+            // A default that fails to check was reported (`Err(Reported)`); the field keeps none.
             let default = def.default.as_ref().and_then(|expr| {
-                let checked = self.expr(expr, Some(ty), &Facts::default())?;
+                let checked = self.expr(expr, Some(ty), &Facts::default()).ok()?;
                 match checked.kind {
                     TKind::Const(value) if checked.ty == ty => Some(value),
                     _ => {
@@ -534,6 +556,25 @@ impl<'a> Checker<'a> {
                     ),
                 );
             }
+            if let Some(role) = ROLE_FIELDS.iter().find(|r| r.name == def.name.node) {
+                if ty != role.ty {
+                    let (expected, found) = (self.describe(role.ty), self.describe(ty));
+                    self.report(
+                        Diagnostic::error(
+                            "policy::check::role_field_type",
+                            format!(
+                                "`{}` is {} and must be a {expected}, not a {found}",
+                                role.name, role.role
+                            ),
+                            def.ty.span,
+                        )
+                        .with_help(format!(
+                            "declare it as `field {}: {expected}?`, or leave it out: every order may carry it",
+                            role.name
+                        )),
+                    );
+                }
+            }
             self.fields.push(FieldInfo {
                 name: def.name.node.clone(),
                 ty,
@@ -542,6 +583,21 @@ impl<'a> Checker<'a> {
                 span: def.name.span,
             });
             self.field_used.push(false);
+        }
+        // The contract's role fields mean the same whether declared or not: undeclared, each is an
+        // optional field of its role's type, read and checked like any other.
+        for role in ROLE_FIELDS {
+            // INVARIANT: the limit above keeps room for every role field.
+            if self.field_slot(role.name).is_none() {
+                self.fields.push(FieldInfo {
+                    name: role.name.to_string(),
+                    ty: role.ty,
+                    optional: true,
+                    default: None,
+                    span: Span::default(),
+                });
+                self.field_used.push(true);
+            }
         }
     }
 
@@ -566,10 +622,10 @@ impl<'a> Checker<'a> {
             self.collecting_needs = Some(0);
             let value = self.expr(&def.value, None, &Facts::default());
             let needs = self.collecting_needs.take().unwrap_or(0);
-            if value.is_none() {
-                self.poisoned.push(name.clone());
+            if let Err(reported) = value {
+                self.poisoned.push((name.clone(), reported));
             }
-            if let Some(value) = value {
+            if let Ok(value) = value {
                 self.lets.insert(
                     name.clone(),
                     LetInfo {
@@ -614,7 +670,7 @@ impl<'a> Checker<'a> {
     fn constraints(&mut self, defs: &[ast::ConstraintDef]) -> Vec<Constraint> {
         let mut out = Vec::new();
         for def in defs {
-            if let Some(condition) = self.condition(&def.condition, &Self::all_present()) {
+            if let Ok(condition) = self.condition(&def.condition, &Self::all_present()) {
                 out.push(Constraint {
                     reads: condition.fields_read(),
                     condition,
@@ -653,8 +709,8 @@ impl<'a> Checker<'a> {
             }
             let when = match &def.when {
                 Some(cond) => match self.condition(cond, &Self::all_present()) {
-                    Some(c) => Some(c),
-                    None => continue,
+                    Ok(c) => Some(c),
+                    Err(_reported) => continue,
                 },
                 None => None,
             };
@@ -760,7 +816,7 @@ impl<'a> Checker<'a> {
                 );
                 continue;
             }
-            if let Some(checked) = self.rule(rule, &base, &def.defaults, moves_money) {
+            if let Ok(checked) = self.rule(rule, &base, &def.defaults, moves_money) {
                 rules.push(checked);
             }
         }
@@ -791,7 +847,8 @@ impl<'a> Checker<'a> {
         let examples = def
             .examples
             .iter()
-            .filter_map(|e| self.example(e))
+            // An example that fails to check was reported.
+            .filter_map(|e| self.example(e).ok())
             .collect();
         self.narrowings.clear();
         CheckedAction {
@@ -828,7 +885,7 @@ impl<'a> Checker<'a> {
         base: &Facts,
         defaults_ast: &[ast::Attr],
         moves_money: bool,
-    ) -> Option<CheckedRule> {
+    ) -> Checked<CheckedRule> {
         let guard = match &rule.guard {
             Some(g) => Some(self.condition(g, base)?),
             None => None,
@@ -922,20 +979,22 @@ impl<'a> Checker<'a> {
                         cite.text.node
                     ));
                 }
-                None => self.report(
-                    Diagnostic::error(
-                        "policy::check::missing_citation",
-                        "this reason cites no source",
-                        reason.text.span,
-                    )
-                    .with_label("no `cite`")
-                    .with_help(
-                        "add `cite \"...\"` with the row or sentence of the document it comes from",
-                    ),
-                ),
+                None => {
+                    self.report(
+                        Diagnostic::error(
+                            "policy::check::missing_citation",
+                            "this reason cites no source",
+                            reason.text.span,
+                        )
+                        .with_label("no `cite`")
+                        .with_help(
+                            "add `cite \"...\"` with the row or sentence of the document it comes from",
+                        ),
+                    );
+                }
             }
         }
-        Some(CheckedRule {
+        Ok(CheckedRule {
             id: rule.id.node.clone(),
             id_span: rule.id.span,
             guard,
@@ -996,9 +1055,9 @@ impl<'a> Checker<'a> {
         }
     }
 
-    pub(crate) fn unknown_name(&mut self, name: &str, span: Span, what: &str) {
-        if self.poisoned.iter().any(|p| p == name) {
-            return;
+    pub(crate) fn unknown_name(&mut self, name: &str, span: Span, what: &str) -> Reported {
+        if let Some((_, reported)) = self.poisoned.iter().find(|(p, _)| p == name) {
+            return *reported;
         }
         let mut candidates: Vec<&str> = self.fields.iter().map(|f| f.name.as_str()).collect();
         if what != "field" {
@@ -1020,8 +1079,14 @@ impl<'a> Checker<'a> {
         )
         .with_label(format!("not a known {what}"))
         .with_help(help);
-        self.report(d);
+        self.report(d)
     }
+}
+
+/// `review = none`, written as such.
+pub(crate) fn is_no_review(review: &TExpr) -> bool {
+    // INVARIANT: `none` is the first of the contract's review values.
+    matches!(review.kind, TKind::Const(Value::Enum(0))) && REVIEW_VALUES[0] == "none"
 }
 
 impl RuleAttrs {
@@ -1036,8 +1101,14 @@ impl RuleAttrs {
         RuleAttrs {
             amount: self.amount.or_else(|| defaults.amount.clone()),
             refund_to: self.refund_to.or_else(|| defaults.refund_to.clone()),
+            // A rule without review (`review = none`, or `review_by = none`) takes no default date.
+            review_by: if self.review_by_unset || self.review.as_ref().is_some_and(is_no_review) {
+                self.review_by
+            } else {
+                self.review_by.or_else(|| defaults.review_by.clone())
+            },
+            review_by_unset: self.review_by_unset,
             review: self.review.or_else(|| defaults.review.clone()),
-            review_by: self.review_by.or_else(|| defaults.review_by.clone()),
             next_status: self.next_status.or_else(|| defaults.next_status.clone()),
             requires: if self.requires.is_empty() {
                 defaults.requires.clone()

@@ -3,7 +3,7 @@
 use serde_json::Map;
 
 use super::typed::{TExpr, TKind};
-use super::{Checker, Example, Facts, RuleAttrs, Step};
+use super::{Checked, Checker, Example, Facts, Reported, RuleAttrs, Step};
 use crate::diagnostics::{suggestion, Diagnostic};
 use crate::source::Span;
 use crate::syntax::ast::{self, AttrKind, ExprKind};
@@ -61,7 +61,8 @@ impl Checker<'_> {
             seen.push(name);
             match &attr.kind {
                 AttrKind::Amount(e) => {
-                    out.amount = self.typed_attr(e, Type::Money, "amount", facts);
+                    // An attribute that fails to check was reported (`Err(Reported)`); the rule keeps none.
+                    out.amount = self.typed_attr(e, Type::Money, "amount", facts).ok();
                     if let Some(amount) = &out.amount {
                         if amount.divides() && !matches!(amount.kind, TKind::Round(..)) {
                             self.report(
@@ -76,19 +77,26 @@ impl Checker<'_> {
                     }
                 }
                 AttrKind::RefundTo(e) => {
-                    out.refund_to =
-                        self.typed_attr(e, Type::Enum(REFUND_TO_ENUM), "refund_to", facts)
+                    out.refund_to = self
+                        .typed_attr(e, Type::Enum(REFUND_TO_ENUM), "refund_to", facts)
+                        .ok()
                 }
                 AttrKind::Review(e) => {
-                    out.review = self.typed_attr(e, Type::Enum(REVIEW_ENUM), "review", facts)
+                    out.review = self
+                        .typed_attr(e, Type::Enum(REVIEW_ENUM), "review", facts)
+                        .ok()
+                }
+                AttrKind::ReviewBy(e) if matches!(&e.kind, ExprKind::Name(n) if n == "none" && !self.resolves(n)) =>
+                {
+                    out.review_by_unset = true;
                 }
                 AttrKind::ReviewBy(e) => {
-                    out.review_by = self.typed_attr(e, Type::Date, "review_by", facts)
+                    out.review_by = self.typed_attr(e, Type::Date, "review_by", facts).ok()
                 }
-                AttrKind::NextStatus(e) => out.next_status = self.next_status(e, facts),
+                AttrKind::NextStatus(e) => out.next_status = self.next_status(e, facts).ok(),
                 AttrKind::Requires(steps) => out.requires = self.steps(steps),
                 AttrKind::Value(name, e) => {
-                    if let Some(value) = self.expr(e, None, facts) {
+                    if let Ok(value) = self.expr(e, None, facts) {
                         if value.ty == Type::BusinessDays {
                             self.report(
                                 Diagnostic::error(
@@ -105,10 +113,23 @@ impl Checker<'_> {
                 }
             }
         }
+        if let (Some(review), Some(review_by)) = (&out.review, &out.review_by) {
+            if super::is_no_review(review) {
+                self.report(
+                    Diagnostic::error(
+                        "policy::check::review_contradiction",
+                        "`review = none` and a `review_by` date contradict each other",
+                        review_by.span,
+                    )
+                    .with_related(review.span, "no review here")
+                    .with_help("drop the date, or say `review = manual`"),
+                );
+            }
+        }
         out
     }
 
-    fn typed_attr(&mut self, e: &ast::Expr, ty: Type, name: &str, facts: &Facts) -> Option<TExpr> {
+    fn typed_attr(&mut self, e: &ast::Expr, ty: Type, name: &str, facts: &Facts) -> Checked<TExpr> {
         let checked = self.expr(e, Some(ty), facts)?;
         if checked.ty != ty {
             let (want, found) = (self.describe(ty), self.describe(checked.ty));
@@ -121,17 +142,16 @@ impl Checker<'_> {
             if ty == Type::Date && checked.ty == Type::Timestamp {
                 d = d.with_help("take its date: `date(...)`");
             }
-            self.report(d);
-            return None;
+            return Err(self.report(d));
         }
-        Some(checked)
+        Ok(checked)
     }
 
     /// `next_status` names a status that need not be one of the policy's own (`deleted`, `refunded`).
-    fn next_status(&mut self, e: &ast::Expr, facts: &Facts) -> Option<TExpr> {
+    fn next_status(&mut self, e: &ast::Expr, facts: &Facts) -> Checked<TExpr> {
         if let ExprKind::Name(name) = &e.kind {
             if self.field_slot(name).is_none() && !self.lets.contains_key(name) && name != "now" {
-                return Some(TExpr::new(
+                return Ok(TExpr::new(
                     TKind::Const(Value::Str(name.as_str().into())),
                     Type::Str,
                     e.span,
@@ -141,25 +161,26 @@ impl Checker<'_> {
         let checked = self.expr(e, None, facts)?;
         if !matches!(checked.ty, Type::Str | Type::Enum(_)) {
             let found = self.describe(checked.ty);
-            self.report(Diagnostic::error(
+            return Err(self.report(Diagnostic::error(
                 "policy::check::type_mismatch",
                 format!("`next_status` is a status name, found a {found}"),
                 e.span,
-            ));
-            return None;
+            )));
         }
-        Some(checked)
+        Ok(checked)
     }
 
     fn steps(&mut self, idents: &[ast::Ident]) -> Vec<Step> {
         let mut steps = Vec::new();
         for ident in idents {
             match Step::ALL.iter().find(|s| s.as_str() == ident.node) {
-                Some(step) if steps.contains(step) => self.report(Diagnostic::error(
-                    "policy::check::duplicate_step",
-                    format!("step `{}` is listed twice", ident.node),
-                    ident.span,
-                )),
+                Some(step) if steps.contains(step) => {
+                    self.report(Diagnostic::error(
+                        "policy::check::duplicate_step",
+                        format!("step `{}` is listed twice", ident.node),
+                        ident.span,
+                    ));
+                }
                 Some(step) => steps.push(*step),
                 None => {
                     let names = Step::ALL.map(Step::as_str);
@@ -182,39 +203,38 @@ impl Checker<'_> {
         steps
     }
 
-    pub(crate) fn example(&mut self, def: &ast::ExampleDef) -> Option<Example> {
-        let mut ok = true;
+    pub(crate) fn example(&mut self, def: &ast::ExampleDef) -> Checked<Example> {
+        // The first problem found, reported: the example is dropped only with it.
+        let mut found: Option<Reported> = None;
         let order = match &def.order {
             Some(text) => self.json_object(&text.node, text.span, "order")?,
             None => {
-                self.report(
+                return Err(self.report(
                     Diagnostic::error(
                         "policy::check::example_without_order",
                         format!("example \"{}\" has no order", def.name.node),
                         def.name.span,
                     )
                     .with_help("add `order { \"paid_at\": \"...\", ... }`"),
-                );
-                return None;
+                ));
             }
         };
         let order_span = def.order.as_ref().map_or(def.span, |o| o.span);
         let expect = match &def.expect {
             Some(text) => self.json_object(&text.node, text.span, "expect"),
             None => {
-                self.report(
+                Err(self.report(
                     Diagnostic::error(
                         "policy::check::example_without_expectation",
                         format!("example \"{}\" expects nothing", def.name.node),
                         def.name.span,
                     )
                     .with_help("add `expect { \"outcome\": \"allowed\", ... }` with the decision fields to compare"),
-                );
-                None
+                ))
             }
         };
         // An example that expects the order to be refused may hold malformed fields on purpose.
-        let expects_error = expect.as_ref().is_some_and(|e| e.contains_key("error"));
+        let expects_error = expect.as_ref().is_ok_and(|e| e.contains_key("error"));
         for (key, value) in &order {
             let key_span = key_span(
                 def.order.as_ref().map_or("", |o| o.node.as_str()),
@@ -226,15 +246,16 @@ impl Checker<'_> {
                     .unwrap_or_else(|| {
                         "the policy ignores fields it does not declare; remove it".to_string()
                     });
-                self.report(
-                    Diagnostic::error(
-                        "policy::check::example_unknown_field",
-                        format!("the policy declares no field `{key}`"),
-                        key_span,
-                    )
-                    .with_help(help),
-                );
-                ok = false;
+                found = found.or(Some(
+                    self.report(
+                        Diagnostic::error(
+                            "policy::check::example_unknown_field",
+                            format!("the policy declares no field `{key}`"),
+                            key_span,
+                        )
+                        .with_help(help),
+                    ),
+                ));
                 continue;
             };
             if value.is_null() {
@@ -249,41 +270,40 @@ impl Checker<'_> {
                 continue;
             }
             if let Err(problem) = parse_field(field.ty, &FieldInput::from_json(value), &variants) {
-                self.report(Diagnostic::error(
+                found = found.or(Some(self.report(Diagnostic::error(
                     "policy::check::example_bad_field",
                     format!("field `{key}` of this example: {problem}"),
                     key_span,
-                ));
-                ok = false;
+                ))));
             }
         }
         let at = match &def.at {
             Some(at) => match parse_timestamp(&at.node) {
                 Ok(t) => Some(t),
                 Err(problem) => {
-                    self.report(
+                    found = found.or(Some(self.report(
                         Diagnostic::error("policy::check::example_bad_time", problem, at.span)
                             .with_label("not a request time")
                             .with_help("give the request time in RFC 3339 with an offset, e.g. `2024-12-08T11:58:00+08:00`"),
-                    );
-                    ok = false;
+                    )));
                     None
                 }
             },
             None => None,
         };
         if def.at.is_none() && order.get("requested_at").is_none_or(|v| v.is_null()) {
-            self.report(
-                Diagnostic::error(
-                    "policy::check::example_without_time",
-                    format!("example \"{}\" has no request time", def.name.node),
-                    def.name.span,
-                )
-                .with_help(
-                    "add `at \"2024-12-08T11:58:00+08:00\"`, or `requested_at` to the order",
+            found = found.or(Some(
+                self.report(
+                    Diagnostic::error(
+                        "policy::check::example_without_time",
+                        format!("example \"{}\" has no request time", def.name.node),
+                        def.name.span,
+                    )
+                    .with_help(
+                        "add `at \"2024-12-08T11:58:00+08:00\"`, or `requested_at` to the order",
+                    ),
                 ),
-            );
-            ok = false;
+            ));
         }
         let expect = expect?;
         let expect_text = def.expect.as_ref().map_or("", |e| e.node.as_str());
@@ -293,38 +313,41 @@ impl Checker<'_> {
             if !DECISION_FIELDS.contains(&key.as_str()) {
                 let help = suggestion(key, DECISION_FIELDS)
                     .unwrap_or_else(|| format!("a decision has: {}", DECISION_FIELDS.join(", ")));
-                self.report(
-                    Diagnostic::error(
-                        "policy::check::example_unknown_expectation",
-                        format!("a decision has no field `{key}`"),
-                        span,
-                    )
-                    .with_help(help),
-                );
-                ok = false;
+                found = found.or(Some(
+                    self.report(
+                        Diagnostic::error(
+                            "policy::check::example_unknown_expectation",
+                            format!("a decision has no field `{key}`"),
+                            span,
+                        )
+                        .with_help(help),
+                    ),
+                ));
             } else if key == "outcome"
                 && !matches!(
                     value.as_str(),
                     Some("allowed" | "conditional" | "denied" | "undetermined")
                 )
             {
-                self.report(Diagnostic::error(
+                found = found.or(Some(self.report(Diagnostic::error(
                     "policy::check::example_bad_outcome",
                     format!(
                         "`{value}` is not an outcome (allowed, conditional, denied, undetermined)"
                     ),
                     span,
-                ));
-                ok = false;
+                ))));
             }
         }
-        ok.then(|| Example {
-            name: def.name.node.clone(),
-            at,
-            order,
-            expect,
-            span: def.span,
-        })
+        match found {
+            Some(reported) => Err(reported),
+            None => Ok(Example {
+                name: def.name.node.clone(),
+                at,
+                order,
+                expect,
+                span: def.span,
+            }),
+        }
     }
 
     fn json_object(
@@ -332,18 +355,22 @@ impl Checker<'_> {
         text: &str,
         span: Span,
         what: &str,
-    ) -> Option<Map<String, serde_json::Value>> {
+    ) -> Checked<Map<String, serde_json::Value>> {
         match serde_json::from_str::<serde_json::Value>(text) {
-            Ok(serde_json::Value::Object(map)) => Some(map),
-            Ok(_) => None,
-            Err(e) => {
-                self.report(Diagnostic::error(
-                    "policy::check::example_bad_json",
-                    format!("the example's {what} is not valid JSON: {e}"),
-                    span,
-                ));
-                None
-            }
+            Ok(serde_json::Value::Object(map)) => Ok(map),
+            Ok(other) => Err(self.report(Diagnostic::error(
+                "policy::check::example_bad_json",
+                format!(
+                    "the example's {what} is not a JSON object but {}",
+                    crate::value::json_kind(&other)
+                ),
+                span,
+            ))),
+            Err(e) => Err(self.report(Diagnostic::error(
+                "policy::check::example_bad_json",
+                format!("the example's {what} is not valid JSON: {e}"),
+                span,
+            ))),
         }
     }
 }

@@ -246,7 +246,7 @@ fn attributes(
                 .and_then(|s| env.frame[s as usize].as_ref())
             {
                 Some(Value::Str(s)) => s.clone(),
-                _ => "USD".into(),
+                _ => crate::contract::DEFAULT_CURRENCY.into(),
             },
         );
     }

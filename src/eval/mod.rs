@@ -197,11 +197,9 @@ impl Policy {
         };
         let mut order = Order::default();
         let fields = &self.program.policy.fields;
-        self.fill(
-            &mut order,
-            object.get("id").map(FieldInput::from_json),
-            |slot| object.get(&fields[slot].name).map(FieldInput::from_json),
-        );
+        self.fill(&mut order, |slot| {
+            object.get(&fields[slot].name).map(FieldInput::from_json)
+        });
         Ok(order)
     }
 
@@ -216,10 +214,7 @@ impl Policy {
     pub fn read_order_into(&self, text: &str, order: &mut Order) -> Result<(), OrderError> {
         let fields = &self.program.policy.fields;
         let raw = intake::raw_fields(text, fields.len(), |name| {
-            fields
-                .iter()
-                .position(|f| f.name == name)
-                .or_else(|| (name == "id").then_some(usize::MAX))
+            fields.iter().position(|f| f.name == name)
         })
         .map_err(|kind| match kind {
             intake::RawError::NotAnObject(kind) => not_an_object(kind),
@@ -231,43 +226,20 @@ impl Policy {
                 }],
             },
         })?;
-        let id = match self.program.id {
-            Some(slot) => raw.slots[slot as usize],
-            None => raw.id,
-        };
-        self.fill(order, id.map(FieldInput::from_raw), |slot| {
-            raw.slots[slot].map(FieldInput::from_raw)
-        });
+        self.fill(order, |slot| raw.slots[slot].map(FieldInput::from_raw));
         Ok(())
     }
 
-    /// Fills `order` from the order's `id` and the input of each declared field, by slot.
-    fn fill<'a>(
-        &self,
-        order: &mut Order,
-        id: Option<FieldInput<'a>>,
-        input: impl Fn(usize) -> Option<FieldInput<'a>>,
-    ) {
+    /// Fills `order` from the input of each field (the role fields among them), by slot.
+    fn fill<'a>(&self, order: &mut Order, input: impl Fn(usize) -> Option<FieldInput<'a>>) {
         let policy = &self.program.policy;
         order.frame.clear();
         order.problems.clear();
         order.present = 0;
         order.malformed = 0;
-        order.id = match id {
-            None | Some(FieldInput::Null) => None,
-            Some(FieldInput::String(s)) => Some(Arc::from(&*s)),
-            Some(other) => {
-                order.problems.push(FieldProblem {
-                    field: "id".into(),
-                    message: format!("expected a string, found {}", other.kind()),
-                });
-                None
-            }
-        };
         for (slot, field) in policy.fields.iter().enumerate() {
             let value = match input(slot) {
                 None | Some(FieldInput::Null) => field.default.clone(),
-                Some(_) if Some(slot as u16) == self.program.id => order.id.clone().map(Value::Str),
                 Some(input) => {
                     let variants: &[String] = match field.ty {
                         Type::Enum(e) => &policy.enums[e as usize].variants,
@@ -291,6 +263,14 @@ impl Policy {
             }
             order.frame.push(value);
         }
+        order.id = match self
+            .program
+            .id
+            .and_then(|slot| order.frame.get(usize::from(slot)))
+        {
+            Some(Some(Value::Str(id))) => Some(id.clone()),
+            _ => None,
+        };
     }
 
     /// Decides `order` for `action`. The request time is the order's `requested_at`, else `default_now`.
