@@ -208,8 +208,11 @@ fn decide_chunk(
             }
             Err((order_id, message)) => {
                 errors += 1;
-                let record =
-                    serde_json::json!({"order": order_id, "line": line_number, "error": message});
+                let record = crate::eval::ErrorRecord {
+                    order: order_id.as_deref(),
+                    line: Some(line_number),
+                    error: &message,
+                };
                 serde_json::to_writer(&mut output, &record)
             }
         };

@@ -173,6 +173,8 @@ pub struct Example {
     pub name: String,
     pub at: Option<crate::time::Instant>,
     pub order: Map<String, serde_json::Value>,
+    /// The order as written, read like any order (`Policy::read_order_str`), so money keeps its text.
+    pub order_text: String,
     pub expect: Map<String, serde_json::Value>,
     pub span: Span,
 }

@@ -235,6 +235,10 @@ impl Checker<'_> {
         };
         // An example that expects the order to be refused may hold malformed fields on purpose.
         let expects_error = expect.as_ref().is_ok_and(|e| e.contains_key("error"));
+        let order_text = def.order.as_ref().map_or("{}", |o| o.node.as_str());
+        // Each field's JSON text, so that numbers are judged as written (not through `f64`).
+        let raw: std::collections::HashMap<String, Box<serde_json::value::RawValue>> =
+            serde_json::from_str(order_text).unwrap_or_default();
         for (key, value) in &order {
             let key_span = key_span(
                 def.order.as_ref().map_or("", |o| o.node.as_str()),
@@ -269,7 +273,11 @@ impl Checker<'_> {
             if expects_error {
                 continue;
             }
-            if let Err(problem) = parse_field(field.ty, &FieldInput::from_json(value), &variants) {
+            let input = match raw.get(key) {
+                Some(text) => FieldInput::from_raw(text.get()),
+                None => FieldInput::from_json(value),
+            };
+            if let Err(problem) = parse_field(field.ty, &input, &variants) {
                 found = found.or(Some(self.report(Diagnostic::error(
                     "policy::check::example_bad_field",
                     format!("field `{key}` of this example: {problem}"),
@@ -344,6 +352,7 @@ impl Checker<'_> {
                 name: def.name.node.clone(),
                 at,
                 order,
+                order_text: order_text.to_string(),
                 expect,
                 span: def.span,
             }),

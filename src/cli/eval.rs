@@ -70,8 +70,13 @@ pub fn run(args: EvalArgs) -> Result<bool, String> {
                 true
             }
             Err(error) => {
-                let record =
-                    serde_json::json!({"order": error.order(), "error": error.to_string()});
+                let message = error.to_string();
+                let record = crate::eval::ErrorRecord {
+                    order: error.order(),
+                    line: None,
+                    error: &message,
+                };
+                let record = serde_json::to_string(&record).map_err(|e| e.to_string())?;
                 writeln!(out, "{record}").map_err(|e| e.to_string())?;
                 false
             }

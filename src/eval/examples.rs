@@ -34,11 +34,10 @@ pub fn run_examples(policy: &Policy) -> Vec<ExampleResult> {
     let mut results = Vec::new();
     for action in &policy.checked().actions {
         for example in &action.examples {
-            let order = Json::Object(example.order.clone());
             // INVARIANT: the checker refuses examples with neither `at` nor `requested_at`.
             let now = example.at.unwrap_or(crate::time::Instant::UNIX_EPOCH);
             let actual = match policy
-                .read_order(&order)
+                .read_order_str(&example.order_text)
                 .and_then(|o| policy.decide(&action.name, &o, now))
             {
                 Ok(decision) => serde_json::to_value(&decision).unwrap_or(Json::Null),

@@ -82,6 +82,16 @@ impl OrderError {
     }
 }
 
+/// The record that stands in place of a decision for an order that cannot be decided:
+/// `{"order": ID or null, "line": N, "error": MESSAGE}`, `line` only in batches. Fields in this order.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ErrorRecord<'a> {
+    pub order: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    pub error: &'a str,
+}
+
 struct OrderName<'a>(&'a Option<String>);
 
 impl fmt::Display for OrderName<'_> {
@@ -417,9 +427,7 @@ mod tests {
             let policy = Policy::load(&path).unwrap();
             for action in &policy.checked().actions {
                 for example in &action.examples {
-                    let order = policy
-                        .read_order(&serde_json::Value::Object(example.order.clone()))
-                        .unwrap();
+                    let order = policy.read_order_str(&example.order_text).unwrap();
                     let Ok(decision) = policy.decide(
                         &action.name,
                         &order,

@@ -45,7 +45,7 @@ pub fn without(base: &Value, keys: &[&str]) -> Value {
     };
     let mut order: Map<String, Value> = base.clone();
     for key in keys {
-        order.shift_remove(*key);
+        order.remove(*key);
     }
     Value::Object(order)
 }
