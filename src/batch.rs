@@ -73,6 +73,8 @@ pub enum BatchError {
     Read(io::Error),
     #[error("cannot write the decisions: {0}")]
     Write(io::Error),
+    #[error("internal error: {0}; please report it")]
+    Internal(&'static str),
 }
 
 /// Where one line's bytes are in its chunk's text.
@@ -275,11 +277,7 @@ where
             }
             Ok(())
         };
-        let worker_gone = || {
-            BatchError::Read(io::Error::other(
-                "internal error: every worker thread stopped; please report it",
-            ))
-        };
+        let worker_gone = || BatchError::Internal("every worker thread stopped");
         while let Some(chunk) = read_chunk(&mut input).map_err(BatchError::Read)? {
             work_sender.send(chunk).map_err(|_| worker_gone())?;
             in_flight += 1;

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use super::{Stop, Terminal};
 use crate::analysis::analyze;
 use crate::diagnostics::{Diagnostic, Severity};
 use crate::eval::{calendar_dir, load_calendars, LoadError, Policy};
@@ -20,7 +21,7 @@ pub enum DenyLevel {
     Warnings,
 }
 
-pub fn run(args: CheckArgs) -> Result<bool, String> {
+pub fn run(args: CheckArgs, terminal: &mut Terminal) -> Result<bool, Stop> {
     let files = crate::cli::policy_files(&args.paths)?;
     let (mut errors, mut warnings) = (0usize, 0usize);
     for path in &files {
@@ -29,7 +30,7 @@ pub fn run(args: CheckArgs) -> Result<bool, String> {
         let calendars = match load_calendars(&calendar_dir(path)) {
             Ok(c) => c,
             Err(e) => {
-                eprintln!("error: {e}");
+                terminal.err(format_args!("error: {e}\n"))?;
                 errors += 1;
                 continue;
             }
@@ -42,7 +43,7 @@ pub fn run(args: CheckArgs) -> Result<bool, String> {
                     (policy.source().clone(), all)
                 }
                 Err(LoadError::Invalid { file, diagnostics }) => (file, diagnostics),
-                Err(e) => return Err(e.to_string()),
+                Err(e) => return Err(Stop::Error(e.to_string())),
             };
         for d in &diagnostics {
             match d.severity {
@@ -50,12 +51,12 @@ pub fn run(args: CheckArgs) -> Result<bool, String> {
                 Severity::Warning => warnings += 1,
                 Severity::Note => {}
             }
-            eprint!("{}", crate::cli::render(d, &file));
+            terminal.err(format_args!("{}", crate::cli::render(d, &file)))?;
         }
     }
     let denied = args.deny.is_some() && warnings > 0;
-    eprintln!(
-        "checked {} file{}: {errors} error{}, {warnings} warning{}{}",
+    terminal.err(format_args!(
+        "checked {} file{}: {errors} error{}, {warnings} warning{}{}\n",
         files.len(),
         if files.len() == 1 { "" } else { "s" },
         if errors == 1 { "" } else { "s" },
@@ -65,6 +66,6 @@ pub fn run(args: CheckArgs) -> Result<bool, String> {
         } else {
             ""
         }
-    );
+    ))?;
     Ok(errors == 0 && !denied)
 }

@@ -3,11 +3,14 @@
 
 mod check;
 mod eval;
+mod output;
 mod test;
 
 use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand};
+
+pub use output::{Stop, Terminal};
 
 /// Refund and lifecycle policies written as code: check them, decide orders with them, run their examples.
 #[derive(Debug, Parser)]
@@ -29,13 +32,18 @@ pub enum Command {
 }
 
 /// Runs a command. `Ok(true)`: success; `Ok(false)`: the command ran and found failures (exit 1);
-/// `Err`: it could not run (exit 2).
-pub fn run(cli: Cli) -> Result<bool, String> {
-    match cli.command {
-        Command::Check(args) => check::run(args),
-        Command::Eval(args) => eval::run(args),
-        Command::Test(args) => test::run(args),
-    }
+/// `Err`: it could not run to its end (exit 2; see [`Stop`]).
+pub fn run(cli: Cli) -> Result<bool, Stop> {
+    let mut terminal = Terminal::new();
+    let verdict = match cli.command {
+        Command::Check(args) => check::run(args, &mut terminal),
+        Command::Eval(args) => eval::run(args, &mut terminal),
+        Command::Test(args) => test::run(args, &mut terminal),
+    };
+    let flushed = terminal.flush();
+    let verdict = verdict?;
+    flushed?;
+    Ok(verdict)
 }
 
 /// Every `.policy` file under the given paths (files as given, folders recursively, sorted).
