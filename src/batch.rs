@@ -460,7 +460,7 @@ fn decide_line(
         Err(e) => Err((
             None,
             format!(
-                "the line is not valid UTF-8 (byte {} is not)",
+                "the line is not valid UTF-8 (at byte {})",
                 e.valid_up_to() + 1
             ),
         )),
