@@ -7,8 +7,11 @@ use clap::Parser;
 use policy::cli::Stop;
 
 fn main() -> ExitCode {
-    let cli = policy::cli::Cli::parse();
-    match policy::cli::run(cli) {
+    let verdict = match policy::cli::Cli::try_parse() {
+        Ok(cli) => policy::cli::run(cli),
+        Err(usage) => policy::cli::usage(usage),
+    };
+    match verdict {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
         // The reader went away: nobody is left to tell.

@@ -113,6 +113,36 @@ fn a_failed_write_is_an_error_with_exit_2() {
     }
 }
 
+/// Help that cannot be written is no success either.
+#[cfg(target_os = "linux")]
+#[test]
+fn help_that_cannot_be_written_is_an_error() {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full");
+    let output = policy_cmd(&["eval", "--help"])
+        .stdout(full)
+        .output()
+        .expect("the policy binary runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("cannot write to standard output"),
+        "{stderr}"
+    );
+    let output = policy_cmd(&["eval", "--help"])
+        .stdout(dead_pipe())
+        .output()
+        .expect("the policy binary runs");
+    assert_quiet_stop(&output, "eval --help");
+    let output = policy_cmd(&["--help"])
+        .output()
+        .expect("the policy binary runs");
+    assert_eq!(output.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("Usage: policy <COMMAND>"));
+}
+
 /// `policy eval ... >&-`: the results would vanish, so the command refuses to run.
 #[cfg(unix)]
 #[test]

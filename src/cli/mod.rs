@@ -47,6 +47,31 @@ pub fn run(cli: Cli) -> Result<bool, Stop> {
     Ok(verdict)
 }
 
+/// Says what the argument parser has to say (help, the version, or a usage error) through the same
+/// writers as the subcommands: `Ok(true)` after help or the version, `Stop::Quiet` (exit 2) after a
+/// usage error, which is said already.
+pub fn usage(error: clap::Error) -> Result<bool, Stop> {
+    use std::io::IsTerminal;
+    let mut terminal = Terminal::new();
+    let text = error.render();
+    if error.use_stderr() {
+        if std::io::stderr().is_terminal() {
+            terminal.err(format_args!("{}", text.ansi()))?;
+        } else {
+            terminal.err(format_args!("{text}"))?;
+        }
+        terminal.flush()?;
+        return Err(Stop::Quiet);
+    }
+    if std::io::stdout().is_terminal() {
+        terminal.out(format_args!("{}", text.ansi()))?;
+    } else {
+        terminal.out(format_args!("{text}"))?;
+    }
+    terminal.flush()?;
+    Ok(true)
+}
+
 /// Every `.policy` file under the given paths: files as given, folders recursively (each folder's
 /// entries sorted, depth first), each file once. Links to folders are followed, but each folder is
 /// walked once, by its canonical path, so a link back up the tree (a loop) is not walked again; a file
