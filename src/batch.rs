@@ -150,7 +150,19 @@ pub fn decide_lines(
             )
         }
     };
-    run_lines(input, output, options, MAX_LINE_BYTES, make_decider)
+    let limits = Limits {
+        line_bytes: MAX_LINE_BYTES,
+        spawnable: MAX_THREADS,
+    };
+    run_lines(input, output, options, limits, make_decider)
+}
+
+/// Limits of a run: [`MAX_LINE_BYTES`] and [`MAX_THREADS`], smaller in tests.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    line_bytes: usize,
+    /// Threads the system is taken to allow: tests play a system that refuses threads.
+    spawnable: usize,
 }
 
 /// The batch machinery, whatever decides a line. `make_decider` makes a line decider: once per
@@ -160,7 +172,7 @@ fn run_lines<F, D>(
     mut input: impl BufRead,
     output: &mut impl Write,
     options: BatchOptions,
-    max_line_bytes: usize,
+    limits: Limits,
     make_decider: F,
 ) -> Result<BatchSummary, BatchError>
 where
@@ -179,7 +191,7 @@ where
         };
         while chunk.lines.len() < chunk_lines && chunk.text.len() < CHUNK_BYTES {
             let start = chunk.text.len();
-            let Some(span) = read_line(input, &mut chunk.text, max_line_bytes)? else {
+            let Some(span) = read_line(input, &mut chunk.text, limits.line_bytes)? else {
                 break;
             };
             if next_line == 1 && chunk.lines.is_empty() {
@@ -231,6 +243,9 @@ where
         let make_decider = &make_decider;
         let mut started = 0;
         for i in 0..threads {
+            if i >= limits.spawnable {
+                break;
+            }
             let work = Arc::clone(&work_receiver);
             let done = done_sender.clone();
             let spawned = std::thread::Builder::new()
@@ -550,6 +565,17 @@ mod tests {
         max_line: usize,
         panics: &'static [usize],
     ) -> (String, BatchSummary) {
+        run_spawning(input, threads, chunk_lines, max_line, panics, MAX_THREADS)
+    }
+
+    fn run_spawning(
+        input: &[u8],
+        threads: usize,
+        chunk_lines: usize,
+        max_line: usize,
+        panics: &'static [usize],
+        spawnable: usize,
+    ) -> (String, BatchSummary) {
         let make = move || {
             move |n: usize, line: &[u8], out: &mut Vec<u8>| {
                 out.extend_from_slice(format!("{{\"n\":{n},\"len\":{}}}", line.len()).as_bytes());
@@ -567,7 +593,10 @@ mod tests {
                 threads,
                 chunk_lines,
             },
-            max_line,
+            Limits {
+                line_bytes: max_line,
+                spawnable,
+            },
             make,
         )
         .unwrap();
@@ -672,5 +701,18 @@ mod tests {
         let (output, summary) = run(&input(3), MAX_THREADS * 4, 1, 100, &[]);
         assert_eq!(output.lines().count(), 3);
         assert!(summary.threads <= MAX_THREADS, "{}", summary.threads);
+    }
+
+    /// When the system refuses threads, the batch goes on with those it gave, or on the calling
+    /// thread if it gave none, and says how many decided.
+    #[test]
+    fn refused_threads_leave_fewer_workers_or_the_calling_thread() {
+        let (expected, _) = run(&input(50), 1, 4, 1000, &[7]);
+        for (spawnable, used) in [(0, 1), (1, 1), (2, 2)] {
+            let (output, summary) = run_spawning(&input(50), 4, 4, 1000, &[7], spawnable);
+            assert_eq!(output, expected, "{spawnable} threads allowed");
+            assert_eq!(summary.threads, used, "{spawnable} threads allowed");
+            assert_eq!(summary.errors, 1);
+        }
     }
 }
