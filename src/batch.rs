@@ -405,9 +405,40 @@ fn skip_line(input: &mut dyn BufRead) -> io::Result<()> {
     }
 }
 
-/// Decides a chunk; never panics. If deciding panics, the chunk is decided again line by line, so that
-/// only a line that panics is answered with an internal-error record.
+/// Decides a chunk; never panics, and answers every line. If deciding panics, the chunk is decided
+/// again line by line, so that only a line that panics is answered with an internal-error record; if
+/// even that fails, every line of the chunk is.
 fn decide_chunk_safely<F, D>(make_decider: &F, decider: &mut Option<D>, chunk: &Chunk) -> Decided
+where
+    F: Fn() -> D,
+    D: FnMut(usize, &[u8], &mut Vec<u8>) -> bool,
+{
+    catch_unwind(AssertUnwindSafe(|| {
+        decide_chunk(make_decider, decider, chunk)
+    }))
+    .unwrap_or_else(|_| {
+        *decider = None;
+        let mut output = Vec::new();
+        for (line_number, _) in chunk.lines() {
+            output.extend_from_slice(
+                format!(
+                    "{{\"order\":null,\"line\":{line_number},\"error\":\"internal error: \
+                     this line could not be decided; please report it\"}}\n"
+                )
+                .as_bytes(),
+            );
+        }
+        Decided {
+            sequence: chunk.sequence,
+            output,
+            lines: chunk.lines.len(),
+            errors: chunk.lines.len(),
+        }
+    })
+}
+
+/// Decides a chunk at once, or line by line after a panic (see [`decide_chunk_safely`]).
+fn decide_chunk<F, D>(make_decider: &F, decider: &mut Option<D>, chunk: &Chunk) -> Decided
 where
     F: Fn() -> D,
     D: FnMut(usize, &[u8], &mut Vec<u8>) -> bool,
@@ -713,6 +744,44 @@ mod tests {
             assert_eq!(output, expected, "{spawnable} threads allowed");
             assert_eq!(summary.threads, used, "{spawnable} threads allowed");
             assert_eq!(summary.errors, 1);
+        }
+    }
+
+    /// Even a decider that cannot be made answers every line, in order, and the run ends.
+    #[test]
+    fn a_decider_that_cannot_be_made_costs_every_line_but_no_hang() {
+        for threads in [1, 2, 4] {
+            let (output, summary) = ends_in_time(move || {
+                let make = || -> fn(usize, &[u8], &mut Vec<u8>) -> bool {
+                    panic!("injected panic making a decider")
+                };
+                let mut out = Vec::new();
+                let summary = run_lines(
+                    Cursor::new(input(9)),
+                    &mut out,
+                    BatchOptions {
+                        threads,
+                        chunk_lines: 2,
+                    },
+                    Limits {
+                        line_bytes: 100,
+                        spawnable: MAX_THREADS,
+                    },
+                    make,
+                )
+                .unwrap();
+                (String::from_utf8(out).unwrap(), summary)
+            });
+            assert_eq!(summary.errors, 9);
+            for (k, line) in output.lines().enumerate() {
+                let line: serde_json::Value = serde_json::from_str(line).unwrap();
+                assert_eq!(line["line"], k + 1);
+                assert!(line["error"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("internal error"));
+            }
+            assert_eq!(output.lines().count(), 9);
         }
     }
 }
