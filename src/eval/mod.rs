@@ -488,14 +488,11 @@ impl CalendarFolder {
     /// no problem of the folder could concern it. A duplicate comes with those of its files that do
     /// not load; a missing name with every file that does not load and may declare it.
     pub fn problems_for(&self, name: &str) -> Vec<&CalendarProblem> {
-        if let Some(duplicate) = self
-            .problems
-            .iter()
-            .find(|p| matches!(p, CalendarProblem::Duplicate { name: n, .. } if n == name))
-        {
-            let CalendarProblem::Duplicate { paths, .. } = duplicate else {
-                return vec![duplicate];
-            };
+        let duplicate = self.problems.iter().find_map(|p| match p {
+            CalendarProblem::Duplicate { name: n, paths } if n == name => Some((p, paths)),
+            _ => None,
+        });
+        if let Some((duplicate, paths)) = duplicate {
             let broken = self.problems.iter().filter(
                 |p| matches!(p, CalendarProblem::Invalid { path, .. } if paths.contains(path)),
             );
@@ -537,15 +534,23 @@ impl CalendarFolder {
                 .collect::<Vec<_>>()
                 .join("; ")
         };
+        // Files that declare this very name and do not load.
+        let own: Vec<&CalendarProblem> = problems
+            .iter()
+            .copied()
+            .filter(
+                |p| matches!(p, CalendarProblem::Invalid { declares: Some(d), .. } if d == name),
+            )
+            .collect();
         let (code, message, label, help) = match first {
             CalendarProblem::Duplicate { .. } => {
                 let mut help = "keep one file per calendar: the `name` line names a calendar, \
                                 whatever its file is called"
                     .to_string();
-                if problems.len() > 1 {
+                if !own.is_empty() {
                     help.push_str(&format!(
                         "; some of them do not load either: {}",
-                        details(&problems[1..])
+                        details(&own)
                     ));
                 }
                 (
@@ -555,22 +560,12 @@ impl CalendarFolder {
                     help,
                 )
             }
-            _ if problems.iter().any(
-                |p| matches!(p, CalendarProblem::Invalid { declares: Some(d), .. } if d == name),
-            ) =>
-            {
-                let own: Vec<&CalendarProblem> = problems
-                    .iter()
-                    .copied()
-                    .filter(|p| matches!(p, CalendarProblem::Invalid { declares: Some(d), .. } if d == name))
-                    .collect();
-                (
-                    "policy::load::broken_calendar",
-                    format!("calendar `{name}` does not load"),
-                    "calendar that does not load",
-                    format!("fix its file: {}", details(&own)),
-                )
-            }
+            _ if !own.is_empty() => (
+                "policy::load::broken_calendar",
+                format!("calendar `{name}` does not load"),
+                "calendar that does not load",
+                format!("fix its file: {}", details(&own)),
+            ),
             _ => (
                 "policy::load::broken_calendar",
                 format!("no calendar named `{name}` loaded, and some calendar files do not load"),
