@@ -13,7 +13,9 @@ use policy::eval::load_calendars;
 use policy::Policy;
 
 fn check(c: &mut Criterion) {
-    let calendars = load_calendars(&common::policies_dir().join("calendars")).unwrap();
+    let calendars = load_calendars(&common::policies_dir().join("calendars"))
+        .complete()
+        .unwrap();
     let sources: Vec<(&str, String)> = common::POLICIES
         .iter()
         .map(|name| {

@@ -279,6 +279,8 @@ pub enum FieldInput<'a> {
     /// A JSON number, as written.
     Number(Cow<'a, str>),
     String(Cow<'a, str>),
+    /// A JSON string that escapes a lone surrogate (`"\ud800"`): no Unicode text.
+    NotUnicode,
     Array,
     Object,
 }
@@ -293,7 +295,7 @@ impl<'a> FieldInput<'a> {
             }
             Some(b'"') => match serde_json::from_str::<String>(raw) {
                 Ok(s) => FieldInput::String(Cow::Owned(s)),
-                Err(_) => FieldInput::Object,
+                Err(_) => FieldInput::NotUnicode,
             },
             Some(b'[') => FieldInput::Array,
             Some(b'{') => FieldInput::Object,
@@ -322,6 +324,9 @@ impl<'a> FieldInput<'a> {
             FieldInput::Bool(_) => "a boolean",
             FieldInput::Number(_) => "a number",
             FieldInput::String(_) => "a string",
+            FieldInput::NotUnicode => {
+                "a string that is not valid Unicode (it escapes a lone surrogate, like `\\ud800`)"
+            }
             FieldInput::Array => "an array",
             FieldInput::Object => "an object",
         }

@@ -84,6 +84,26 @@ impl Calendar {
         Parser::new(origin).parse(text)
     }
 
+    /// The name a calendar file declares on its `name` line, read without parsing the rest of the file:
+    /// `None` if it has no such line, or several, or a malformed one. For naming the calendar a file
+    /// that does not parse was meant to provide.
+    pub fn declared_name(text: &str) -> Option<&str> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let mut declared = None;
+        for raw in text.lines() {
+            let content = raw.split('#').next().unwrap_or("");
+            let Some(("name", rest)) = next_field(content) else {
+                continue;
+            };
+            let mut names = fields(rest);
+            match (names.next(), names.next(), declared) {
+                (Some(name), None, None) if valid_name(name) => declared = Some(name),
+                _ => return None,
+            }
+        }
+        declared
+    }
+
     /// The calendar's name, from its `name` line.
     pub fn name(&self) -> &str {
         &self.name

@@ -1,10 +1,12 @@
 //! `policy check`
 
+use std::collections::hash_map::{Entry, HashMap};
 use std::path::PathBuf;
 
+use super::{Stop, Terminal};
 use crate::analysis::analyze;
 use crate::diagnostics::{Diagnostic, Severity};
-use crate::eval::{calendar_dir, load_calendars, LoadError, Policy};
+use crate::eval::{calendar_dir, load_calendars, CalendarFolder, LoadError, Policy};
 
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
@@ -20,29 +22,43 @@ pub enum DenyLevel {
     Warnings,
 }
 
-pub fn run(args: CheckArgs) -> Result<bool, String> {
+pub fn run(args: CheckArgs, terminal: &mut Terminal) -> Result<bool, Stop> {
     let files = crate::cli::policy_files(&args.paths)?;
     let (mut errors, mut warnings) = (0usize, 0usize);
+    // Each calendar folder is loaded once; its problems are errors of the run, said once.
+    let mut folders: HashMap<PathBuf, CalendarFolder> = HashMap::new();
     for path in &files {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
-        let calendars = match load_calendars(&calendar_dir(path)) {
-            Ok(c) => c,
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
             Err(e) => {
-                eprintln!("error: {e}");
+                terminal.err(format_args!(
+                    "error: cannot read `{}`: {e}\n",
+                    path.display()
+                ))?;
                 errors += 1;
                 continue;
             }
         };
+        let folder = match folders.entry(calendar_dir(path)) {
+            Entry::Occupied(known) => known.into_mut(),
+            Entry::Vacant(new) => {
+                let folder = load_calendars(new.key());
+                for problem in folder.problems() {
+                    terminal.err(format_args!("error: {problem}\n"))?;
+                    errors += 1;
+                }
+                new.insert(folder)
+            }
+        };
         let (file, diagnostics): (_, Vec<Diagnostic>) =
-            match Policy::from_source(&path.display().to_string(), &text, &calendars) {
+            match Policy::from_source_in(&path.display().to_string(), &text, folder) {
                 Ok(policy) => {
                     let mut all = policy.warnings().to_vec();
                     all.extend(analyze(&policy).into_iter().map(|f| f.diagnostic));
                     (policy.source().clone(), all)
                 }
                 Err(LoadError::Invalid { file, diagnostics }) => (file, diagnostics),
-                Err(e) => return Err(e.to_string()),
+                Err(e) => return Err(Stop::Error(e.to_string())),
             };
         for d in &diagnostics {
             match d.severity {
@@ -50,12 +66,12 @@ pub fn run(args: CheckArgs) -> Result<bool, String> {
                 Severity::Warning => warnings += 1,
                 Severity::Note => {}
             }
-            eprint!("{}", crate::cli::render(d, &file));
+            terminal.err(format_args!("{}", crate::cli::render(d, &file)))?;
         }
     }
     let denied = args.deny.is_some() && warnings > 0;
-    eprintln!(
-        "checked {} file{}: {errors} error{}, {warnings} warning{}{}",
+    terminal.err(format_args!(
+        "checked {} file{}: {errors} error{}, {warnings} warning{}{}\n",
         files.len(),
         if files.len() == 1 { "" } else { "s" },
         if errors == 1 { "" } else { "s" },
@@ -65,6 +81,6 @@ pub fn run(args: CheckArgs) -> Result<bool, String> {
         } else {
             ""
         }
-    );
+    ))?;
     Ok(errors == 0 && !denied)
 }

@@ -3,7 +3,8 @@
 use std::io::{BufRead, BufWriter, Write};
 use std::path::PathBuf;
 
-use crate::batch::{decide_lines, BatchOptions};
+use super::{Stop, Terminal};
+use crate::batch::{decide_lines, BatchError, BatchOptions, MAX_THREADS};
 use crate::eval::parse_time;
 
 #[derive(Debug, clap::Args)]
@@ -24,13 +25,15 @@ pub struct EvalArgs {
     /// Orders as JSON Lines, one per line (`-` for standard input); output line k answers input line k.
     #[arg(long, value_name = "FILE.jsonl")]
     pub orders: Option<PathBuf>,
-    /// Threads deciding --orders (default: one per core); the output keeps the input's order.
-    #[arg(long)]
-    pub threads: Option<usize>,
+    /// Threads deciding --orders, 1 to 256 (default: one per core, at most 256); the output keeps the
+    /// input's order.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=MAX_THREADS as i64))]
+    pub threads: Option<u16>,
 }
 
-pub fn run(args: EvalArgs) -> Result<bool, String> {
-    let policy = super::test::load_reporting(&args.policy)?;
+pub fn run(args: EvalArgs, terminal: &mut Terminal) -> Result<bool, Stop> {
+    terminal.require_stdout()?;
+    let policy = super::test::load_reporting(&args.policy, terminal)??;
     let action = match args.action {
         Some(a) => a,
         None => {
@@ -38,35 +41,38 @@ pub fn run(args: EvalArgs) -> Result<bool, String> {
             match actions.as_slice() {
                 [only] => only.to_string(),
                 many => {
-                    return Err(format!(
+                    return Err(Stop::Error(format!(
                         "policy `{}` has several actions ({}); choose one with --action",
                         policy.name(),
                         many.join(", ")
-                    ))
+                    )))
                 }
             }
         }
     };
     if !policy.actions().any(|a| a == action) {
-        return Err(format!(
+        return Err(Stop::Error(format!(
             "policy `{}` has no action `{action}` (it has: {})",
             policy.name(),
             policy.actions().collect::<Vec<_>>().join(", ")
-        ));
+        )));
     }
     let now = match &args.at {
         Some(at) => parse_time(at).map_err(|e| format!("--at: {e}"))?,
         None => crate::eval::now(),
     };
-    let stdout = std::io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
+    let write_failed = |e| Stop::write("standard output", e);
+    let mut out = BufWriter::with_capacity(1 << 16, terminal.stdout());
     let ok = if let Some(path) = &args.order {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
-        match policy.decide_json(&action, &text, now) {
+        // A byte-order mark is no part of the order.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        let ok = match policy.decide_json(&action, text, now) {
             Ok(decision) => {
-                let pretty = serde_json::to_string_pretty(&decision).map_err(|e| e.to_string())?;
-                writeln!(out, "{pretty}").map_err(|e| e.to_string())?;
+                let pretty = serde_json::to_string_pretty(&decision)
+                    .map_err(|e| format!("internal error: {e}"))?;
+                writeln!(out, "{pretty}").map_err(write_failed)?;
                 true
             }
             Err(error) => {
@@ -76,11 +82,14 @@ pub fn run(args: EvalArgs) -> Result<bool, String> {
                     line: None,
                     error: &message,
                 };
-                let record = serde_json::to_string(&record).map_err(|e| e.to_string())?;
-                writeln!(out, "{record}").map_err(|e| e.to_string())?;
+                let record =
+                    serde_json::to_string(&record).map_err(|e| format!("internal error: {e}"))?;
+                writeln!(out, "{record}").map_err(write_failed)?;
                 false
             }
-        }
+        };
+        out.flush().map_err(write_failed)?;
+        ok
     } else if let Some(path) = &args.orders {
         let reader: Box<dyn BufRead> = if path.as_os_str() == "-" {
             Box::new(std::io::stdin().lock())
@@ -89,18 +98,38 @@ pub fn run(args: EvalArgs) -> Result<bool, String> {
                 .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
             Box::new(std::io::BufReader::with_capacity(1 << 16, file))
         };
+        let defaults = BatchOptions::default();
+        let threads = args.threads.map_or(defaults.threads, usize::from);
         let options = BatchOptions {
-            threads: args
-                .threads
-                .unwrap_or_else(|| BatchOptions::default().threads),
-            ..BatchOptions::default()
+            threads,
+            ..defaults
         };
-        let summary = decide_lines(&policy, &action, now, reader, &mut out, options)
-            .map_err(|e| e.to_string())?;
+        let summary = decide_lines(&policy, &action, now, reader, &mut out, options).map_err(
+            |e| match e {
+                BatchError::Write(e) => write_failed(e),
+                BatchError::Read(e) if path.as_os_str() == "-" => {
+                    Stop::Error(format!("cannot read standard input: {e}"))
+                }
+                BatchError::Read(e) => {
+                    Stop::Error(format!("cannot read `{}`: {e}", path.display()))
+                }
+                e @ BatchError::Internal(_) => Stop::Error(e.to_string()),
+            },
+        )?;
+        out.flush().map_err(write_failed)?;
+        drop(out);
+        if summary.threads < threads {
+            terminal.err(format_args!(
+                "note: the system refused some of the {threads} threads asked for; the orders were \
+                 decided with {}\n",
+                summary.threads
+            ))?;
+        }
         summary.errors == 0
     } else {
-        return Err("give --order FILE.json or --orders FILE.jsonl".into());
+        return Err(Stop::Error(
+            "give --order FILE.json or --orders FILE.jsonl".into(),
+        ));
     };
-    out.flush().map_err(|e| e.to_string())?;
     Ok(ok)
 }

@@ -3,11 +3,15 @@
 
 mod check;
 mod eval;
+mod output;
 mod test;
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand};
+
+pub use output::{Stop, Terminal};
 
 /// Refund and lifecycle policies written as code: check them, decide orders with them, run their examples.
 #[derive(Debug, Parser)]
@@ -29,16 +33,49 @@ pub enum Command {
 }
 
 /// Runs a command. `Ok(true)`: success; `Ok(false)`: the command ran and found failures (exit 1);
-/// `Err`: it could not run (exit 2).
-pub fn run(cli: Cli) -> Result<bool, String> {
-    match cli.command {
-        Command::Check(args) => check::run(args),
-        Command::Eval(args) => eval::run(args),
-        Command::Test(args) => test::run(args),
-    }
+/// `Err`: it could not run to its end (exit 2; see [`Stop`]).
+pub fn run(cli: Cli) -> Result<bool, Stop> {
+    let mut terminal = Terminal::new();
+    let verdict = match cli.command {
+        Command::Check(args) => check::run(args, &mut terminal),
+        Command::Eval(args) => eval::run(args, &mut terminal),
+        Command::Test(args) => test::run(args, &mut terminal),
+    };
+    let flushed = terminal.flush();
+    let verdict = verdict?;
+    flushed?;
+    Ok(verdict)
 }
 
-/// Every `.policy` file under the given paths (files as given, folders recursively, sorted).
+/// Says what the argument parser has to say (help, the version, or a usage error) through the same
+/// writers as the subcommands: `Ok(true)` after help or the version, `Stop::Quiet` (exit 2) after a
+/// usage error, which is said already.
+pub fn usage(error: clap::Error) -> Result<bool, Stop> {
+    use std::io::IsTerminal;
+    let mut terminal = Terminal::new();
+    let text = error.render();
+    if error.use_stderr() {
+        if std::io::stderr().is_terminal() {
+            terminal.err(format_args!("{}", text.ansi()))?;
+        } else {
+            terminal.err(format_args!("{text}"))?;
+        }
+        terminal.flush()?;
+        return Err(Stop::Quiet);
+    }
+    if std::io::stdout().is_terminal() {
+        terminal.out(format_args!("{}", text.ansi()))?;
+    } else {
+        terminal.out(format_args!("{text}"))?;
+    }
+    terminal.flush()?;
+    Ok(true)
+}
+
+/// Every `.policy` file under the given paths: files as given, folders recursively (each folder's
+/// entries sorted, depth first), each file once. Links to folders are followed, but each folder is
+/// walked once, by its canonical path, so a link back up the tree (a loop) is not walked again; a file
+/// reached by two paths is listed once, by the first.
 pub(crate) fn policy_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     let defaults = [PathBuf::from("policies")];
     let paths = if paths.is_empty() {
@@ -46,33 +83,71 @@ pub(crate) fn policy_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     } else {
         paths
     };
-    let mut files = Vec::new();
+    let mut walk = Walk::default();
     for path in paths {
         if path.is_dir() {
-            collect(path, &mut files)
-                .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+            walk.folder(path)?;
         } else if path.exists() {
-            files.push(path.clone());
+            walk.file(path.clone());
         } else {
             return Err(format!("no such file or folder: `{}`", path.display()));
         }
     }
-    Ok(files)
+    Ok(walk.files)
 }
 
-fn collect(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            collect(&path, files)?;
-        } else if path.extension().is_some_and(|e| e == "policy") {
-            files.push(path);
+#[derive(Default)]
+struct Walk {
+    files: Vec<PathBuf>,
+    /// Canonical paths of the folders walked and the files listed.
+    seen: HashSet<PathBuf>,
+}
+
+impl Walk {
+    fn file(&mut self, path: PathBuf) {
+        // A path that cannot be resolved (a dangling link) is listed as given: reading it says why.
+        let key = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+        if self.seen.insert(key) {
+            self.files.push(path);
         }
     }
-    Ok(())
+
+    /// Walks `root` without recursion: a stack of each open folder's remaining entries.
+    fn folder(&mut self, root: &Path) -> Result<(), String> {
+        let mut stack = Vec::new();
+        if let Some(entries) = self.enter(root)? {
+            stack.push(entries);
+        }
+        while let Some(entries) = stack.last_mut() {
+            let Some(path) = entries.next() else {
+                stack.pop();
+                continue;
+            };
+            if path.is_dir() {
+                if let Some(entries) = self.enter(&path)? {
+                    stack.push(entries);
+                }
+            } else if path.extension().is_some_and(|e| e == "policy") {
+                self.file(path);
+            }
+        }
+        Ok(())
+    }
+
+    /// The sorted entries of `dir`, or `None` if it was walked already.
+    fn enter(&mut self, dir: &Path) -> Result<Option<std::vec::IntoIter<PathBuf>>, String> {
+        let cannot = |e: std::io::Error| format!("cannot read `{}`: {e}", dir.display());
+        let canonical = std::fs::canonicalize(dir).map_err(cannot)?;
+        if !self.seen.insert(canonical) {
+            return Ok(None);
+        }
+        let mut entries = Vec::new();
+        for entry in std::fs::read_dir(dir).map_err(cannot)? {
+            entries.push(entry.map_err(cannot)?.path());
+        }
+        entries.sort();
+        Ok(Some(entries.into_iter()))
+    }
 }
 
 /// Renders diagnostics for the terminal: coloured when stderr is a terminal, plain otherwise.

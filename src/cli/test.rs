@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::{Stop, Terminal};
 use crate::eval::{run_examples, LoadError, Policy};
 
 #[derive(Debug, clap::Args)]
@@ -10,14 +11,15 @@ pub struct TestArgs {
     pub paths: Vec<PathBuf>,
 }
 
-pub fn run(args: TestArgs) -> Result<bool, String> {
+pub fn run(args: TestArgs, terminal: &mut Terminal) -> Result<bool, Stop> {
+    terminal.require_stdout()?;
     let files = crate::cli::policy_files(&args.paths)?;
     let (mut passed, mut failed) = (0usize, 0usize);
     for path in &files {
-        let policy = match load_reporting(path) {
+        let policy = match load_reporting(path, terminal)? {
             Ok(policy) => policy,
             Err(message) => {
-                eprintln!("error: {message}");
+                terminal.err(format_args!("error: {message}\n"))?;
                 failed += 1;
                 continue;
             }
@@ -29,33 +31,37 @@ pub fn run(args: TestArgs) -> Result<bool, String> {
             }
             failed += 1;
             let (line, col) = policy.source().line_col(result.span.start);
-            println!(
-                "FAIL {}:{line}:{col}: action `{}`, example \"{}\"",
+            terminal.out(format_args!(
+                "FAIL {}:{line}:{col}: action `{}`, example \"{}\"\n",
                 path.display(),
                 result.action,
                 result.name
-            );
+            ))?;
             for m in &result.mismatches {
-                println!("  {}:", m.field);
-                println!("    expected: {}", m.expected);
-                println!("    actual:   {}", m.actual);
+                terminal.out(format_args!(
+                    "  {}:\n    expected: {}\n    actual:   {}\n",
+                    m.field, m.expected, m.actual
+                ))?;
             }
         }
     }
-    println!("{passed} passed, {failed} failed");
+    terminal.out(format_args!("{passed} passed, {failed} failed\n"))?;
     Ok(failed == 0)
 }
 
-/// Loads a policy, printing its diagnostics when it does not check.
-pub(crate) fn load_reporting(path: &Path) -> Result<Policy, String> {
-    match Policy::load(path) {
+/// Loads a policy, printing its diagnostics when it does not check: `Ok(Err(message))` then.
+pub(crate) fn load_reporting(
+    path: &Path,
+    terminal: &mut Terminal,
+) -> Result<Result<Policy, String>, Stop> {
+    Ok(match Policy::load(path) {
         Ok(policy) => Ok(policy),
         Err(LoadError::Invalid { file, diagnostics }) => {
             for d in &diagnostics {
-                eprint!("{}", crate::cli::render(d, &file));
+                terminal.err(format_args!("{}", crate::cli::render(d, &file)))?;
             }
             Err(format!("`{}` does not check", path.display()))
         }
         Err(e) => Err(e.to_string()),
-    }
+    })
 }

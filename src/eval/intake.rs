@@ -53,8 +53,9 @@ struct FieldsVisitor<F> {
     slot_of: F,
 }
 
-/// A key, borrowed unless it holds escapes.
-struct Key<'a>(Cow<'a, str>);
+/// A key, borrowed unless it holds escapes; `None` for a key that is no Unicode text (it escapes a lone
+/// surrogate, `"\ud800"`), which can name no field and is skipped like any unknown key.
+struct Key<'a>(Option<Cow<'a, str>>);
 
 impl<'de> de::Deserialize<'de> for Key<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -65,13 +66,23 @@ impl<'de> de::Deserialize<'de> for Key<'de> {
                 f.write_str("a field name")
             }
             fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Borrowed(v)))
+                Ok(Key(Some(Cow::Borrowed(v))))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Owned(v.to_string())))
+                Ok(Key(Some(Cow::Owned(v.to_string()))))
+            }
+            fn visit_borrowed_bytes<E: de::Error>(self, v: &'de [u8]) -> Result<Key<'de>, E> {
+                Ok(Key(std::str::from_utf8(v).ok().map(Cow::Borrowed)))
+            }
+            fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Key<'de>, E> {
+                Ok(Key(std::str::from_utf8(v)
+                    .ok()
+                    .map(|v| Cow::Owned(v.to_string()))))
             }
         }
-        deserializer.deserialize_str(KeyVisitor)
+        // As bytes: serde_json then accepts a lone surrogate, which a `str` would refuse with a
+        // misleading "unexpected end of hex escape".
+        deserializer.deserialize_bytes(KeyVisitor)
     }
 }
 
@@ -88,7 +99,7 @@ impl<'de, F: Fn(&str) -> Option<usize>> Visitor<'de> for FieldsVisitor<F> {
             id: None,
         };
         while let Some(key) = map.next_key::<Key<'de>>()? {
-            match (self.slot_of)(&key.0) {
+            match key.0.as_deref().and_then(&self.slot_of) {
                 Some(usize::MAX) => fields.id = Some(map.next_value::<&'de RawValue>()?.get()),
                 Some(slot) if slot < fields.slots.len() => {
                     fields.slots[slot] = Some(map.next_value::<&'de RawValue>()?.get());

@@ -7,12 +7,12 @@ mod examples;
 mod intake;
 mod interp;
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::calendar::Calendar;
+use crate::calendar::{Calendar, CalendarFileError};
 use crate::check::{check, Calendars};
 use crate::compile::{compile, Program};
 use crate::diagnostics::Diagnostic;
@@ -40,8 +40,6 @@ pub enum LoadError {
         path: PathBuf,
         error: std::io::Error,
     },
-    #[error("{0}")]
-    Calendar(#[from] crate::calendar::CalendarFileError),
     #[error("`{}` has {} error(s)", .file.name, .diagnostics.iter().filter(|d| d.is_error()).count())]
     Invalid {
         file: SourceFile,
@@ -131,14 +129,39 @@ impl Order {
 }
 
 impl Policy {
-    /// Loads a policy file and the calendars in `calendars/` beside it.
+    /// Loads a policy file and the calendars in `calendars/` beside it. A calendar file that does not
+    /// load, or a name two files declare, fails only the policies that name a calendar it may concern
+    /// (see [`Policy::from_source_in`]).
     pub fn load(path: &Path) -> Result<Policy, LoadError> {
         let text = std::fs::read_to_string(path).map_err(|error| LoadError::Io {
             path: path.to_path_buf(),
             error,
         })?;
-        let calendars = load_calendars(&calendar_dir(path))?;
-        Policy::from_source(&path.display().to_string(), &text, &calendars)
+        let folder = load_calendars(&calendar_dir(path));
+        Policy::from_source_in(&path.display().to_string(), &text, &folder)
+    }
+
+    /// Like [`Policy::from_source`], with the calendars of a folder. If the policy names a calendar the
+    /// folder could not provide because of its problems (two files declare the name, or a file that
+    /// may declare it does not load), the error says so and names the files, with their own errors.
+    /// The folder's other problems do not concern this policy and are not reported.
+    pub fn from_source_in(
+        name: &str,
+        text: &str,
+        folder: &CalendarFolder,
+    ) -> Result<Policy, LoadError> {
+        Policy::from_source(name, text, &folder.calendars).map_err(|error| match error {
+            LoadError::Invalid {
+                file,
+                mut diagnostics,
+            } => {
+                for diagnostic in &mut diagnostics {
+                    folder.explain(&file, diagnostic);
+                }
+                LoadError::Invalid { file, diagnostics }
+            }
+            other => other,
+        })
     }
 
     /// Parses, checks and compiles a policy given as text, with the calendars it may name.
@@ -387,26 +410,244 @@ pub fn calendar_dir(policy_path: &Path) -> PathBuf {
         .join("calendars")
 }
 
-/// Every `*.calendar` file in `dir`, by the name each declares. A missing folder is no calendars.
-pub fn load_calendars(dir: &Path) -> Result<Calendars, LoadError> {
-    let mut calendars: Calendars = HashMap::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Ok(calendars);
-    };
-    let mut paths: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "calendar"))
-        .collect();
-    paths.sort();
-    for path in paths {
-        let text = std::fs::read_to_string(&path).map_err(|error| LoadError::Io {
-            path: path.clone(),
-            error,
-        })?;
-        let calendar = Calendar::parse(&path.display().to_string(), &text)?;
-        calendars.insert(calendar.name().to_string(), Arc::new(calendar));
+/// The calendars of a folder (`calendars/` beside the policies): each name that exactly one file
+/// declares, from a file that loads; and every problem of the others, kept so that a policy fails
+/// only when it names a calendar a problem concerns.
+#[derive(Debug, Default)]
+pub struct CalendarFolder {
+    calendars: Calendars,
+    problems: Vec<CalendarProblem>,
+}
+
+/// Why a calendar folder could not provide a calendar.
+#[derive(Debug, thiserror::Error)]
+pub enum CalendarProblem {
+    /// The folder exists but cannot be listed.
+    #[error("cannot read calendar folder `{}`: {error}", .path.display())]
+    Folder {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    /// A calendar file cannot be read.
+    #[error("cannot read calendar file `{}`: {error}", .path.display())]
+    Unreadable {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    /// A calendar file does not parse. `declares`: the name on its `name` line, if that can be read.
+    #[error("{error}")]
+    Invalid {
+        path: PathBuf,
+        declares: Option<String>,
+        error: CalendarFileError,
+    },
+    /// Several files declare the same name (whether or not they load): none of them is used.
+    #[error("calendar `{name}` is declared by more than one file: {}", file_list(.paths))]
+    Duplicate { name: String, paths: Vec<PathBuf> },
+}
+
+fn file_list(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| format!("`{}`", p.display()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl CalendarFolder {
+    /// The calendars that loaded, each declared by one file only.
+    pub fn calendars(&self) -> &Calendars {
+        &self.calendars
     }
-    Ok(calendars)
+
+    /// Every problem of the folder, in file order (duplicated names last).
+    pub fn problems(&self) -> &[CalendarProblem] {
+        &self.problems
+    }
+
+    /// The calendars, if the folder has no problem at all; else its first problem.
+    pub fn complete(mut self) -> Result<Calendars, CalendarProblem> {
+        if self.problems.is_empty() {
+            Ok(self.calendars)
+        } else {
+            Err(self.problems.swap_remove(0))
+        }
+    }
+
+    /// The problems that explain why calendar `name` is not available: none when it loaded, or when
+    /// no problem of the folder could concern it. A duplicate comes with those of its files that do
+    /// not load; a missing name with every file that does not load and may declare it.
+    pub fn problems_for(&self, name: &str) -> Vec<&CalendarProblem> {
+        let duplicate = self.problems.iter().find_map(|p| match p {
+            CalendarProblem::Duplicate { name: n, paths } if n == name => Some((p, paths)),
+            _ => None,
+        });
+        if let Some((duplicate, paths)) = duplicate {
+            let broken = self.problems.iter().filter(
+                |p| matches!(p, CalendarProblem::Invalid { path, .. } if paths.contains(path)),
+            );
+            return std::iter::once(duplicate).chain(broken).collect();
+        }
+        if self.calendars.contains_key(name) {
+            return Vec::new();
+        }
+        self.problems
+            .iter()
+            .filter(|p| match p {
+                CalendarProblem::Folder { .. } | CalendarProblem::Unreadable { .. } => true,
+                CalendarProblem::Invalid { declares, .. } => {
+                    declares.as_deref().is_none_or(|declared| declared == name)
+                }
+                CalendarProblem::Duplicate { .. } => false,
+            })
+            .collect()
+    }
+
+    /// Turns the checker's "no calendar named N" into what went wrong in the folder, when a problem
+    /// of the folder concerns N.
+    fn explain(&self, file: &SourceFile, diagnostic: &mut Diagnostic) {
+        if diagnostic.code != "policy::check::unknown_calendar" {
+            return;
+        }
+        let span = diagnostic.span;
+        let Some(name) = file.text.get(span.start as usize..span.end as usize) else {
+            return;
+        };
+        let problems = self.problems_for(name);
+        let Some(first) = problems.first() else {
+            return;
+        };
+        let details = |problems: &[&CalendarProblem]| {
+            problems
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        // Files that declare this very name and do not load.
+        let own: Vec<&CalendarProblem> = problems
+            .iter()
+            .copied()
+            .filter(
+                |p| matches!(p, CalendarProblem::Invalid { declares: Some(d), .. } if d == name),
+            )
+            .collect();
+        let (code, message, label, help) = match first {
+            CalendarProblem::Duplicate { .. } => {
+                let mut help = "keep one file per calendar: the `name` line names a calendar, \
+                                whatever its file is called"
+                    .to_string();
+                if !own.is_empty() {
+                    help.push_str(&format!(
+                        "; some of them do not load either: {}",
+                        details(&own)
+                    ));
+                }
+                (
+                    "policy::load::duplicate_calendar",
+                    first.to_string(),
+                    "ambiguous calendar",
+                    help,
+                )
+            }
+            _ if !own.is_empty() => (
+                "policy::load::broken_calendar",
+                format!("calendar `{name}` does not load"),
+                "calendar that does not load",
+                format!("fix its file: {}", details(&own)),
+            ),
+            _ => (
+                "policy::load::broken_calendar",
+                format!("no calendar named `{name}` loaded, and some calendar files do not load"),
+                "calendar not loaded",
+                format!(
+                    "one of these may declare it; fix them: {}",
+                    details(&problems)
+                ),
+            ),
+        };
+        diagnostic.code = code;
+        diagnostic.message = message;
+        diagnostic.label = Some(label.to_string());
+        diagnostic.help = Some(help);
+    }
+}
+
+/// Every `*.calendar` file in `dir`, by the name each declares. A missing folder is no calendars. A
+/// file that cannot be read or parsed, and a name several files declare, are kept as problems rather
+/// than failing the whole folder: see [`CalendarFolder::problems_for`].
+pub fn load_calendars(dir: &Path) -> CalendarFolder {
+    let mut folder = CalendarFolder::default();
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return folder,
+        Err(error) => {
+            folder.problems.push(CalendarProblem::Folder {
+                path: dir.to_path_buf(),
+                error,
+            });
+            return folder;
+        }
+    };
+    let mut paths = Vec::new();
+    for entry in entries {
+        match entry {
+            Ok(entry) => paths.push(entry.path()),
+            Err(error) => folder.problems.push(CalendarProblem::Folder {
+                path: dir.to_path_buf(),
+                error,
+            }),
+        }
+    }
+    paths.retain(|p| p.extension().is_some_and(|e| e == "calendar"));
+    paths.sort();
+    // Each name, with the files that declare it (loaded or not) and the calendar if one loaded.
+    let mut declared: BTreeMap<String, (Vec<PathBuf>, Option<Arc<Calendar>>)> = BTreeMap::new();
+    for path in paths {
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(error) => {
+                folder
+                    .problems
+                    .push(CalendarProblem::Unreadable { path, error });
+                continue;
+            }
+        };
+        match Calendar::parse(&path.display().to_string(), &text) {
+            Ok(calendar) => {
+                let entry = declared.entry(calendar.name().to_string()).or_default();
+                entry.0.push(path);
+                entry.1 = Some(Arc::new(calendar));
+            }
+            Err(error) => {
+                let declares = Calendar::declared_name(&text).map(str::to_string);
+                if let Some(name) = &declares {
+                    declared
+                        .entry(name.clone())
+                        .or_default()
+                        .0
+                        .push(path.clone());
+                }
+                folder.problems.push(CalendarProblem::Invalid {
+                    path,
+                    declares,
+                    error,
+                });
+            }
+        }
+    }
+    for (name, (paths, calendar)) in declared {
+        match (paths.len(), calendar) {
+            (1, Some(calendar)) => {
+                folder.calendars.insert(name, calendar);
+            }
+            (1, None) => {}
+            _ => folder
+                .problems
+                .push(CalendarProblem::Duplicate { name, paths }),
+        }
+    }
+    folder
 }
 
 #[cfg(test)]

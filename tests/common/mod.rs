@@ -131,6 +131,7 @@ pub fn root() -> &'static Path {
 /// The shipped calendars.
 pub fn calendars() -> policy::check::Calendars {
     policy::eval::load_calendars(&root().join("policies/calendars"))
+        .complete()
         .expect("the shipped calendars load")
 }
 
