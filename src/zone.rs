@@ -180,7 +180,11 @@ pub struct Rfc3339 {
 
 impl fmt::Display for Rfc3339 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let local = seconds_of(self.nanos).saturating_add(self.offset);
+        // RFC 3339 offsets are whole minutes. Historical offsets with seconds (local mean time, such
+        // as Shanghai's +08:05:43 before 1901) are written to the minute below, and the local time
+        // with that same offset, so the text still names the exact instant.
+        let offset = self.offset.div_euclid(60) * 60;
+        let local = seconds_of(self.nanos).saturating_add(offset);
         let fraction = self.nanos.rem_euclid(NANOS);
         let Some(date) = day_number_to_date(local.div_euclid(SECONDS_PER_DAY)) else {
             return write!(f, "{}", self.nanos);
@@ -205,11 +209,11 @@ impl fmt::Display for Rfc3339 {
                 write!(f, ".{fraction:09}")?;
             }
         }
-        if self.offset == 0 {
+        if offset == 0 {
             return f.write_str("+00:00");
         }
-        let sign = if self.offset < 0 { '-' } else { '+' };
-        let offset = self.offset.abs();
+        let sign = if offset < 0 { '-' } else { '+' };
+        let offset = offset.abs();
         write!(f, "{sign}{:02}:{:02}", offset / 3600, offset % 3600 / 60)
     }
 }
@@ -280,6 +284,29 @@ mod tests {
                     assert_eq!(zone.start_of_day(day), expected, "{name} on {day}");
                 }
                 day = day + chrono::Days::new(5);
+            }
+        }
+    }
+
+    /// Years 0001 to 9999: the fast path agrees with the IANA rules far from today too (zones with
+    /// daylight saving time keep it after 2200).
+    #[test]
+    fn the_fast_path_agrees_with_the_iana_rules_in_every_year() {
+        for name in ["Asia/Shanghai", "America/New_York", "Europe/Berlin", "UTC"] {
+            let zone = Zone::new(name.parse().unwrap());
+            for year in [1, 1000, 1900, 2199, 2200, 2300, 5000, 9999] {
+                for month in [1, 7] {
+                    let day = NaiveDate::from_ymd_opt(year, month, 1).unwrap();
+                    let utc = day.and_hms_opt(12, 0, 0).unwrap().and_utc();
+                    let nanos = nanos_of(&utc);
+                    let expected = utc.with_timezone(&zone.tz);
+                    assert_eq!(
+                        zone.offset_at(nanos),
+                        i64::from(expected.offset().fix().local_minus_utc()),
+                        "{name} {year}-{month}"
+                    );
+                    assert_eq!(zone.date_of(nanos), expected.date_naive(), "{name} {year}");
+                }
             }
         }
     }

@@ -565,7 +565,7 @@ impl<'a> Checker<'a> {
                         Diagnostic::error(
                             "policy::check::role_field_type",
                             format!(
-                                "`{}` is {} and must be a {expected}, not a {found}",
+                                "`{}` is {} and must have type `{expected}`, not `{found}`",
                                 role.name, role.role
                             ),
                             def.ty.span,

@@ -1,0 +1,244 @@
+//! Regression tests for inputs at the edges (issue 8): instants anywhere in years 0001 to 9999,
+//! arithmetic that leaves the range, the contract's role fields whether declared or not, money too
+//! precise to hold exactly, and rules that say there is no review.
+
+mod common;
+
+use policy::check::Calendars;
+use policy::{Instant, Policy};
+use serde_json::{json, Value};
+
+use common::{at, policy};
+
+fn inline(text: &str) -> Policy {
+    Policy::from_source("inline.policy", text, &Calendars::new())
+        .unwrap_or_else(|e| panic!("inline policy: {e}"))
+}
+
+/// Decides the order given as JSON text; the decision as JSON, or the error message.
+fn decide_text(policy: &Policy, action: &str, order: &str, now: &str) -> Result<Value, String> {
+    policy
+        .decide_json(action, order, at(now))
+        .map(|d| serde_json::from_str(&d.to_json()).unwrap())
+        .map_err(|e| e.to_string())
+}
+
+const WINDOW: &str = r#"
+policy window
+  document "x.txt"
+  zone "Asia/Shanghai"
+
+field paid_at: timestamp
+field never: timestamp?
+
+action refund {
+  rule in_window
+    when now within 7 x 24 hours after paid_at
+    then allowed
+    amount = 0
+    because "within seven days" cite "Row 1"
+
+  rule too_late
+    then denied
+    because "after seven days" cite "Row 2"
+}
+"#;
+
+#[test]
+fn the_whole_rfc3339_range_is_accepted_in_orders() {
+    let policy = inline(WINDOW);
+    // A "never" in a field no rule reads, and the first instant of year 1 as a payment time.
+    let order = r#"{"paid_at": "0001-01-01T00:00:00Z", "never": "9999-12-31T23:59:59Z"}"#;
+    let decision = decide_text(&policy, "refund", order, "0001-01-03T00:00:00Z").unwrap();
+    assert_eq!(decision["outcome"], "allowed");
+    // Shanghai kept local mean time (+08:05:43) then: RFC 3339 writes the offset to the minute, and
+    // the local time with it, so the text still names the exact instant.
+    assert_eq!(decision["deadline"], "0001-01-08T08:05:00+08:05");
+    let deadline = at(decision["deadline"].as_str().unwrap());
+    assert_eq!(deadline, at("0001-01-08T00:00:00Z"));
+    // The last instant of the range as the request time.
+    let decision = decide_text(
+        &policy,
+        "refund",
+        r#"{"paid_at": "9999-12-30T00:00:00Z", "requested_at": "9999-12-31T23:59:59.999999999Z"}"#,
+        "2026-01-01T00:00:00Z",
+    )
+    .unwrap();
+    assert_eq!(decision["outcome"], "allowed");
+    // The window closes after year 9999: time never gets there, so nothing changes.
+    assert_eq!(decision["deadline"], Value::Null);
+}
+
+#[test]
+fn instants_outside_the_range_are_input_errors() {
+    let policy = inline(WINDOW);
+    for text in ["9999-12-31T23:59:59-01:00", "0000-12-31T23:59:59Z"] {
+        let order = format!(r#"{{"paid_at": "{text}"}}"#);
+        let error = decide_text(&policy, "refund", &order, "2026-01-01T00:00:00Z").unwrap_err();
+        assert!(error.contains("field `paid_at`"), "{error}");
+        assert!(error.contains("out of the supported range"), "{error}");
+    }
+    let error = decide_text(
+        &policy,
+        "refund",
+        r#"{"paid_at": "2026-01-01T00:00:00.1234567891Z"}"#,
+        "2026-01-01T00:00:00Z",
+    )
+    .unwrap_err();
+    assert!(error.contains("finer than a nanosecond"), "{error}");
+}
+
+/// The old representation (i64 nanoseconds) overflowed near 2262 in the deadline arithmetic.
+#[test]
+fn deadlines_near_the_old_limit_of_2262_are_exact() {
+    let policy = inline(WINDOW);
+    let order = r#"{"paid_at": "2262-04-10T00:00:00Z"}"#;
+    let decision = decide_text(&policy, "refund", order, "2262-04-11T00:00:00Z").unwrap();
+    assert_eq!(decision["outcome"], "allowed");
+    assert_eq!(decision["deadline"], "2262-04-17T08:00:00+08:00");
+    let later = decide_text(&policy, "refund", order, "2262-04-17T00:00:00Z").unwrap();
+    assert_eq!(later["outcome"], "denied");
+}
+
+#[test]
+fn arithmetic_that_leaves_the_range_is_an_evaluation_error() {
+    let policy = inline(
+        r#"
+policy far
+  document "x.txt"
+  zone "UTC"
+
+field paid_at: timestamp
+
+let reminder = paid_at + 3 weeks
+
+action refund {
+  rule any
+    then allowed
+    amount = 0
+    value reminder = reminder
+    because "always" cite "Row 1"
+}
+"#,
+    );
+    let error = decide_text(
+        &policy,
+        "refund",
+        r#"{"paid_at": "9999-12-30T00:00:00Z"}"#,
+        "2026-01-01T00:00:00Z",
+    )
+    .unwrap_err();
+    assert!(error.contains("timestamp is out of range"), "{error}");
+}
+
+#[test]
+fn requested_at_and_currency_have_their_roles_whether_declared_or_not() {
+    // WINDOW declares neither `requested_at` nor `currency` (nor `id`).
+    let policy = inline(WINDOW);
+    assert!(!WINDOW.contains("requested_at") && !WINDOW.contains("currency"));
+    let now = "2026-03-20T00:00:00+08:00";
+    let early = r#"{"id": "o-1", "paid_at": "2026-03-01T00:00:00+08:00",
+        "requested_at": "2026-03-02T00:00:00+08:00", "currency": "JPY"}"#;
+    let decision = decide_text(&policy, "refund", early, now).unwrap();
+    assert_eq!(decision["order"], "o-1");
+    assert_eq!(
+        decision["outcome"], "allowed",
+        "decided at requested_at, not at {now}"
+    );
+    assert_eq!(decision["currency"], "JPY");
+    // Without them: the caller's time, and the contract's default currency.
+    let plain = r#"{"paid_at": "2026-03-19T00:00:00+08:00"}"#;
+    let decision = decide_text(&policy, "refund", plain, now).unwrap();
+    assert_eq!(decision["currency"], "USD");
+    // Of the wrong type, they are input errors like any field.
+    for (field, value) in [
+        ("requested_at", r#""yesterday""#),
+        ("currency", "156"),
+        ("id", "7"),
+    ] {
+        let order = format!(r#"{{"paid_at": "2026-03-01T00:00:00+08:00", "{field}": {value}}}"#);
+        let error = decide_text(&policy, "refund", &order, now).unwrap_err();
+        assert!(error.contains(&format!("field `{field}`")), "{error}");
+    }
+}
+
+#[test]
+fn money_too_precise_to_hold_is_an_input_error_naming_the_field() {
+    let policy = policy("alibaba-ssl-refund-legacy");
+    let order = r#"{"paid_at": "2026-02-10T10:00:00+08:00", "price": "100",
+        "voucher": "100.000000000000000000000000001", "status": "pending_application"}"#;
+    let error = decide_text(&policy, "refund", order, "2026-02-12T09:00:00+08:00").unwrap_err();
+    assert!(error.contains("field `voucher`"), "{error}");
+    assert!(error.contains("28 significant digits"), "{error}");
+    // As a JSON number too, in exponent form.
+    let order = r#"{"paid_at": "2026-02-10T10:00:00+08:00", "price": "100",
+        "voucher": 1.00000000000000000000000000001e2, "status": "pending_application"}"#;
+    let error = decide_text(&policy, "refund", order, "2026-02-12T09:00:00+08:00").unwrap_err();
+    assert!(error.contains("field `voucher`"), "{error}");
+}
+
+#[test]
+fn a_rule_without_review_takes_no_default_review_date() {
+    let policy = inline(
+        r#"
+policy reviews
+  document "x.txt"
+  zone "UTC"
+
+field paid_at: timestamp
+field kind: string
+
+action refund {
+  default review = manual
+  default review_by = date(now) + 3 calendar days
+
+  rule quick
+    when kind == "quick"
+    then allowed
+    amount = 0
+    review = none
+    because "no review" cite "Row 1"
+
+  rule unset
+    when kind == "unset"
+    then allowed
+    amount = 0
+    review_by = none
+    because "reviewed, no date" cite "Row 2"
+
+  rule reviewed
+    then allowed
+    amount = 0
+    because "reviewed" cite "Row 3"
+}
+"#,
+    );
+    let now = "2026-03-02T00:00:00Z";
+    let decide = |kind: &str| {
+        let order = format!(r#"{{"paid_at": "2026-03-01T00:00:00Z", "kind": "{kind}"}}"#);
+        decide_text(&policy, "refund", &order, now).unwrap()
+    };
+    let quick = decide("quick");
+    assert_eq!(
+        (&quick["review"], &quick["review_by"]),
+        (&json!("none"), &Value::Null)
+    );
+    let unset = decide("unset");
+    assert_eq!(
+        (&unset["review"], &unset["review_by"]),
+        (&json!("manual"), &Value::Null)
+    );
+    let reviewed = decide("other");
+    assert_eq!(
+        (&reviewed["review"], &reviewed["review_by"]),
+        (&json!("manual"), &json!("2026-03-05"))
+    );
+}
+
+#[test]
+fn instants_convert_to_and_from_chrono() {
+    let t = at("2026-02-16T09:00:00+08:00");
+    let utc: chrono::DateTime<chrono::Utc> = t.into();
+    assert_eq!(Instant::try_from(utc), Ok(t));
+    assert_eq!(t.to_string(), "2026-02-16T01:00:00Z");
+}
