@@ -2,6 +2,9 @@
 //! arithmetic that leaves the range, the contract's role fields whether declared or not, money too
 //! precise to hold exactly, and rules that say there is no review.
 
+// Tests unwrap: a failure is the test failing.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use policy::check::Calendars;
