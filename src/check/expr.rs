@@ -2,6 +2,7 @@
 
 use rust_decimal::Decimal;
 
+use super::limits::{self, MAX_INLINED_NODES};
 use super::typed::{ArithOp, CmpOp, Slot, TExpr, TKind};
 use super::Checker;
 use crate::diagnostics::{suggestion, Diagnostic};
@@ -328,6 +329,16 @@ impl Checker<'_> {
                 }
             }
             return Some(TExpr::new(TKind::Field(slot), ty, span));
+        }
+        if let Some((_, size)) = self.lets.get(name).map(|info| info.value.depth_and_size()) {
+            let before = self.inlined;
+            self.inlined = before.saturating_add(size);
+            if self.inlined > MAX_INLINED_NODES {
+                if before <= MAX_INLINED_NODES {
+                    self.report(limits::too_large(span, name));
+                }
+                return None;
+            }
         }
         if let Some(info) = self.lets.get_mut(name) {
             info.used = true;

@@ -4,6 +4,7 @@
 //! the attributes its outcome needs. All errors of a file are reported in one run.
 
 mod expr;
+pub mod limits;
 pub mod typed;
 mod validate;
 
@@ -182,6 +183,8 @@ pub fn check(
     let requirements = checker.requirements(&ast.requires, &[]);
     let actions = checker.actions(&ast.actions, &requirements);
     checker.unused();
+    let deep = limits::deep_expressions(&constraints, &requirements, &actions);
+    checker.diagnostics.extend(deep);
 
     let mut diagnostics = std::mem::take(&mut checker.diagnostics);
     diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
@@ -244,6 +247,8 @@ pub(crate) struct Checker<'a> {
     document: Option<String>,
     /// Names declared with an error: their uses are not reported again.
     poisoned: Vec<String>,
+    /// Expression nodes copied so far by inlining definitions (`limits::MAX_INLINED_NODES`).
+    inlined: usize,
 }
 
 impl<'a> Checker<'a> {
@@ -271,6 +276,7 @@ impl<'a> Checker<'a> {
             has_calendar: false,
             document: None,
             poisoned: Vec::new(),
+            inlined: 0,
         }
     }
 
@@ -564,7 +570,14 @@ impl<'a> Checker<'a> {
                 continue;
             }
             self.collecting_needs = Some(0);
-            let value = self.expr(&def.value, None, &Facts::default());
+            let mut value = self.expr(&def.value, None, &Facts::default());
+            if let Some(deep) = value
+                .as_ref()
+                .and_then(|v| limits::too_deep(v, "this definition"))
+            {
+                self.report(deep);
+                value = None;
+            }
             let needs = self.collecting_needs.take().unwrap_or(0);
             if value.is_none() {
                 self.poisoned.push(name.clone());
