@@ -16,7 +16,7 @@ use policy::check::Calendars;
 use policy::diagnostics::Diagnostic;
 use policy::eval::build;
 use policy::source::SourceFile;
-use policy::syntax::{MAX_EXPR_DEPTH, MAX_NESTING, MAX_SOURCE_LEN};
+use policy::syntax::{MAX_EXPR_DEPTH, MAX_NESTING, MAX_SOURCE_LEN, MAX_SYNTAX_ERRORS};
 use policy::{LoadError, Policy};
 
 /// Runs `f` on a thread with a 256 KiB stack: what a batch worker or a host's small thread may have.
@@ -330,6 +330,30 @@ fn definitions_that_double_are_refused_before_they_grow() {
         "refusing took {:?}",
         started.elapsed()
     );
+}
+
+#[test]
+fn every_syntax_error_is_reported_up_to_a_limit() {
+    let broken_rule = |i: usize| {
+        format!("  rule r{i}\n    when t\n    allowed\n    because \"x\" cite \"y\"\n\n")
+    };
+    let rules: String = (0..MAX_SYNTAX_ERRORS + 5).map(broken_rule).collect();
+    let text =
+        policy_text("", "t", "price").replace("  rule other", &format!("{rules}  rule other"));
+    let file = SourceFile::new("limits.policy", text.as_str());
+    let diagnostics = build(&file, &Calendars::new()).expect_err("broken rules");
+    let errors: Vec<_> = diagnostics.iter().filter(|d| d.is_error()).collect();
+    assert_eq!(errors.len(), MAX_SYNTAX_ERRORS);
+    assert!(errors.iter().all(|d| d.code == "policy::parse::syntax"));
+    // One per broken rule, in order, each at its `allowed`.
+    for (i, d) in errors.iter().enumerate() {
+        let at = text.find(&format!("rule r{i}\n")).unwrap();
+        let allowed = at + text[at..].find("allowed").unwrap();
+        assert_eq!(d.span.start as usize, allowed, "{}", d.one_line(&file));
+    }
+    let last = diagnostics.last().unwrap();
+    assert_eq!(last.code, "policy::parse::too_many_errors");
+    assert!(!last.is_error());
 }
 
 #[test]

@@ -1,17 +1,68 @@
 //! Syntax errors: pest's errors turned into diagnostics that name what was expected in the author's
-//! words.
+//! words, and every syntax error of a file found in one run. After an error, parsing resumes at the next
+//! declaration (or the next entry of the action the error was in, as the scan found them) and goes on to
+//! the end of the file; an error there is reported too, and so on.
 
-use super::grammar::Rule;
+use pest::Parser as _;
+
+use super::grammar::{PolicyParser, Rule};
+use super::scan::{Resume, Scan};
+use super::MAX_SYNTAX_ERRORS;
 use crate::diagnostics::Diagnostic;
 use crate::source::Span;
 
+/// Every syntax error of `text`, the first being `first` (the error of parsing the whole file).
+#[cold]
+pub(super) fn syntax_errors(
+    text: &str,
+    first: pest::error::Error<Rule>,
+    scan: &Scan,
+) -> Vec<Diagnostic> {
+    let mut at = start_of(&first);
+    let mut errors = vec![syntax_error(&first, text, 0)];
+    // Each place is tried once, in order: the loop ends. A place at the error itself is tried too (the
+    // error may end the declaration before it), and finding the same error again from it is skipped.
+    let mut places = scan.resume.iter();
+    while let Some(&(start, resume)) = places.find(|(start, _)| *start >= at) {
+        let rule = match resume {
+            Resume::Items => Rule::resume_items,
+            Resume::ActionItems => Rule::resume_action,
+        };
+        let Err(error) = PolicyParser::parse(rule, &text[start..]) else {
+            break;
+        };
+        let found = start + start_of(&error);
+        if found == at {
+            continue;
+        }
+        if errors.len() == MAX_SYNTAX_ERRORS {
+            errors.push(
+                Diagnostic::note(
+                    "policy::parse::too_many_errors",
+                    format!("stopped looking for syntax errors after {MAX_SYNTAX_ERRORS}"),
+                    Span::new(found, found),
+                )
+                .with_label("there may be more from here on")
+                .with_help("fix the errors above and check again"),
+            );
+            break;
+        }
+        at = found;
+        errors.push(syntax_error(&error, text, start));
+    }
+    errors
+}
+
+fn start_of(error: &pest::error::Error<Rule>) -> usize {
+    match error.location {
+        pest::error::InputLocation::Pos(p) => p,
+        pest::error::InputLocation::Span((s, _)) => s,
+    }
+}
+
 /// The diagnostic for a pest error in the text from `offset` on.
 #[cold]
-pub(super) fn syntax_error(
-    error: &pest::error::Error<Rule>,
-    text: &str,
-    offset: usize,
-) -> Diagnostic {
+fn syntax_error(error: &pest::error::Error<Rule>, text: &str, offset: usize) -> Diagnostic {
     let mut span = match error.location {
         pest::error::InputLocation::Pos(p) => Span::new(offset + p, offset + p),
         pest::error::InputLocation::Span((s, e)) => Span::new(offset + s, offset + e),

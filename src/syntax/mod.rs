@@ -1,6 +1,6 @@
 //! Parsing: `.policy` text to the AST (`ast`). A thin pest layer (`lower`, `expr`) turns each grammar
 //! rule into its AST node at once; syntax errors become diagnostics with readable names for what was
-//! expected (`errors`).
+//! expected (`errors`), every one of a file in one run.
 //!
 //! No input can exhaust the stack: before pest runs, `scan` bounds the nesting pest recurses on, and the
 //! expression tree is built without recursion, refusing one deeper than `MAX_EXPR_DEPTH`, so that every
@@ -33,8 +33,11 @@ pub const MAX_NESTING: usize = 32;
 /// operands. A chain `a + b + c` is two deep (`(a + b) + c`), `max(a, -b)` two, `(a)` none.
 pub const MAX_EXPR_DEPTH: usize = 32;
 
-/// Parses a policy file: its AST, or the first syntax error, or the error of every declaration that
-/// cannot be lowered (a bad escape, a number too large).
+/// Syntax errors reported for one file before the parser gives up (with a note saying so).
+pub const MAX_SYNTAX_ERRORS: usize = 20;
+
+/// Parses a policy file: its AST, or every syntax error found (each declaration with a syntax error is
+/// reported; a declaration's other errors, such as a bad escape, only once the file parses).
 pub fn parse(text: &str) -> Result<PolicyAst, Vec<Diagnostic>> {
     if text.len() > MAX_SOURCE_LEN {
         let mut at = MAX_SOURCE_LEN;
@@ -52,12 +55,12 @@ pub fn parse(text: &str) -> Result<PolicyAst, Vec<Diagnostic>> {
         .with_label("the limit is passed here")
         .with_help("split the policy into several files")]);
     }
-    scan::scan(text).map_err(|d| vec![d])?;
+    let scan = scan::scan(text).map_err(|d| vec![d])?;
     match PolicyParser::parse(Rule::file, text) {
         Ok(mut pairs) => match pairs.next() {
             Some(file) => lower::lower_file(file),
             None => Err(vec![lower::internal(Span::default())]),
         },
-        Err(error) => Err(vec![errors::syntax_error(&error, text, 0)]),
+        Err(error) => Err(errors::syntax_errors(text, error, &scan)),
     }
 }

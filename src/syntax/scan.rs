@@ -1,6 +1,6 @@
 //! A lexical pass over the text before pest runs, in one loop and constant stack: it refuses text nested
 //! deeper than `MAX_NESTING` (pest's parser recurses once per level, and would overflow the stack long
-//! before it reported anything).
+//! before it reported anything), and notes where declarations start, for resuming after a syntax error.
 //!
 //! It knows only what it needs of the grammar: strings (`"..."`, with `\` escapes) and comments (`#` to
 //! the end of the line) are skipped; `(`, `[` and `{` open a level and `)`, `]` and `}` close one; an
@@ -10,6 +10,21 @@
 use super::MAX_NESTING;
 use crate::diagnostics::Diagnostic;
 use crate::source::Span;
+
+/// What follows a place where parsing can resume after a syntax error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Resume {
+    /// Declarations of the file: `enum`, `field`, `require`, `constraint`, `let`, `action`.
+    Items,
+    /// Entries of an action (`default`, `require`, `rule`, `example`), then its `}`, then declarations.
+    ActionItems,
+}
+
+/// The outcome of the scan: where parsing may resume, in order.
+#[derive(Debug, Default)]
+pub(super) struct Scan {
+    pub resume: Vec<(usize, Resume)>,
+}
 
 /// Words that start a declaration or a clause: no `if` is open across them.
 const CLAUSES: [&str; 19] = [
@@ -39,8 +54,9 @@ struct Level {
     ifs: usize,
 }
 
-pub(super) fn scan(text: &str) -> Result<(), Diagnostic> {
+pub(super) fn scan(text: &str) -> Result<Scan, Diagnostic> {
     let bytes = text.as_bytes();
+    let mut scan = Scan::default();
     // The file itself is the bottom level; it counts no bracket.
     let mut levels = vec![Level { ifs: 0 }];
     let mut depth = 0usize;
@@ -89,6 +105,18 @@ pub(super) fn scan(text: &str) -> Result<(), Diagnostic> {
                 } else if CLAUSES.contains(&word) {
                     depth -= level.ifs;
                     level.ifs = 0;
+                    let inside = levels.len() > 1;
+                    let resume = match word {
+                        "enum" | "field" | "constraint" | "let" | "action" => Some(Resume::Items),
+                        "require" if !inside => Some(Resume::Items),
+                        "require" | "rule" | "default" | "example" if inside => {
+                            Some(Resume::ActionItems)
+                        }
+                        _ => None,
+                    };
+                    if let Some(resume) = resume {
+                        scan.resume.push((start, resume));
+                    }
                 }
                 continue;
             }
@@ -96,7 +124,7 @@ pub(super) fn scan(text: &str) -> Result<(), Diagnostic> {
         }
         at += 1;
     }
-    Ok(())
+    Ok(scan)
 }
 
 /// The located error when `depth` passes the limit at `at` (a bracket, or the `i` of an `if`).
