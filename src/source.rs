@@ -154,9 +154,13 @@ impl SourceFile {
         self.next_line_start(line) - self.line_start(line) > MAX_SHOWN_LINE
     }
 
-    /// 0-based column, in characters, of an offset on a line.
+    /// 0-based column, in characters, of an offset on a line (a byte-order mark opening the file is
+    /// not a column).
     fn column(&self, line: usize, offset: usize) -> usize {
-        let start = self.line_start(line).min(offset);
+        let mut start = self.line_start(line).min(offset);
+        if start == 0 && self.text.starts_with('\u{feff}') {
+            start = '\u{feff}'.len_utf8().min(offset);
+        }
         self.text[start..offset].chars().count()
     }
 
@@ -300,6 +304,10 @@ mod tests {
         assert_eq!(file.line_col(9), (4, 1));
         assert_eq!(file.line_col(10), (4, 2));
         assert_eq!(file.line_col(99), (4, 2));
+        let file = SourceFile::new("t", "\u{feff}policy x");
+        assert_eq!(file.line_col(0), (1, 1));
+        assert_eq!(file.line_col(3), (1, 1));
+        assert_eq!(file.line_col(4), (1, 2));
     }
 
     #[test]

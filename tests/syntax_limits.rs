@@ -357,6 +357,31 @@ fn every_syntax_error_is_reported_up_to_a_limit() {
 }
 
 #[test]
+fn a_byte_order_mark_opens_a_policy_file() {
+    let text = std::fs::read_to_string(common::root().join("policies/huawei-scm-withdraw.policy"))
+        .unwrap();
+    let with_mark = format!("\u{feff}{text}");
+    let calendars = common::calendars();
+    let plain = Policy::from_source("p.policy", &text, &calendars).unwrap();
+    let marked = Policy::from_source("p.policy", &with_mark, &calendars).unwrap();
+    let results = policy::eval::run_examples(&marked);
+    assert!(!results.is_empty() && results.iter().all(|r| r.passed()));
+    assert_eq!(results.len(), policy::eval::run_examples(&plain).len());
+    // Spans stay byte offsets into the text as given: a diagnostic is at the same line and column.
+    let broken = text.replacen("field ", "field 1", 1);
+    let place = |text: &str| {
+        let file = SourceFile::new("p.policy", text);
+        let d = build(&file, &calendars).expect_err("broken").remove(0);
+        (
+            d.code,
+            file.line_col(d.span.start),
+            text[d.span.start as usize..].chars().next(),
+        )
+    };
+    assert_eq!(place(&broken), place(&format!("\u{feff}{broken}")));
+}
+
+#[test]
 fn the_binary_refuses_a_deep_policy_without_aborting() {
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("deep-binary");
     std::fs::create_dir_all(&dir).unwrap();
