@@ -77,7 +77,7 @@ enum Step<'i> {
 }
 
 pub(super) fn lower_expr(pair: Pair<'_, Rule>) -> Result<Expr> {
-    let span = span_of(&pair);
+    let span = Span::from(pair.as_span());
     let mut frames = vec![ops(pair)];
     let mut value: Option<Node> = None;
     while let Some(frame) = frames.last_mut() {
