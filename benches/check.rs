@@ -1,5 +1,7 @@
 //! Loading: parsing, checking and compiling every shipped policy from its text
 //! (`Policy::from_source`, calendars already loaded), and the rule-table analysis (`analyze`) of each.
+//! Parsing alone: expressions of about 500, 1,000 and 2,000 operators (the time should double with the
+//! size; it grew fourfold before lowering stopped copying operands).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -60,6 +62,34 @@ fn check(c: &mut Criterion) {
         })
     });
     group.finish();
+
+    let mut group = c.benchmark_group("parse");
+    for groups in [32, 64, 128] {
+        let text = wide_expression(groups);
+        policy::syntax::parse(&text).unwrap();
+        group.bench_function(BenchmarkId::new("operators", groups * 17), |b| {
+            b.iter(|| policy::syntax::parse(black_box(&text)).unwrap())
+        });
+    }
+    group.finish();
+}
+
+/// A policy with one definition: `groups` parenthesised chains of 16 additions, added together in a
+/// balanced tree (17 operators per group; within the depth and nesting limits).
+fn wide_expression(groups: usize) -> String {
+    let mut parts: Vec<String> = (0..groups)
+        .map(|_| format!("({})", vec!["n"; 17].join(" + ")))
+        .collect();
+    while parts.len() > 1 {
+        parts = parts
+            .chunks(2)
+            .map(|pair| format!("({})", pair.join(" + ")))
+            .collect();
+    }
+    format!(
+        "policy wide\n  document \"x.txt\"\n  zone \"Asia/Shanghai\"\n\nfield n: int = 0\nlet s = {}\n",
+        parts.remove(0)
+    )
 }
 
 criterion_group! {

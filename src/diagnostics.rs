@@ -1,9 +1,10 @@
 //! Diagnostics shared by every phase: a code, a message, a labelled span, a help line. Rendered with
-//! miette, so the file, line, column and the source line underlined come for free.
+//! miette, so the file, line, column and the source line underlined come for free. The source is the
+//! shared `SourceFile` (never a copy per diagnostic), which shows long lines through a window.
 
 use std::fmt;
 
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan};
 
 use crate::source::{SourceFile, Span};
 
@@ -78,11 +79,11 @@ impl Diagnostic {
         self.severity == Severity::Error
     }
 
-    /// Attaches the source so miette can render it.
+    /// Attaches the source so miette can render it (borrowed: nothing of the text is copied).
     pub fn in_file<'a>(&'a self, file: &'a SourceFile) -> RenderedDiagnostic<'a> {
         RenderedDiagnostic {
             diagnostic: self,
-            source: NamedSource::new(&file.name, file.text.to_string()),
+            source: file,
         }
     }
 
@@ -117,7 +118,7 @@ impl Diagnostic {
 /// A diagnostic joined with its source, as miette wants it.
 pub struct RenderedDiagnostic<'a> {
     diagnostic: &'a Diagnostic,
-    source: NamedSource<String>,
+    source: &'a SourceFile,
 }
 
 impl fmt::Debug for RenderedDiagnostic<'_> {
@@ -155,17 +156,19 @@ impl miette::Diagnostic for RenderedDiagnostic<'_> {
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        Some(&self.source)
+        Some(self.source)
     }
 
+    /// The spans as the source shows them (`SourceFile::shown`: a window on a very long line).
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        let primary =
-            LabeledSpan::new_primary_with_span(self.diagnostic.label.clone(), self.diagnostic.span);
-        let related = self
-            .diagnostic
-            .related
-            .iter()
-            .map(|(span, label)| LabeledSpan::new_with_span(Some(label.clone()), *span));
+        let shown = |span: Span| self.source.shown(span);
+        let primary = LabeledSpan::new_primary_with_span(
+            self.diagnostic.label.clone(),
+            shown(self.diagnostic.span),
+        );
+        let related = self.diagnostic.related.iter().map(move |(span, label)| {
+            LabeledSpan::new_with_span(Some(label.clone()), shown(*span))
+        });
         Some(Box::new(std::iter::once(primary).chain(related)))
     }
 }

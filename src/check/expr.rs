@@ -2,6 +2,7 @@
 
 use rust_decimal::Decimal;
 
+use super::limits::{self, MAX_INLINED_NODES};
 use super::typed::{ArithOp, CmpOp, Slot, TExpr, TKind};
 use super::{Checked, Checker};
 use crate::diagnostics::{suggestion, Diagnostic};
@@ -341,6 +342,18 @@ impl Checker<'_> {
                 }
             }
             return Ok(TExpr::new(TKind::Field(slot), ty, span));
+        }
+        if let Some((_, size)) = self.lets.get(name).map(|info| info.value.depth_and_size()) {
+            self.inlined = self.inlined.saturating_add(size);
+            if self.inlined > MAX_INLINED_NODES {
+                // Reported once, at the use that passes the budget.
+                let reported = match self.inlining_exhausted {
+                    Some(reported) => reported,
+                    None => self.report(limits::too_large(span, name)),
+                };
+                self.inlining_exhausted = Some(reported);
+                return Err(reported);
+            }
         }
         if let Some(info) = self.lets.get_mut(name) {
             info.used = true;

@@ -4,6 +4,7 @@
 //! the attributes its outcome needs. All errors of a file are reported in one run.
 
 mod expr;
+pub mod limits;
 pub mod typed;
 mod validate;
 
@@ -197,6 +198,8 @@ pub fn check(
     let requirements = checker.requirements(&ast.requires, &[]);
     let actions = checker.actions(&ast.actions, &requirements);
     checker.unused();
+    let deep = limits::deep_expressions(&constraints, &requirements, &actions);
+    checker.diagnostics.extend(deep);
 
     let mut diagnostics = std::mem::take(&mut checker.diagnostics);
     diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
@@ -257,10 +260,13 @@ pub(crate) struct Checker<'a> {
     has_calendar: bool,
     /// The header's document, cited by reasons that name no other.
     document: Option<String>,
-    /// Names declared with an error: their uses are not reported again.
     /// Definitions that failed to check, each with the proof its problem was reported: a later use
     /// of one is not reported again.
     poisoned: Vec<(String, Reported)>,
+    /// Expression nodes copied so far by inlining definitions (`limits::MAX_INLINED_NODES`).
+    inlined: usize,
+    /// Set when `inlined` passed the limit, with the proof it was reported.
+    inlining_exhausted: Option<Reported>,
 }
 
 impl<'a> Checker<'a> {
@@ -288,6 +294,8 @@ impl<'a> Checker<'a> {
             has_calendar: false,
             document: None,
             poisoned: Vec::new(),
+            inlined: 0,
+            inlining_exhausted: None,
         }
     }
 
@@ -622,7 +630,14 @@ impl<'a> Checker<'a> {
                 continue;
             }
             self.collecting_needs = Some(0);
-            let value = self.expr(&def.value, None, &Facts::default());
+            let mut value = self.expr(&def.value, None, &Facts::default());
+            if let Some(deep) = value
+                .as_ref()
+                .ok()
+                .and_then(|v| limits::too_deep(v, "this definition"))
+            {
+                value = Err(self.report(deep));
+            }
             let needs = self.collecting_needs.take().unwrap_or(0);
             if let Err(reported) = value {
                 self.poisoned.push((name.clone(), reported));

@@ -388,11 +388,26 @@ pub fn now() -> Instant {
 }
 
 /// Parse, check and compile, returning the program and the non-blocking findings; or every diagnostic.
+///
+/// Parsing, checking and compiling recurse once per level of an expression's nesting, within the limits
+/// of `syntax` and `check::limits`; in a debug build the checker needs up to about 500 KiB of stack at
+/// those limits. They run on a stack segment of `BUILD_STACK` bytes of their own when less than that
+/// remains on the caller's, so a policy builds the same on any thread (batch workers included).
 pub fn build(
     file: &SourceFile,
     calendars: &Calendars,
 ) -> Result<(Program, Vec<Diagnostic>), Vec<Diagnostic>> {
-    let ast = parse(&file.text).map_err(|d| vec![d])?;
+    stacker::maybe_grow(BUILD_STACK, BUILD_STACK, || build_here(file, calendars))
+}
+
+/// The stack `build` runs on: 1 MiB.
+const BUILD_STACK: usize = 1024 * 1024;
+
+fn build_here(
+    file: &SourceFile,
+    calendars: &Calendars,
+) -> Result<(Program, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let ast = parse(&file.text)?;
     let checked = check(&ast, file, calendars)?;
     let warnings = checked.warnings.clone();
     let program = compile(checked).map_err(|mut errors| {

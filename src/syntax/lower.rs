@@ -1,59 +1,22 @@
-//! One lowering function per grammar rule, from pest pairs to the AST.
+//! One lowering function per grammar rule, from pest pairs to the AST (expressions in `expr`). A
+//! declaration that cannot be lowered is reported and the others are still lowered, so that every such
+//! error of a file is found in one run.
 
 use std::str::FromStr;
-use std::sync::LazyLock;
 
 use pest::iterators::{Pair, Pairs};
-use pest::pratt_parser::{Assoc, Op, PrattParser};
-use pest::Parser as _;
 use rust_decimal::Decimal;
 
 use super::ast::*;
+use super::expr::lower_expr;
+use super::grammar::Rule;
 use crate::diagnostics::Diagnostic;
 use crate::source::{Span, Spanned};
 
-#[derive(pest_derive::Parser)]
-#[grammar = "../grammar/policy.pest"]
-struct PolicyParser;
-
-/// Operator precedence, loosest first.
-static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
-    PrattParser::new()
-        .op(Op::postfix(Rule::rounded))
-        .op(Op::infix(Rule::or_op, Assoc::Left))
-        .op(Op::infix(Rule::and_op, Assoc::Left))
-        .op(Op::prefix(Rule::not_op))
-        .op(Op::infix(Rule::eq_op, Assoc::Left)
-            | Op::infix(Rule::ne_op, Assoc::Left)
-            | Op::infix(Rule::lt_op, Assoc::Left)
-            | Op::infix(Rule::le_op, Assoc::Left)
-            | Op::infix(Rule::gt_op, Assoc::Left)
-            | Op::infix(Rule::ge_op, Assoc::Left)
-            | Op::infix(Rule::window, Assoc::Left))
-        .op(Op::postfix(Rule::in_set) | Op::postfix(Rule::not_in_set))
-        .op(Op::infix(Rule::add_op, Assoc::Left) | Op::infix(Rule::sub_op, Assoc::Left))
-        .op(Op::infix(Rule::mul_op, Assoc::Left) | Op::infix(Rule::div_op, Assoc::Left))
-        .op(Op::prefix(Rule::neg_op))
-});
-
-type Result<T> = std::result::Result<T, Diagnostic>;
-
-/// Parses a policy file. A syntax error stops the parse: the first one is reported.
-pub fn parse(text: &str) -> Result<PolicyAst> {
-    if text.len() > u32::MAX as usize / 2 {
-        return Err(Diagnostic::error(
-            "policy::parse::too_large",
-            "the policy file is too large",
-            Span::default(),
-        ));
-    }
-    let mut pairs = PolicyParser::parse(Rule::file, text).map_err(|e| syntax_error(e, text))?;
-    let file = pairs.next().ok_or_else(|| internal(Span::default()))?;
-    lower_file(file)
-}
+pub(super) type Result<T> = std::result::Result<T, Diagnostic>;
 
 #[cold]
-fn internal(span: Span) -> Diagnostic {
+pub(super) fn internal(span: Span) -> Diagnostic {
     Diagnostic::error(
         "policy::parse::internal",
         "the parser met a shape it does not know",
@@ -62,129 +25,8 @@ fn internal(span: Span) -> Diagnostic {
     .with_help("this is a bug in the policy tool; please report it with the file")
 }
 
-#[cold]
-fn syntax_error(error: pest::error::Error<Rule>, text: &str) -> Diagnostic {
-    let mut span = match error.location {
-        pest::error::InputLocation::Pos(p) => Span::new(p, p),
-        pest::error::InputLocation::Span((s, e)) => Span::new(s, e),
-    };
-    let at_end = text[span.start as usize..].trim().is_empty();
-    if at_end {
-        // Point at the last character written, where the reader looks, not past the final newline.
-        let end = text.trim_end().len();
-        let start = text[..end].char_indices().last().map_or(0, |(i, _)| i);
-        span = Span::new(start, end);
-    }
-    let rest = &text[span.start as usize..];
-    let (message, label) = match &error.variant {
-        pest::error::ErrorVariant::ParsingError { positives, .. } => {
-            let mut expected: Vec<&str> = positives.iter().filter_map(|r| readable(*r)).collect();
-            expected.sort_unstable();
-            expected.dedup();
-            let label = match expected.as_slice() {
-                [] => "unexpected text here".to_string(),
-                [one] => format!("expected {one}"),
-                many => format!(
-                    "expected {} or {}",
-                    many[..many.len() - 1].join(", "),
-                    many[many.len() - 1]
-                ),
-            };
-            ("syntax error".to_string(), label)
-        }
-        pest::error::ErrorVariant::CustomError { message } => (message.clone(), message.clone()),
-    };
-    let help = if rest.starts_with("&&") || rest.starts_with("||") {
-        "write `and` and `or` for conditions".to_string()
-    } else if at_end && unclosed_braces(text) > 0 {
-        "a `{` opened earlier is never closed: add the missing `}`".to_string()
-    } else if at_end {
-        "the file ends in the middle of a declaration".to_string()
-    } else {
-        "see the language tour in README.md for the shape of each declaration".to_string()
-    };
-    Diagnostic::error("policy::parse::syntax", message, span)
-        .with_label(label)
-        .with_help(help)
-}
-
-/// `{` minus `}` outside strings and comments.
-fn unclosed_braces(text: &str) -> i64 {
-    let (mut depth, mut in_string, mut in_comment, mut escaped) = (0i64, false, false, false);
-    for c in text.chars() {
-        match (in_string, in_comment, c) {
-            (_, true, '\n') => in_comment = false,
-            (_, true, _) => {}
-            (true, _, _) if escaped => escaped = false,
-            (true, _, '\\') => escaped = true,
-            (true, _, '"') => in_string = false,
-            (true, _, _) => {}
-            (false, _, '"') => in_string = true,
-            (false, _, '#') => in_comment = true,
-            (false, _, '{') => depth += 1,
-            (false, _, '}') => depth -= 1,
-            _ => {}
-        }
-    }
-    depth
-}
-
-/// Names of grammar rules as a policy author knows them; `None` for rules too small to mention.
-fn readable(rule: Rule) -> Option<&'static str> {
-    Some(match rule {
-        Rule::EOI => "end of file",
-        Rule::header | Rule::kw_policy => "`policy NAME`",
-        Rule::policy_name => "a policy name",
-        Rule::provider | Rule::kw_provider => "`provider`",
-        Rule::document | Rule::kw_document => "`document`",
-        Rule::zone | Rule::kw_zone => "`zone`",
-        Rule::calendar | Rule::kw_calendar => "`calendar`",
-        Rule::enum_def | Rule::kw_enum => "`enum`",
-        Rule::field_def | Rule::kw_field => "`field`",
-        Rule::require_def | Rule::kw_require => "`require`",
-        Rule::constraint_def | Rule::kw_constraint => "`constraint`",
-        Rule::let_def | Rule::kw_let => "`let`",
-        Rule::action_def | Rule::kw_action => "`action`",
-        Rule::default_def | Rule::kw_default => "`default`",
-        Rule::rule_def | Rule::kw_rule => "`rule`",
-        Rule::example_def | Rule::kw_example => "`example`",
-        Rule::kw_when => "`when`",
-        Rule::kw_then => "`then`",
-        Rule::kw_else => "`else`",
-        Rule::outcome => "an outcome (`allowed`, `conditional`, `denied`, `undetermined`)",
-        Rule::requires_attr | Rule::kw_requires => "`requires [...]`",
-        Rule::value_attr | Rule::kw_value => "`value NAME = ...`",
-        Rule::assign_attr | Rule::attr_name => {
-            "an attribute (`amount`, `refund_to`, `review`, `review_by`, `next_status`)"
-        }
-        Rule::reason | Rule::kw_because => "`because \"...\"`",
-        Rule::citation | Rule::kw_cite => "`cite \"...\"`",
-        Rule::expr | Rule::primary => "an expression",
-        Rule::or_op | Rule::and_op => "`and`/`or`",
-        Rule::eq_op | Rule::ne_op | Rule::le_op | Rule::ge_op | Rule::lt_op | Rule::gt_op => {
-            "a comparison"
-        }
-        Rule::add_op | Rule::sub_op | Rule::mul_op | Rule::div_op => "an operator",
-        Rule::window | Rule::window_relation => "a window (`within N UNIT after X`)",
-        Rule::window_direction => "`after` or `before`",
-        Rule::in_set | Rule::not_in_set => "`in {...}`",
-        Rule::rounded => "`rounded MODE to QUANTUM`",
-        Rule::quantity | Rule::unit | Rule::unit_exact => {
-            "a unit (`hours`, `days`, `calendar days`, `business days`)"
-        }
-        Rule::integer => "a whole number",
-        Rule::decimal => "a decimal number",
-        Rule::string | Rule::text => "a string",
-        Rule::ident => "a name",
-        Rule::json_object => "a JSON object",
-        Rule::set => "a set `{a, b}`",
-        Rule::optional => "`?`",
-        _ => return None,
-    })
-}
-
 /// The pair's span without the white space and comments the grammar let it swallow at its end.
-fn span_of(pair: &Pair<'_, Rule>) -> Span {
+pub(super) fn span_of(pair: &Pair<'_, Rule>) -> Span {
     let span = pair.as_span();
     let mut text = span.as_str();
     loop {
@@ -201,7 +43,7 @@ fn span_of(pair: &Pair<'_, Rule>) -> Span {
 }
 
 /// The next child of a pair, or an internal error naming where it was expected.
-fn next<'a>(pairs: &mut Pairs<'a, Rule>, parent: Span) -> Result<Pair<'a, Rule>> {
+pub(super) fn next<'a>(pairs: &mut Pairs<'a, Rule>, parent: Span) -> Result<Pair<'a, Rule>> {
     pairs.next().ok_or_else(|| internal(parent))
 }
 
@@ -248,14 +90,18 @@ fn is_keyword(rule: Rule) -> bool {
 }
 
 /// The inner pairs without keywords.
-fn parts(pair: Pair<'_, Rule>) -> impl Iterator<Item = Pair<'_, Rule>> {
+pub(super) fn parts(pair: Pair<'_, Rule>) -> impl Iterator<Item = Pair<'_, Rule>> {
     meaningful(pair).filter(|p| !is_keyword(p.as_rule()))
 }
 
-fn lower_file(file: Pair<'_, Rule>) -> Result<PolicyAst> {
+/// The whole file: its AST, or every error of its declarations.
+pub(super) fn lower_file(file: Pair<'_, Rule>) -> std::result::Result<PolicyAst, Vec<Diagnostic>> {
     let span = span_of(&file);
     let mut items = file.into_inner();
-    let header = lower_header(next(&mut items, span)?)?;
+    let mut errors = Vec::new();
+    let header = next(&mut items, span)
+        .map_err(|e| vec![e])
+        .map(|h| lower_header(h, &mut errors))?;
     let mut ast = PolicyAst {
         header,
         enums: Vec::new(),
@@ -266,85 +112,101 @@ fn lower_file(file: Pair<'_, Rule>) -> Result<PolicyAst> {
         actions: Vec::new(),
     };
     for item in items {
-        match item.as_rule() {
-            Rule::enum_def => ast.enums.push(lower_enum(item)?),
-            Rule::field_def => ast.fields.push(lower_field(item)?),
-            Rule::require_def => ast.requires.push(lower_require(item)?),
-            Rule::constraint_def => ast.constraints.push(lower_constraint(item)?),
-            Rule::let_def => ast.lets.push(lower_let(item)?),
-            Rule::action_def => ast.actions.push(lower_action(item)?),
-            Rule::EOI => {}
-            _ => return Err(internal(span_of(&item))),
+        let lowered = match item.as_rule() {
+            Rule::enum_def => lower_enum(item).map(|e| ast.enums.push(e)),
+            Rule::field_def => lower_field(item).map(|f| ast.fields.push(f)),
+            Rule::require_def => lower_require(item).map(|r| ast.requires.push(r)),
+            Rule::constraint_def => lower_constraint(item).map(|c| ast.constraints.push(c)),
+            Rule::let_def => lower_let(item).map(|l| ast.lets.push(l)),
+            Rule::action_def => lower_action(item, &mut errors).map(|a| ast.actions.push(a)),
+            Rule::EOI => Ok(()),
+            _ => Err(internal(span_of(&item))),
+        };
+        if let Err(error) = lowered {
+            errors.push(error);
         }
     }
-    Ok(ast)
+    if errors.is_empty() {
+        Ok(ast)
+    } else {
+        Err(errors)
+    }
 }
 
-fn lower_header(pair: Pair<'_, Rule>) -> Result<Header> {
+/// The header; an entry that cannot be lowered is reported in `errors` and left out.
+fn lower_header(pair: Pair<'_, Rule>, errors: &mut Vec<Diagnostic>) -> Header {
     let span = span_of(&pair);
     let mut inner = parts(pair);
-    let name = inner.next().ok_or_else(|| internal(span))?;
+    let name = match inner.next() {
+        Some(name) => Spanned::new(name.as_str().to_string(), span_of(&name)),
+        None => {
+            errors.push(internal(span));
+            Spanned::new(String::new(), span)
+        }
+    };
     let mut header = Header {
-        name: Spanned::new(name.as_str().to_string(), span_of(&name)),
+        name,
         provider: None,
         document: None,
         zone: None,
         calendar: None,
     };
     for entry in inner {
-        let entry_span = span_of(&entry);
-        let duplicate = || {
-            Diagnostic::error(
-                "policy::parse::duplicate_header",
-                "this header entry is given twice",
-                entry_span,
-            )
-            .with_help("keep one")
-        };
-        match entry.as_rule() {
-            Rule::provider => {
-                let text = lower_text(single(entry)?)?;
-                if header.provider.replace(text).is_some() {
-                    return Err(duplicate());
-                }
-            }
-            Rule::document => {
-                let mut p = parts(entry);
-                let file = lower_string(p.next().ok_or_else(|| internal(entry_span))?)?;
-                let title = p.next().map(lower_text).transpose()?;
-                if header.document.replace((file, title)).is_some() {
-                    return Err(duplicate());
-                }
-            }
-            Rule::zone => {
-                let zone = lower_string(single(entry)?)?;
-                if header.zone.replace(zone).is_some() {
-                    return Err(duplicate());
-                }
-            }
-            Rule::calendar => {
-                let name = lower_ident(single(entry)?);
-                if header.calendar.replace(name).is_some() {
-                    return Err(duplicate());
-                }
-            }
-            _ => return Err(internal(entry_span)),
+        if let Err(error) = lower_header_entry(entry, &mut header) {
+            errors.push(error);
         }
     }
-    Ok(header)
+    header
+}
+
+fn lower_header_entry(entry: Pair<'_, Rule>, header: &mut Header) -> Result<()> {
+    let entry_span = span_of(&entry);
+    let duplicate = || {
+        Diagnostic::error(
+            "policy::parse::duplicate_header",
+            "this header entry is given twice",
+            entry_span,
+        )
+        .with_help("keep one")
+    };
+    let given_before = match entry.as_rule() {
+        Rule::provider => {
+            let text = lower_text(single(entry)?)?;
+            header.provider.replace(text).is_some()
+        }
+        Rule::document => {
+            let mut p = parts(entry);
+            let file = lower_string(p.next().ok_or_else(|| internal(entry_span))?)?;
+            let title = p.next().map(lower_text).transpose()?;
+            header.document.replace((file, title)).is_some()
+        }
+        Rule::zone => {
+            let zone = lower_string(single(entry)?)?;
+            header.zone.replace(zone).is_some()
+        }
+        Rule::calendar => {
+            let name = lower_ident(single(entry)?);
+            header.calendar.replace(name).is_some()
+        }
+        _ => return Err(internal(entry_span)),
+    };
+    if given_before {
+        return Err(duplicate());
+    }
+    Ok(())
 }
 
 /// The one meaningful child of a pair.
-fn single(pair: Pair<'_, Rule>) -> Result<Pair<'_, Rule>> {
+pub(super) fn single(pair: Pair<'_, Rule>) -> Result<Pair<'_, Rule>> {
     let span = span_of(&pair);
     parts(pair).next().ok_or_else(|| internal(span))
 }
 
-fn lower_ident(pair: Pair<'_, Rule>) -> Ident {
+pub(super) fn lower_ident(pair: Pair<'_, Rule>) -> Ident {
     Spanned::new(pair.as_str().to_string(), span_of(&pair))
 }
 
-fn lower_string(pair: Pair<'_, Rule>) -> Result<Spanned<String>> {
+pub(super) fn lower_string(pair: Pair<'_, Rule>) -> Result<Spanned<String>> {
     let span = span_of(&pair);
     let inner = pair.into_inner().next().ok_or_else(|| internal(span))?;
     let mut out = String::with_capacity(inner.as_str().len());
@@ -423,7 +285,7 @@ fn lower_field(pair: Pair<'_, Rule>) -> Result<FieldDef> {
     })
 }
 
-fn next_part<'a>(
+pub(super) fn next_part<'a>(
     parts: &mut impl Iterator<Item = Pair<'a, Rule>>,
     parent: Span,
 ) -> Result<Pair<'a, Rule>> {
@@ -458,7 +320,8 @@ fn lower_let(pair: Pair<'_, Rule>) -> Result<LetDef> {
     Ok(LetDef { name, value })
 }
 
-fn lower_action(pair: Pair<'_, Rule>) -> Result<ActionDef> {
+/// An action; an entry that cannot be lowered is reported in `errors` and left out.
+fn lower_action(pair: Pair<'_, Rule>, errors: &mut Vec<Diagnostic>) -> Result<ActionDef> {
     let span = span_of(&pair);
     let mut inner = parts(pair);
     let name = lower_ident(next_part(&mut inner, span)?);
@@ -472,13 +335,21 @@ fn lower_action(pair: Pair<'_, Rule>) -> Result<ActionDef> {
         span,
     };
     for item in inner {
-        match item.as_rule() {
-            Rule::unique => action.unique = true,
-            Rule::default_def => action.defaults.push(lower_attr(single(item)?)?),
-            Rule::require_def => action.requires.push(lower_require(item)?),
-            Rule::rule_def => action.rules.push(lower_rule(item)?),
-            Rule::example_def => action.examples.push(lower_example(item)?),
-            _ => return Err(internal(span_of(&item))),
+        let lowered = match item.as_rule() {
+            Rule::unique => {
+                action.unique = true;
+                Ok(())
+            }
+            Rule::default_def => single(item)
+                .and_then(lower_attr)
+                .map(|d| action.defaults.push(d)),
+            Rule::require_def => lower_require(item).map(|r| action.requires.push(r)),
+            Rule::rule_def => lower_rule(item).map(|r| action.rules.push(r)),
+            Rule::example_def => lower_example(item).map(|e| action.examples.push(e)),
+            _ => Err(internal(span_of(&item))),
+        };
+        if let Err(error) = lowered {
+            errors.push(error);
         }
     }
     Ok(action)
@@ -605,129 +476,7 @@ fn lower_example(pair: Pair<'_, Rule>) -> Result<ExampleDef> {
     Ok(example)
 }
 
-fn lower_expr(pair: Pair<'_, Rule>) -> Result<Expr> {
-    PRATT
-        .map_primary(lower_primary)
-        .map_prefix(|op, rhs| {
-            let rhs = rhs?;
-            let span = span_of(&op).to(rhs.span);
-            let kind = match op.as_rule() {
-                Rule::not_op => ExprKind::Not(Box::new(rhs)),
-                Rule::neg_op => ExprKind::Neg(Box::new(rhs)),
-                _ => return Err(internal(span)),
-            };
-            Ok(Expr { kind, span })
-        })
-        .map_postfix(|lhs, op| {
-            let lhs = lhs?;
-            let span = lhs.span.to(span_of(&op));
-            let kind = match op.as_rule() {
-                Rule::in_set | Rule::not_in_set => {
-                    let negated = op.as_rule() == Rule::not_in_set;
-                    let set = parts(single(op)?).map(lower_ident).collect();
-                    ExprKind::InSet {
-                        subject: Box::new(lhs),
-                        set,
-                        negated,
-                    }
-                }
-                Rule::rounded => {
-                    let mut inner = parts(op);
-                    let mode = lower_ident(next_part(&mut inner, span)?);
-                    let quantum = next_part(&mut inner, span)?;
-                    ExprKind::Rounded {
-                        value: Box::new(lhs),
-                        mode,
-                        quantum: Spanned::new(lower_decimal(&quantum)?, span_of(&quantum)),
-                    }
-                }
-                _ => return Err(internal(span)),
-            };
-            Ok(Expr { kind, span })
-        })
-        .map_infix(|lhs, op, rhs| {
-            let (lhs, rhs) = (lhs?, rhs?);
-            let span = lhs.span.to(rhs.span);
-            let binary = |op| ExprKind::Binary(op, Box::new(lhs.clone()), Box::new(rhs.clone()));
-            let kind = match op.as_rule() {
-                Rule::or_op => binary(BinaryOp::Or),
-                Rule::and_op => binary(BinaryOp::And),
-                Rule::eq_op => binary(BinaryOp::Eq),
-                Rule::ne_op => binary(BinaryOp::Ne),
-                Rule::lt_op => binary(BinaryOp::Lt),
-                Rule::le_op => binary(BinaryOp::Le),
-                Rule::gt_op => binary(BinaryOp::Gt),
-                Rule::ge_op => binary(BinaryOp::Ge),
-                Rule::add_op => binary(BinaryOp::Add),
-                Rule::sub_op => binary(BinaryOp::Sub),
-                Rule::mul_op => binary(BinaryOp::Mul),
-                Rule::div_op => binary(BinaryOp::Div),
-                Rule::window => lower_window(op, lhs.clone(), rhs.clone())?,
-                _ => return Err(internal(span)),
-            };
-            Ok(Expr { kind, span })
-        })
-        .parse(pair.into_inner())
-}
-
-fn lower_window(op: Pair<'_, Rule>, subject: Expr, anchor: Expr) -> Result<ExprKind> {
-    let span = span_of(&op);
-    let mut inner = op.into_inner();
-    let relation = single(next(&mut inner, span)?)?;
-    let relation = match relation.as_rule() {
-        Rule::kw_within => WindowRelation::Within,
-        Rule::kw_more_than => WindowRelation::MoreThan,
-        Rule::kw_at_least => WindowRelation::AtLeast,
-        _ => return Err(internal(span)),
-    };
-    let (count, unit) = lower_quantity(next(&mut inner, span)?)?;
-    let direction = match single(next(&mut inner, span)?)?.as_rule() {
-        Rule::kw_after => WindowDirection::After,
-        Rule::kw_before => WindowDirection::Before,
-        _ => return Err(internal(span)),
-    };
-    Ok(ExprKind::Window {
-        subject: Box::new(subject),
-        relation,
-        count,
-        unit,
-        direction,
-        anchor: Box::new(anchor),
-    })
-}
-
-fn lower_primary(pair: Pair<'_, Rule>) -> Result<Expr> {
-    let span = span_of(&pair);
-    let kind = match pair.as_rule() {
-        Rule::expr => return lower_expr(pair),
-        Rule::boolean => ExprKind::Bool(pair.as_str() == "true"),
-        Rule::integer => ExprKind::Int(lower_integer(&pair)?),
-        Rule::decimal => ExprKind::Decimal(lower_decimal(&pair)?),
-        Rule::string => ExprKind::Str(lower_string(pair)?.node),
-        Rule::ident => ExprKind::Name(pair.as_str().to_string()),
-        Rule::quantity => {
-            let (count, unit) = lower_quantity(pair)?;
-            ExprKind::Quantity(count, unit)
-        }
-        Rule::call => {
-            let mut inner = parts(pair);
-            let name = lower_ident(next_part(&mut inner, span)?);
-            let args = inner.map(lower_expr).collect::<Result<Vec<_>>>()?;
-            ExprKind::Call(name, args)
-        }
-        Rule::if_expr => {
-            let mut inner = parts(pair).filter(|p| p.as_rule() == Rule::expr);
-            let cond = lower_expr(next_part(&mut inner, span)?)?;
-            let then = lower_expr(next_part(&mut inner, span)?)?;
-            let otherwise = lower_expr(next_part(&mut inner, span)?)?;
-            ExprKind::If(Box::new(cond), Box::new(then), Box::new(otherwise))
-        }
-        _ => return Err(internal(span)),
-    };
-    Ok(Expr { kind, span })
-}
-
-fn lower_quantity(pair: Pair<'_, Rule>) -> Result<(i64, Unit)> {
+pub(super) fn lower_quantity(pair: Pair<'_, Rule>) -> Result<(i64, Unit)> {
     let span = span_of(&pair);
     let mut count: i64 = 1;
     let mut unit = None;
@@ -762,7 +511,7 @@ fn lower_quantity(pair: Pair<'_, Rule>) -> Result<(i64, Unit)> {
     Ok((count, unit.ok_or_else(|| internal(span))?))
 }
 
-fn lower_integer(pair: &Pair<'_, Rule>) -> Result<i64> {
+pub(super) fn lower_integer(pair: &Pair<'_, Rule>) -> Result<i64> {
     i64::from_str(pair.as_str()).map_err(|_| {
         Diagnostic::error(
             "policy::parse::number",
@@ -772,7 +521,7 @@ fn lower_integer(pair: &Pair<'_, Rule>) -> Result<i64> {
     })
 }
 
-fn lower_decimal(pair: &Pair<'_, Rule>) -> Result<Decimal> {
+pub(super) fn lower_decimal(pair: &Pair<'_, Rule>) -> Result<Decimal> {
     Decimal::from_str(pair.as_str()).map_err(|_| {
         Diagnostic::error(
             "policy::parse::number",

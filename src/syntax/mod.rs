@@ -1,7 +1,66 @@
-//! Parsing: `.policy` text to the AST (`ast`). A thin pest layer (`lower`) turns each grammar rule into
-//! its AST node at once; syntax errors become diagnostics with readable names for what was expected.
+//! Parsing: `.policy` text to the AST (`ast`). A thin pest layer (`lower`, `expr`) turns each grammar
+//! rule into its AST node at once; syntax errors become diagnostics with readable names for what was
+//! expected (`errors`), every one of a file in one run.
+//!
+//! No input can exhaust the stack: before pest runs, `scan` bounds the nesting pest recurses on, and the
+//! expression tree is built without recursion, refusing one deeper than `MAX_EXPR_DEPTH`, so that every
+//! later pass over it (checker, compiler, interpreter, analysis, drop) recurses a bounded number of
+//! times. The limits are chosen so that loading and deciding a policy at the limits runs on a 256 KiB
+//! thread stack in a debug build (`tests/syntax_limits.rs`).
 
 pub mod ast;
+mod errors;
+mod expr;
+mod grammar;
 mod lower;
+mod scan;
 
-pub use lower::parse;
+use pest::Parser as _;
+
+use crate::diagnostics::Diagnostic;
+use crate::source::Span;
+use ast::PolicyAst;
+use grammar::{PolicyParser, Rule};
+
+/// The longest policy text, in bytes (4 MiB): spans are `u32`, and a policy is a page or two.
+pub const MAX_SOURCE_LEN: usize = 4 * 1024 * 1024;
+
+/// The most brackets (`(`, `[`, `{`) and `if`s open at once, anywhere in the file (the JSON of examples
+/// included; the braces of an action and an example count).
+pub const MAX_NESTING: usize = 32;
+
+/// The deepest expression: the most operations on a path from the whole expression to one of its
+/// operands. A chain `a + b + c` is two deep (`(a + b) + c`), `max(a, -b)` two, `(a)` none.
+pub const MAX_EXPR_DEPTH: usize = 32;
+
+/// Syntax errors reported for one file before the parser gives up (with a note saying so).
+pub const MAX_SYNTAX_ERRORS: usize = 20;
+
+/// Parses a policy file: its AST, or every syntax error found (each declaration with a syntax error is
+/// reported; a declaration's other errors, such as a bad escape, only once the file parses).
+pub fn parse(text: &str) -> Result<PolicyAst, Vec<Diagnostic>> {
+    if text.len() > MAX_SOURCE_LEN {
+        let mut at = MAX_SOURCE_LEN;
+        while !text.is_char_boundary(at) {
+            at -= 1;
+        }
+        return Err(vec![Diagnostic::error(
+            "policy::parse::too_large",
+            format!(
+                "the policy text is {} bytes; the most is {MAX_SOURCE_LEN} (4 MiB)",
+                text.len()
+            ),
+            Span::new(at, at),
+        )
+        .with_label("the limit is passed here")
+        .with_help("split the policy into several files")]);
+    }
+    let scan = scan::scan(text).map_err(|d| vec![d])?;
+    match PolicyParser::parse(Rule::file, text) {
+        Ok(mut pairs) => match pairs.next() {
+            Some(file) => lower::lower_file(file),
+            None => Err(vec![lower::internal(Span::default())]),
+        },
+        Err(error) => Err(errors::syntax_errors(text, error, &scan)),
+    }
+}
