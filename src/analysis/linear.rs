@@ -3,13 +3,29 @@
 //! Fourier–Motzkin elimination: exact over the rationals, and for the unit-coefficient systems that
 //! guards produce (differences of times, dates, amounts) a rational solution rounds to an integer one;
 //! back-substitution picks, variable by variable, the value nearest a preferred one, so witnesses read
-//! naturally. Whatever it answers is confirmed by running the interpreter on the witness.
+//! naturally. "Infeasible" is a proof (every step keeps every integer solution); "feasible" comes with
+//! integer values that meet every row; anything else is "unknown".
+//!
+//! Rows with the same coefficients keep only the tightest (a table of `x == K` rules gives many bounds
+//! on one `x`), and each elimination step is paid for out of the caller's work count.
+
+use std::collections::HashMap;
 
 /// `Σ coeff·x + constant ≤ 0`
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Inequality {
     pub coeffs: Vec<(usize, i128)>,
     pub constant: i128,
+}
+
+impl Inequality {
+    /// The row's negation over the integers: `Σ coeff·x + constant ≥ 1`.
+    pub fn negated(&self) -> Inequality {
+        Inequality {
+            coeffs: self.coeffs.iter().map(|(v, c)| (*v, -c)).collect(),
+            constant: 1 - self.constant,
+        }
+    }
 }
 
 /// Beyond this many inequalities an elimination step is abandoned: the answer is "unknown".
@@ -22,6 +38,45 @@ pub enum Solution {
     Infeasible,
     /// Too large, or arithmetic overflowed: treated as feasible by callers, without a witness.
     Unknown,
+}
+
+/// A row read as a bound on its *form*: the coefficients divided by their gcd, the first one positive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bound {
+    pub form: Vec<(usize, i128)>,
+    /// `form ≤ value` if upper, else `form ≥ value`.
+    pub upper: bool,
+    pub value: i128,
+}
+
+/// The bound a row sets on its form (`None` for a row without variables).
+pub fn bound_of(row: &Inequality) -> Option<Bound> {
+    let mut coeffs: Vec<(usize, i128)> = row
+        .coeffs
+        .iter()
+        .copied()
+        .filter(|(_, c)| *c != 0)
+        .collect();
+    coeffs.sort_by_key(|(v, _)| *v);
+    let first = coeffs.first()?.1;
+    let g = coeffs.iter().fold(0, |g, (_, c)| gcd(g, *c));
+    let sign = first.signum();
+    let form = coeffs.iter().map(|(v, c)| (*v, c / (g * sign))).collect();
+    // sign·g·form ≤ -constant, so sign·form ≤ floor(-constant / g)
+    let limit = (-row.constant).div_euclid(g);
+    Some(if sign > 0 {
+        Bound {
+            form,
+            upper: true,
+            value: limit,
+        }
+    } else {
+        Bound {
+            form,
+            upper: false,
+            value: -limit,
+        }
+    })
 }
 
 fn gcd(a: i128, b: i128) -> i128 {
@@ -46,6 +101,29 @@ fn normalize(mut row: Inequality) -> Inequality {
     row
 }
 
+/// Keeps, of the rows with the same coefficients, the tightest; `None` if a row without variables is
+/// false.
+fn tightest(rows: Vec<Inequality>) -> Option<Vec<Inequality>> {
+    let mut index: HashMap<Vec<(usize, i128)>, usize> = HashMap::with_capacity(rows.len());
+    let mut kept: Vec<Inequality> = Vec::with_capacity(rows.len());
+    for row in rows {
+        if row.coeffs.is_empty() {
+            if row.constant > 0 {
+                return None;
+            }
+            continue;
+        }
+        match index.get(&row.coeffs) {
+            Some(&i) => kept[i].constant = kept[i].constant.max(row.constant),
+            None => {
+                index.insert(row.coeffs.clone(), kept.len());
+                kept.push(row);
+            }
+        }
+    }
+    Some(kept)
+}
+
 fn coefficient(row: &Inequality, var: usize) -> i128 {
     row.coeffs
         .iter()
@@ -57,6 +135,8 @@ fn coefficient(row: &Inequality, var: usize) -> i128 {
 fn combine(p: &Inequality, n: &Inequality, var: usize) -> Option<Inequality> {
     let a = coefficient(p, var);
     let b = -coefficient(n, var);
+    let g = gcd(a, b);
+    let (a, b) = (a / g, b / g);
     let mut coeffs: Vec<(usize, i128)> = Vec::new();
     for (v, c) in p.coeffs.iter().filter(|(v, _)| *v != var) {
         coeffs.push((*v, c.checked_mul(b)?));
@@ -75,9 +155,54 @@ fn combine(p: &Inequality, n: &Inequality, var: usize) -> Option<Inequality> {
     Some(normalize(Inequality { coeffs, constant }))
 }
 
-/// Solves `rows` over `count` variables, preferring `preferred[i]` for variable `i`.
-pub fn solve(rows: &[Inequality], count: usize, preferred: &[i128]) -> Solution {
-    let mut current: Vec<Inequality> = rows.iter().cloned().map(normalize).collect();
+/// Steps for `pick`: a value that is a multiple of `whole` is taken as it is; else the coarsest of `grains`
+/// (largest first) that fits.
+#[derive(Debug, Clone, Copy)]
+pub struct Grains {
+    pub whole: i128,
+    pub grains: &'static [i128],
+}
+
+/// The value nearest `preferred` within `[low, high]`; if that is a bound finer than `whole` (a
+/// nanosecond before midnight), the value nearest `preferred` in the coarsest grain that fits
+/// (`preferred ± k·grain`), so that witnesses read `10:00:00.1` rather than `23:59:59.999999999`.
+fn pick(preferred: i128, low: i128, high: i128, grains: Grains) -> i128 {
+    let nearest = preferred.clamp(low, high);
+    if nearest == preferred || grains.whole <= 1 || nearest % grains.whole == 0 {
+        return nearest;
+    }
+    for &grain in grains.grains {
+        let candidate = if preferred > high {
+            let steps = (preferred - high + grain - 1).div_euclid(grain);
+            steps
+                .checked_mul(grain)
+                .and_then(|d| preferred.checked_sub(d))
+        } else {
+            let steps = (low - preferred + grain - 1).div_euclid(grain);
+            steps
+                .checked_mul(grain)
+                .and_then(|d| preferred.checked_add(d))
+        };
+        if let Some(v) = candidate.filter(|v| (low..=high).contains(v)) {
+            return v;
+        }
+    }
+    nearest
+}
+
+/// Solves `rows` over `count` variables, preferring `preferred[i]` for variable `i` (in steps of
+/// `grains[i]`, see `pick`); adds the rows it handled to `work`.
+pub fn solve(
+    rows: &[Inequality],
+    count: usize,
+    preferred: &[i128],
+    grains: &[Grains],
+    work: &mut u64,
+) -> Solution {
+    *work += rows.len() as u64;
+    let Some(mut current) = tightest(rows.iter().cloned().map(normalize).collect()) else {
+        return Solution::Infeasible;
+    };
     // levels[v]: the rows that bound v once every variable after it is eliminated.
     let mut levels: Vec<Vec<Inequality>> = vec![Vec::new(); count];
     for var in (0..count).rev() {
@@ -90,22 +215,18 @@ pub fn solve(rows: &[Inequality], count: usize, preferred: &[i128]) -> Solution 
                 let Some(row) = combine(p, n, var) else {
                     return Solution::Unknown;
                 };
-                if !next.contains(&row) {
-                    next.push(row);
-                }
+                next.push(row);
             }
+            *work += neg.len() as u64;
             if next.len() > MAX_ROWS {
                 return Solution::Unknown;
             }
         }
+        let Some(kept) = tightest(next) else {
+            return Solution::Infeasible;
+        };
         levels[var] = with;
-        current = next;
-    }
-    if current
-        .iter()
-        .any(|r| r.coeffs.is_empty() && r.constant > 0)
-    {
-        return Solution::Infeasible;
+        current = kept;
     }
     let mut values = vec![0i128; count];
     for var in 0..count {
@@ -136,7 +257,15 @@ pub fn solve(rows: &[Inequality], count: usize, preferred: &[i128]) -> Solution 
             // Feasible over the rationals, but no integer fits here.
             return Solution::Unknown;
         }
-        values[var] = preferred.get(var).copied().unwrap_or(0).clamp(low, high);
+        values[var] = pick(
+            preferred.get(var).copied().unwrap_or(0),
+            low,
+            high,
+            grains.get(var).copied().unwrap_or(Grains {
+                whole: 1,
+                grains: &[],
+            }),
+        );
     }
     Solution::Feasible(values)
 }
@@ -165,7 +294,7 @@ mod tests {
             row(&[(1, 1)], -20),
             row(&[(0, -1)], 0),
         ];
-        let Solution::Feasible(values) = solve(&rows, 2, &[10, 0]) else {
+        let Solution::Feasible(values) = solve(&rows, 2, &[10, 0], &[], &mut 0) else {
             panic!("feasible");
         };
         assert!(satisfies(&rows, &values), "{values:?}");
@@ -176,14 +305,17 @@ mod tests {
     fn detects_contradictions() {
         // x ≤ 5 and x ≥ 6
         let rows = [row(&[(0, 1)], -5), row(&[(0, -1)], 6)];
-        assert_eq!(solve(&rows, 1, &[0]), Solution::Infeasible);
+        assert_eq!(solve(&rows, 1, &[0], &[], &mut 0), Solution::Infeasible);
         // x - y ≤ 0, y - z ≤ 0, z - x ≤ -1: a cycle of negative weight
         let rows = [
             row(&[(0, 1), (1, -1)], 0),
             row(&[(1, 1), (2, -1)], 0),
             row(&[(2, 1), (0, -1)], 1),
         ];
-        assert_eq!(solve(&rows, 3, &[0, 0, 0]), Solution::Infeasible);
+        assert_eq!(
+            solve(&rows, 3, &[0, 0, 0], &[], &mut 0),
+            Solution::Infeasible
+        );
     }
 
     #[test]
@@ -196,10 +328,13 @@ mod tests {
         ];
         let mut rows = base.to_vec();
         rows.push(row(&[(1, -1)], 50));
-        assert_eq!(solve(&rows, 3, &[0, 0, 0]), Solution::Infeasible);
+        assert_eq!(
+            solve(&rows, 3, &[0, 0, 0], &[], &mut 0),
+            Solution::Infeasible
+        );
         let mut rows = base.to_vec();
         rows.push(row(&[(1, -1)], 40));
-        let Solution::Feasible(values) = solve(&rows, 3, &[0, 0, 0]) else {
+        let Solution::Feasible(values) = solve(&rows, 3, &[0, 0, 0], &[], &mut 0) else {
             panic!("feasible");
         };
         assert!(satisfies(&rows, &values), "{values:?}");
@@ -213,7 +348,7 @@ mod tests {
             row(&[(0, 1), (1, -86_400)], -86_399 + 28_800),
             row(&[(0, -1)], 1_000_000),
         ];
-        let Solution::Feasible(values) = solve(&rows, 2, &[0, 0]) else {
+        let Solution::Feasible(values) = solve(&rows, 2, &[0, 0], &[], &mut 0) else {
             panic!("feasible");
         };
         assert!(satisfies(&rows, &values), "{values:?}");
