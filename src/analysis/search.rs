@@ -132,7 +132,8 @@ struct Frame {
 /// set on each form, for propagation.
 struct Theory {
     values: Option<Vec<i128>>,
-    bounds: HashMap<Vec<(usize, i128)>, (i128, i128)>,
+    /// Per form of a linear atom (see `Engine::forms`): the least and greatest value the rows allow.
+    bounds: Vec<(i128, i128)>,
     masks: HashMap<Slot, u64>,
     strings: HashMap<Slot, usize>,
 }
@@ -143,8 +144,10 @@ pub struct Engine<'m, 'a> {
     budget: &'m Budget,
     /// The budget ran out during this engine's searches.
     pub exhausted: bool,
-    /// Per linear atom: the bound it sets on its form when true.
-    linear: Vec<Option<Bound>>,
+    /// Per linear atom: its form's index in `forms`, and the bound it sets on it when true.
+    linear: Vec<Option<(usize, Bound)>>,
+    /// The forms of the linear atoms: propagation only looks at these.
+    forms: HashMap<Vec<(usize, i128)>, usize>,
 }
 
 struct State {
@@ -175,11 +178,16 @@ impl State {
 
 impl<'m, 'a> Engine<'m, 'a> {
     pub fn new(model: &'m Model<'a>, preferred: &'m [i128], budget: &'m Budget) -> Self {
+        let mut forms: HashMap<Vec<(usize, i128)>, usize> = HashMap::new();
         let linear = model
             .atoms
             .iter()
             .map(|atom| match &atom.kind {
-                AtomKind::Linear(row) => bound_of(row),
+                AtomKind::Linear(row) => bound_of(row).map(|bound| {
+                    let next = forms.len();
+                    let form = *forms.entry(bound.form.clone()).or_insert(next);
+                    (form, bound)
+                }),
                 _ => None,
             })
             .collect();
@@ -189,6 +197,7 @@ impl<'m, 'a> Engine<'m, 'a> {
             budget,
             exhausted: false,
             linear,
+            forms,
         }
     }
 
@@ -384,19 +393,21 @@ impl<'m, 'a> Engine<'m, 'a> {
             }
         }
         rows.extend(extra.iter().cloned());
-        let mut bounds: HashMap<Vec<(usize, i128)>, (i128, i128)> = HashMap::new();
+        let mut bounds = vec![(i128::MIN, i128::MAX); self.forms.len()];
         for row in &rows {
-            if let Some(bound) = bound_of(row) {
-                let entry = bounds.entry(bound.form).or_insert((i128::MIN, i128::MAX));
-                if bound.upper {
-                    entry.1 = entry.1.min(bound.value);
-                } else {
-                    entry.0 = entry.0.max(bound.value);
-                }
+            let Some(bound) = bound_of(row) else { continue };
+            let Some(&form) = self.forms.get(&bound.form) else {
+                continue;
+            };
+            let entry = &mut bounds[form];
+            if bound.upper {
+                entry.1 = entry.1.min(bound.value);
+            } else {
+                entry.0 = entry.0.max(bound.value);
             }
-        }
-        if bounds.values().any(|(low, high)| low > high) {
-            return None;
+            if entry.0 > entry.1 {
+                return None;
+            }
         }
         // Dates are valued before instants: an instant then only has to fall inside its day, which
         // keeps integer solutions where a rational one exists.
@@ -451,8 +462,8 @@ impl<'m, 'a> Engine<'m, 'a> {
                 continue;
             }
             let decided = match &atom.kind {
-                AtomKind::Linear(_) => self.linear[i].as_ref().and_then(|bound| {
-                    let &(low, high) = theory.bounds.get(&bound.form)?;
+                AtomKind::Linear(_) => self.linear[i].as_ref().and_then(|(form, bound)| {
+                    let (low, high) = theory.bounds[*form];
                     // The atom is `form ≤ value` (upper) or `form ≥ value`.
                     if bound.upper {
                         if high <= bound.value {
