@@ -598,3 +598,32 @@ fn a_table_beyond_the_budget_is_incomplete_the_same_way_every_time() {
     assert!(stderr.contains("policy::analysis::incomplete"), "{stderr}");
     assert!(stderr.contains("denied by --deny warnings"), "{stderr}");
 }
+
+#[test]
+fn extreme_constants_are_analysed_without_a_panic() {
+    let guards: Vec<String> = [
+        "price > 17000000000.5",
+        "price < 99999999999999999999.0 and price * 1000000 > 1",
+        "x > 9223372036854775000",
+        "x < 9223372036854775807 - 1 and x * 1000000000 > x",
+        "paid_at > now + 2000000 hours",
+        "now < paid_at - 99999 hours",
+    ]
+    .iter()
+    .map(|g| g.to_string())
+    .collect();
+    let text = generated(
+        "extremes",
+        "field x: int\nfield paid_at: timestamp\n",
+        &guards,
+    );
+    let policy = load_text("extremes", &text);
+    let findings = analyze(&policy);
+    let rendered = render_all(&policy, &all_diagnostics(&policy, &findings));
+    for gap in findings_of(FindingKind::Gap, &findings) {
+        if let Some(witness) = &gap.witness {
+            assert!(witness.confirmed, "{rendered}");
+            assert_eq!(run(&policy, "refund", witness).0, NO_RULE, "{rendered}");
+        }
+    }
+}

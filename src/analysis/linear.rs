@@ -19,12 +19,16 @@ pub struct Inequality {
 }
 
 impl Inequality {
-    /// The row's negation over the integers: `Σ coeff·x + constant ≥ 1`.
-    pub fn negated(&self) -> Inequality {
-        Inequality {
-            coeffs: self.coeffs.iter().map(|(v, c)| (*v, -c)).collect(),
-            constant: 1 - self.constant,
-        }
+    /// The row's negation over the integers: `Σ coeff·x + constant ≥ 1` (`None` if it overflows).
+    pub fn negated(&self) -> Option<Inequality> {
+        Some(Inequality {
+            coeffs: self
+                .coeffs
+                .iter()
+                .map(|(v, c)| Some((*v, c.checked_neg()?)))
+                .collect::<Option<_>>()?,
+            constant: 1i128.checked_sub(self.constant)?,
+        })
     }
 }
 
@@ -61,9 +65,12 @@ pub fn bound_of(row: &Inequality) -> Option<Bound> {
     let first = coeffs.first()?.1;
     let g = coeffs.iter().fold(0, |g, (_, c)| gcd(g, *c));
     let sign = first.signum();
-    let form = coeffs.iter().map(|(v, c)| (*v, c / (g * sign))).collect();
+    let form = coeffs
+        .iter()
+        .map(|(v, c)| Some((*v, c.checked_div(g.checked_mul(sign)?)?)))
+        .collect::<Option<_>>()?;
     // sign·g·form ≤ -constant, so sign·form ≤ floor(-constant / g)
-    let limit = (-row.constant).div_euclid(g);
+    let limit = row.constant.checked_neg()?.div_euclid(g);
     Some(if sign > 0 {
         Bound {
             form,
@@ -74,20 +81,24 @@ pub fn bound_of(row: &Inequality) -> Option<Bound> {
         Bound {
             form,
             upper: false,
-            value: -limit,
+            value: limit.checked_neg()?,
         }
     })
 }
 
 fn gcd(a: i128, b: i128) -> i128 {
-    let (mut a, mut b) = (a.abs(), b.abs());
+    // i128::MIN has no absolute value; the gcd with it is taken as 1 (no division: still sound).
+    let (Some(mut a), Some(mut b)) = (a.checked_abs(), b.checked_abs()) else {
+        return 1;
+    };
     while b != 0 {
         (a, b) = (b, a % b);
     }
     a
 }
 
-fn normalize(mut row: Inequality) -> Inequality {
+/// The row with its coefficients divided by their gcd (`None` if that overflows).
+fn normalize(mut row: Inequality) -> Option<Inequality> {
     row.coeffs.retain(|(_, c)| *c != 0);
     row.coeffs.sort_by_key(|(v, _)| *v);
     let g = row.coeffs.iter().fold(0, |g, (_, c)| gcd(g, *c));
@@ -96,9 +107,9 @@ fn normalize(mut row: Inequality) -> Inequality {
             *c /= g;
         }
         // Σ (a/g) x ≤ -c/g, and over the integers the right side may be floored.
-        row.constant = -(-row.constant).div_euclid(g);
+        row.constant = row.constant.checked_neg()?.div_euclid(g).checked_neg()?;
     }
-    row
+    Some(row)
 }
 
 /// Keeps, of the rows with the same coefficients, the tightest; `None` if a row without variables is
@@ -134,7 +145,7 @@ fn coefficient(row: &Inequality, var: usize) -> i128 {
 /// Combines `p` (coefficient `a > 0` on `var`) and `n` (coefficient `b < 0`) so that `var` cancels.
 fn combine(p: &Inequality, n: &Inequality, var: usize) -> Option<Inequality> {
     let a = coefficient(p, var);
-    let b = -coefficient(n, var);
+    let b = coefficient(n, var).checked_neg()?;
     let g = gcd(a, b);
     let (a, b) = (a / g, b / g);
     let mut coeffs: Vec<(usize, i128)> = Vec::new();
@@ -152,7 +163,7 @@ fn combine(p: &Inequality, n: &Inequality, var: usize) -> Option<Inequality> {
         .constant
         .checked_mul(b)?
         .checked_add(n.constant.checked_mul(a)?)?;
-    Some(normalize(Inequality { coeffs, constant }))
+    normalize(Inequality { coeffs, constant })
 }
 
 /// Steps for `pick`: a value that is a multiple of `whole` is taken as it is; else the coarsest of `grains`
@@ -172,16 +183,15 @@ fn pick(preferred: i128, low: i128, high: i128, grains: Grains) -> i128 {
         return nearest;
     }
     for &grain in grains.grains {
+        // preferred ∓ ceil(distance / grain)·grain
+        let step = |distance: Option<i128>| -> Option<i128> {
+            let steps = distance?.checked_add(grain - 1)?.div_euclid(grain);
+            steps.checked_mul(grain)
+        };
         let candidate = if preferred > high {
-            let steps = (preferred - high + grain - 1).div_euclid(grain);
-            steps
-                .checked_mul(grain)
-                .and_then(|d| preferred.checked_sub(d))
+            step(preferred.checked_sub(high)).and_then(|d| preferred.checked_sub(d))
         } else {
-            let steps = (low - preferred + grain - 1).div_euclid(grain);
-            steps
-                .checked_mul(grain)
-                .and_then(|d| preferred.checked_add(d))
+            step(low.checked_sub(preferred)).and_then(|d| preferred.checked_add(d))
         };
         if let Some(v) = candidate.filter(|v| (low..=high).contains(v)) {
             return v;
@@ -200,7 +210,15 @@ pub fn solve(
     work: &mut u64,
 ) -> Solution {
     *work += rows.len() as u64;
-    let Some(mut current) = tightest(rows.iter().cloned().map(normalize).collect()) else {
+    let Some(normalized) = rows
+        .iter()
+        .cloned()
+        .map(normalize)
+        .collect::<Option<Vec<_>>>()
+    else {
+        return Solution::Unknown;
+    };
+    let Some(mut current) = tightest(normalized) else {
         return Solution::Infeasible;
     };
     // levels[v]: the rows that bound v once every variable after it is eliminated.
@@ -246,11 +264,20 @@ pub fn solve(
                     rest = sum;
                 }
             }
+            let Some(minus_rest) = rest.checked_neg() else {
+                return Solution::Unknown;
+            };
             if a > 0 {
-                high = high.min((-rest).div_euclid(a));
+                high = high.min(minus_rest.div_euclid(a));
             } else {
                 // x ≥ rest / |a|, rounded up.
-                low = low.max(-((-rest).div_euclid(-a)));
+                let Some(bound) = a
+                    .checked_neg()
+                    .and_then(|positive| minus_rest.div_euclid(positive).checked_neg())
+                else {
+                    return Solution::Unknown;
+                };
+                low = low.max(bound);
             }
         }
         if low > high {
@@ -353,5 +380,24 @@ mod tests {
         };
         assert!(satisfies(&rows, &values), "{values:?}");
         assert_eq!(values[1], (values[0] + 28_800).div_euclid(86_400));
+    }
+
+    #[test]
+    fn extreme_rows_are_unknown_not_a_panic() {
+        let rows = [
+            row(&[(0, i128::MIN)], i128::MIN),
+            row(&[(0, 1), (1, i128::MAX)], i128::MAX),
+            row(&[(1, -1)], i128::MIN),
+        ];
+        let _ = solve(&rows, 2, &[0, 0], &[], &mut 0);
+        assert_eq!(row(&[(0, i128::MIN)], 0).negated(), None);
+        assert_eq!(row(&[(0, 1)], i128::MIN).negated(), None);
+        assert!(bound_of(&row(&[(0, -1)], i128::MIN)).is_none());
+        let grains = Grains {
+            whole: 10,
+            grains: &[i128::MAX, 7],
+        };
+        let _ = pick(i128::MAX, i128::MIN, i128::MIN + 3, grains);
+        let _ = pick(i128::MIN, i128::MAX - 3, i128::MAX, grains);
     }
 }

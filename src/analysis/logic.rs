@@ -311,8 +311,12 @@ impl<'a> Model<'a> {
             .map(|k| Lin::variable(self.day_starts[k].var))
     }
 
-    /// `S(day)`, the interpreter's `start_of_day`: `F(day)` unless the zone has days where they differ.
+    /// `S(day)`, the interpreter's `start_of_day`: `F(day)` unless the zone has days where they differ;
+    /// not modelled in an irregular zone (the comparison is then opaque).
     fn start_of(&mut self, day: Lin) -> Option<Lin> {
+        if !self.zone.regular {
+            return None;
+        }
         if self.zone.fixed().is_some() || self.zone.quirk_max == 0 {
             return self.first_of(day);
         }

@@ -799,8 +799,12 @@ impl<'a> ActionAnalysis<'a> {
                 }
                 kind => {
                     if let AtomKind::Linear(row) = kind {
-                        let row = if *value { row.clone() } else { row.negated() };
-                        if let Some(bound) = bound_of(&row) {
+                        let row = if *value {
+                            Some(row.clone())
+                        } else {
+                            row.negated()
+                        };
+                        if let Some(bound) = row.as_ref().and_then(bound_of) {
                             match tightest
                                 .iter_mut()
                                 .find(|(b, _)| b.form == bound.form && b.upper == bound.upper)
@@ -998,7 +1002,9 @@ impl<'a> ActionAnalysis<'a> {
         for s in special.into_iter().take(16) {
             for d in &days {
                 for offset in [0, -1, 1] {
-                    let shift = s + offset - d;
+                    let Some(shift) = (s + offset).checked_sub(*d) else {
+                        continue;
+                    };
                     if !shifts.contains(&shift) {
                         shifts.push(shift);
                     }
@@ -1058,8 +1064,11 @@ impl<'a> ActionAnalysis<'a> {
                 let mut moved = values.to_vec();
                 for (i, var) in model.vars.iter().enumerate() {
                     match var {
-                        Var::Date(_) => moved[i] += shift,
-                        Var::Instant(_) => moved_preferred[i] += shift * DAY,
+                        Var::Date(_) => moved[i] = moved[i].checked_add(shift)?,
+                        Var::Instant(_) => {
+                            moved_preferred[i] =
+                                moved_preferred[i].checked_add(shift.checked_mul(DAY)?)?;
+                        }
                         _ => {}
                     }
                 }

@@ -376,8 +376,13 @@ impl<'m, 'a> Engine<'m, 'a> {
                     strings.insert(*slot, i);
                 }
                 // Implied atoms add nothing the other rows do not say.
+                // (A negation that overflows is left out: fewer rows, more orders, still sound.)
                 AtomKind::Linear(row) if !state.implied[i] => {
-                    rows.push(if *value { row.clone() } else { row.negated() });
+                    if *value {
+                        rows.push(row.clone());
+                    } else if let Some(negated) = row.negated() {
+                        rows.push(negated);
+                    }
                 }
                 _ => {}
             }
