@@ -627,3 +627,32 @@ fn extreme_constants_are_analysed_without_a_panic() {
         }
     }
 }
+
+/// The rule that a single offset would call dead decides orders in the 25th hour of a day that has one.
+#[test]
+fn the_rule_for_the_25th_hour_is_reachable() {
+    for (case, paid_at, at) in [
+        (
+            "gap_zone_dst_back",
+            "2026-11-01T00:30:00-04:00",
+            "2026-11-01T23:30:00-05:00",
+        ),
+        (
+            "gap_zone_no_midnight",
+            "2026-11-01T00:30:00-04:00",
+            "2026-11-01T23:30:00-05:00",
+        ),
+    ] {
+        let (policy, _) = load(&root().join(format!("tests/cases/analysis/clean/{case}.policy")));
+        let mut order = serde_json::Map::new();
+        order.insert("paid_at".into(), paid_at.into());
+        order.insert("price".into(), "10.00".into());
+        order.insert("requested_at".into(), at.into());
+        let witness = Witness {
+            order,
+            at: at.to_string(),
+            confirmed: true,
+        };
+        assert_eq!(run(&policy, "refund", &witness).0, "last_hour", "{case}");
+    }
+}
