@@ -1,7 +1,9 @@
 //! Loading: parsing, checking and compiling every shipped policy from its text
-//! (`Policy::from_source`, calendars already loaded), and the rule-table analysis (`analyze`) of each.
-//! Parsing alone: expressions of about 500, 1,000 and 2,000 operators (the time should double with the
-//! size; it grew fourfold before lowering stopped copying operands).
+//! (`Policy::from_source`, calendars already loaded), and the rule-table analysis (`analyze`) of each;
+//! then the analysis of generated tables: 500 and 1,000 rules `x == K`, 1,000 rules on an enum and a
+//! count, 200 rules on two linear forms, and a table that spends the analysis's whole budget (the
+//! worst case of one action). Parsing alone: expressions of about 500, 1,000 and 2,000 operators (the
+//! time should double with the size; it grew fourfold before lowering stopped copying operands).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -92,9 +94,82 @@ fn wide_expression(groups: usize) -> String {
     )
 }
 
+/// A policy whose action `refund` has a rule `r<i>` per guard.
+fn generated(name: &str, declarations: &str, guards: &[String]) -> String {
+    let mut text = format!(
+        "policy {name}\n  document \"doc.txt\" \"Generated\"\n  zone \"Asia/Shanghai\"\n\n\
+         field id: string?\nfield requested_at: timestamp?\nfield price: money\n{declarations}\n\
+         action refund {{\n  default amount = price\n"
+    );
+    for (i, guard) in guards.iter().enumerate() {
+        text.push_str(&format!(
+            "\n  rule r{i}\n    when {guard}\n    then allowed\n    because \"case {i}\"\n      cite \"Case {i}.\"\n"
+        ));
+    }
+    text.push_str("}\n");
+    text
+}
+
+fn large_tables(c: &mut Criterion) {
+    let equalities = |n: usize| -> Vec<String> { (1..=n).map(|k| format!("x == {k}")).collect() };
+    let tiers: Vec<String> = (0..10).map(|t| format!("t{t}")).collect();
+    let mut budget = String::new();
+    for i in 0..20 {
+        budget.push_str(&format!("field a{i}: bool\nfield b{i}: bool\n"));
+    }
+    budget.push_str("field x: int\nfield y: int\n");
+    let mut beyond: Vec<String> = (0..20).map(|i| format!("a{i} and b{i}")).collect();
+    beyond.push("x > 5 and x < 3".to_string());
+    beyond.extend((0..400).map(|k| format!("y == {k}")));
+    let tables = [
+        (
+            "x_eq_k_500",
+            generated("x-500", "field x: int\n", &equalities(500)),
+        ),
+        (
+            "x_eq_k_1000",
+            generated("x-1000", "field x: int\n", &equalities(1000)),
+        ),
+        (
+            "enum_and_count_1000",
+            generated(
+                "tiers",
+                &format!(
+                    "enum Tier {{ {} }}\nfield tier: Tier\nfield count: int\n",
+                    tiers.join(", ")
+                ),
+                &(0..1000)
+                    .map(|i| format!("tier == t{} and count == {}", i % 10, i / 10))
+                    .collect::<Vec<_>>(),
+            ),
+        ),
+        (
+            "linear_200",
+            generated(
+                "linear",
+                "field x: int\nfield y: int\n",
+                &(0..200)
+                    .map(|i| format!("x + y >= {} and x - y < {}", i * 3, i * 2 + 1))
+                    .collect::<Vec<_>>(),
+            ),
+        ),
+        ("whole_budget", generated("budget", &budget, &beyond)),
+    ];
+    let calendars = load_calendars(&common::policies_dir().join("calendars"))
+        .complete()
+        .unwrap();
+    let mut group = c.benchmark_group("analyze_large");
+    group.sample_size(10);
+    for (name, text) in &tables {
+        let policy = Policy::from_source(name, text, &calendars).unwrap();
+        group.bench_function(*name, |b| b.iter(|| analyze(black_box(&policy))));
+    }
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = common::criterion();
-    targets = check
+    targets = check, large_tables
 }
 criterion_main!(benches);

@@ -12,9 +12,12 @@
 //!
 //! - every case reports exactly its promised kinds (and its known false positives), and the rendered
 //!   diagnostics are pinned by insta (`tests/snapshots/analysis_<case>.snap`);
-//! - every gap and overlap witness is confirmed, and re-run here through the public API;
+//! - every gap and overlap witness is confirmed, and re-run here through the public API; so is the order
+//!   attached to a dead rule, which the dead rule matches and an earlier rule decides;
 //! - every clean twin, and every shipped policy, reports nothing but declared-gap notes;
-//! - `policy check --deny warnings` fails on a gap and passes on `policies/`.
+//! - `policy check --deny warnings` fails on a gap and passes on `policies/`;
+//! - tables of 1,000 rules are analysed in full, and a table beyond the analysis's budget is reported
+//!   incomplete (the same way on every run), which `--deny warnings` does not let pass.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -246,20 +249,28 @@ fn only_rule(policy: &Policy, text: &str, action: &str, keep: &str) -> String {
 fn witnesses_are_confirmed_and_reach_the_claimed_situation() {
     let mut gaps = 0;
     let mut overlaps = 0;
+    let mut dead_rule_witnesses = 0;
     for path in cases() {
         let (policy, text) = load(&path);
         let name = display_name(&path);
         let tolerated = expectation(&name, &text).unconfirmed;
         let mut unconfirmed_seen = BTreeSet::new();
         for finding in analyze(&policy) {
-            if !matches!(finding.kind, FindingKind::Gap | FindingKind::Overlap) {
+            let message = finding.diagnostic.render_plain(policy.source());
+            let pre_empted = finding.kind == FindingKind::DeadRule
+                && finding.diagnostic.message.contains("can never decide");
+            if !matches!(finding.kind, FindingKind::Gap | FindingKind::Overlap) && !pre_empted {
                 continue;
             }
-            let message = finding.diagnostic.render_plain(policy.source());
             let Some(witness) = &finding.witness else {
                 panic!("{name}: a finding without a witness:\n{message}");
             };
             let kind = kind(&finding.diagnostic);
+            if finding.kind == FindingKind::DeadRule {
+                dead_rule_witnesses += 1;
+                dead_rule_is_pre_empted(&policy, &text, &name, &finding, witness, &message);
+                continue;
+            }
             if !witness.confirmed && tolerated.contains(kind) {
                 unconfirmed_seen.insert(kind.to_string());
                 continue;
@@ -311,8 +322,52 @@ fn witnesses_are_confirmed_and_reach_the_claimed_situation() {
     }
     assert!(gaps >= 10, "only {gaps} gap witnesses in the catalogue");
     assert!(
+        dead_rule_witnesses >= 5,
+        "only {dead_rule_witnesses} dead-rule witnesses in the catalogue"
+    );
+    assert!(
         overlaps >= 4,
         "only {overlaps} overlap witnesses in the catalogue"
+    );
+}
+
+/// The order attached to a dead rule: the rule matches it (alone in its table, it decides it), and an
+/// earlier rule decides it.
+fn dead_rule_is_pre_empted(
+    policy: &Policy,
+    text: &str,
+    name: &str,
+    finding: &Finding,
+    witness: &Witness,
+    message: &str,
+) {
+    assert!(
+        witness.confirmed,
+        "{name}: the dead rule's order is not confirmed:\n{message}"
+    );
+    let dead = &finding.rules[0];
+    let rules: Vec<&str> = policy
+        .checked()
+        .actions
+        .iter()
+        .find(|a| a.name == finding.action)
+        .unwrap()
+        .rules
+        .iter()
+        .map(|r| r.id.as_str())
+        .collect();
+    let position = rules.iter().position(|r| r == dead).unwrap();
+    let (rule, _) = run(policy, &finding.action, witness);
+    assert!(
+        rules[..position].contains(&rule.as_str()),
+        "{name}: the dead rule's order is decided by `{rule}`, not by an earlier rule:\n{message}"
+    );
+    let cut = only_rule(policy, text, &finding.action, dead);
+    let alone = load_text(&format!("{name} (only `{dead}`)"), &cut);
+    let (rule, _) = run(&alone, &finding.action, witness);
+    assert_eq!(
+        &rule, dead,
+        "{name}: `{dead}` alone does not match its order:\n{message}"
     );
 }
 
@@ -395,4 +450,209 @@ fn deny_warnings_fails_on_a_gap_and_passes_on_the_shipped_policies() {
     let (code, stderr) = policy_check(&["--deny", "warnings", "policies/"]);
     assert_eq!(code, Some(0), "the shipped policies pass:\n{stderr}");
     assert!(stderr.contains("0 errors, 0 warnings"), "{stderr}");
+}
+
+/// A policy whose action `refund` has a rule `r<i>` per guard.
+fn generated(name: &str, declarations: &str, guards: &[String]) -> String {
+    let mut text = format!(
+        "policy {name}\n  document \"doc.txt\" \"Generated\"\n  zone \"Asia/Shanghai\"\n\n\
+         field id: string?\nfield requested_at: timestamp?\nfield price: money\n{declarations}\n\
+         action refund {{\n  default amount = price\n"
+    );
+    for (i, guard) in guards.iter().enumerate() {
+        text.push_str(&format!(
+            "\n  rule r{i}\n    when {guard}\n    then allowed\n    because \"case {i}\"\n      cite \"Case {i}.\"\n"
+        ));
+    }
+    text.push_str("}\n");
+    text
+}
+
+fn findings_of(kind: FindingKind, findings: &[Finding]) -> Vec<&Finding> {
+    findings.iter().filter(|f| f.kind == kind).collect()
+}
+
+#[test]
+fn a_thousand_rules_on_one_count_are_analysed_in_full() {
+    let guards: Vec<String> = (1..=1000).map(|k| format!("x == {k}")).collect();
+    let policy = load_text("x-1000", &generated("x-1000", "field x: int\n", &guards));
+    let findings = analyze(&policy);
+    let rendered = render_all(&policy, &all_diagnostics(&policy, &findings));
+    let gaps = findings_of(FindingKind::Gap, &findings);
+    assert_eq!(findings.len(), 2, "{rendered}");
+    assert_eq!(gaps.len(), 2, "{rendered}");
+    assert_eq!(gaps[0].conditions, ["x < 1"], "{rendered}");
+    assert_eq!(gaps[1].conditions, ["x > 1000"], "{rendered}");
+    for gap in gaps {
+        let witness = gap.witness.as_ref().unwrap();
+        assert!(witness.confirmed, "{rendered}");
+        assert_eq!(run(&policy, "refund", witness).0, NO_RULE);
+    }
+}
+
+#[test]
+fn a_thousand_rules_on_an_enum_and_counts_are_analysed_in_full() {
+    let tiers: Vec<String> = (0..10).map(|t| format!("t{t}")).collect();
+    let declarations = format!(
+        "enum Tier {{ {} }}\nfield tier: Tier\nfield count: int\n",
+        tiers.join(", ")
+    );
+    // Each tier: counts 0 to 99 one by one; then a repeat of the first rule, dead.
+    let mut guards: Vec<String> = (0..1000)
+        .map(|i| format!("tier == t{} and count == {}", i % 10, i / 10))
+        .collect();
+    guards.push("tier == t0 and count < 1".to_string());
+    let policy = load_text(
+        "tiers-1000",
+        &generated("tiers-1000", &declarations, &guards),
+    );
+    let findings = analyze(&policy);
+    let rendered = render_all(&policy, &all_diagnostics(&policy, &findings));
+    assert!(
+        findings_of(FindingKind::Incomplete, &findings).is_empty(),
+        "{rendered}"
+    );
+    let dead = findings_of(FindingKind::DeadRule, &findings);
+    assert_eq!(dead.len(), 1, "{rendered}");
+    assert_eq!(dead[0].rules, ["r1000", "r0"], "{rendered}");
+    let gaps = findings_of(FindingKind::Gap, &findings);
+    assert!(!gaps.is_empty(), "{rendered}");
+    // One gap per tier, beyond count 99: six shown, and a note that there are more.
+    assert_eq!(gaps.len(), 7, "{rendered}");
+    assert!(
+        gaps[6].diagnostic.message.contains("more gaps"),
+        "{rendered}"
+    );
+    for gap in &gaps[..6] {
+        let witness = gap.witness.as_ref().unwrap();
+        assert!(witness.confirmed, "{rendered}");
+        assert!(
+            witness.order["count"].as_i64().unwrap() >= 100,
+            "{rendered}"
+        );
+        assert_eq!(run(&policy, "refund", witness).0, NO_RULE);
+    }
+}
+
+/// Twenty rules `a<i> and b<i>` leave 3^20 regions, and the next rule (which matches no order, as only
+/// the linear part shows) keeps every one of them open: the walk cannot finish. (The rules on `y` after
+/// it make each step of the walk dearer, so that the budget runs out sooner.)
+fn beyond_the_budget() -> String {
+    let mut declarations = String::new();
+    for i in 0..20 {
+        declarations.push_str(&format!("field a{i}: bool\nfield b{i}: bool\n"));
+    }
+    declarations.push_str("field x: int\nfield y: int\n");
+    let mut guards: Vec<String> = (0..20).map(|i| format!("a{i} and b{i}")).collect();
+    guards.push("x > 5 and x < 3".to_string());
+    guards.extend((0..400).map(|k| format!("y == {k}")));
+    generated("beyond-the-budget", &declarations, &guards)
+}
+
+#[test]
+fn a_table_beyond_the_budget_is_incomplete_the_same_way_every_time() {
+    let text = beyond_the_budget();
+    let policy = load_text("beyond-the-budget", &text);
+    let findings = analyze(&policy);
+    let rendered = render_all(&policy, &all_diagnostics(&policy, &findings));
+    let incomplete = findings_of(FindingKind::Incomplete, &findings);
+    assert_eq!(incomplete.len(), 1, "{rendered}");
+    assert_eq!(
+        incomplete[0].diagnostic.code,
+        "policy::analysis::incomplete"
+    );
+    assert!(
+        incomplete[0].diagnostic.message.contains("budget"),
+        "{rendered}"
+    );
+    assert!(
+        !incomplete[0].diagnostic.is_error(),
+        "a warning: {rendered}"
+    );
+    // No rule is called dead: the walk did not finish.
+    assert!(
+        findings_of(FindingKind::DeadRule, &findings).is_empty(),
+        "{rendered}"
+    );
+    // The gaps found before the budget ran out are real.
+    for gap in findings_of(FindingKind::Gap, &findings) {
+        if let Some(witness) = &gap.witness {
+            assert!(witness.confirmed, "{rendered}");
+            assert_eq!(run(&policy, "refund", witness).0, NO_RULE);
+        }
+    }
+    // The budget counts steps, not time.
+    let again = analyze(&policy);
+    assert_eq!(
+        render_all(&policy, &all_diagnostics(&policy, &again)),
+        rendered
+    );
+
+    let dir = std::env::temp_dir().join(format!("policy-analysis-budget-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("beyond-the-budget.policy");
+    std::fs::write(&path, &text).unwrap();
+    let (code, stderr) = policy_check(&["--deny", "warnings", path.to_str().unwrap()]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("policy::analysis::incomplete"), "{stderr}");
+    assert!(stderr.contains("denied by --deny warnings"), "{stderr}");
+}
+
+#[test]
+fn extreme_constants_are_analysed_without_a_panic() {
+    let guards: Vec<String> = [
+        "price > 17000000000.5",
+        "price < 99999999999999999999.0 and price * 1000000 > 1",
+        "x > 9223372036854775000",
+        "x < 9223372036854775807 - 1 and x * 1000000000 > x",
+        "paid_at > now + 2000000 hours",
+        "now < paid_at - 99999 hours",
+    ]
+    .iter()
+    .map(|g| g.to_string())
+    .collect();
+    let text = generated(
+        "extremes",
+        "field x: int\nfield paid_at: timestamp\n",
+        &guards,
+    );
+    let policy = load_text("extremes", &text);
+    let findings = analyze(&policy);
+    let rendered = render_all(&policy, &all_diagnostics(&policy, &findings));
+    for gap in findings_of(FindingKind::Gap, &findings) {
+        if let Some(witness) = &gap.witness {
+            assert!(witness.confirmed, "{rendered}");
+            assert_eq!(run(&policy, "refund", witness).0, NO_RULE, "{rendered}");
+        }
+    }
+}
+
+/// The rule that a single offset would call dead decides orders in the 25th hour of a day that has one.
+#[test]
+fn the_rule_for_the_25th_hour_is_reachable() {
+    for (case, paid_at, at) in [
+        (
+            "gap_zone_dst_back",
+            "2026-11-01T00:30:00-04:00",
+            "2026-11-01T23:30:00-05:00",
+        ),
+        (
+            "gap_zone_no_midnight",
+            "2026-11-01T00:30:00-04:00",
+            "2026-11-01T23:30:00-05:00",
+        ),
+    ] {
+        let (policy, _) = load(&root().join(format!("tests/cases/analysis/clean/{case}.policy")));
+        let mut order = serde_json::Map::new();
+        order.insert("paid_at".into(), paid_at.into());
+        order.insert("price".into(), "10.00".into());
+        order.insert("requested_at".into(), at.into());
+        let witness = Witness {
+            order,
+            at: at.to_string(),
+            confirmed: true,
+        };
+        assert_eq!(run(&policy, "refund", &witness).0, "last_hour", "{case}");
+    }
 }

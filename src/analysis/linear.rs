@@ -3,13 +3,33 @@
 //! Fourier–Motzkin elimination: exact over the rationals, and for the unit-coefficient systems that
 //! guards produce (differences of times, dates, amounts) a rational solution rounds to an integer one;
 //! back-substitution picks, variable by variable, the value nearest a preferred one, so witnesses read
-//! naturally. Whatever it answers is confirmed by running the interpreter on the witness.
+//! naturally. "Infeasible" is a proof (every step keeps every integer solution); "feasible" comes with
+//! integer values that meet every row; anything else is "unknown".
+//!
+//! Rows with the same coefficients keep only the tightest (a table of `x == K` rules gives many bounds
+//! on one `x`), and each elimination step is paid for out of the caller's work count.
+
+use std::collections::HashMap;
 
 /// `Σ coeff·x + constant ≤ 0`
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Inequality {
     pub coeffs: Vec<(usize, i128)>,
     pub constant: i128,
+}
+
+impl Inequality {
+    /// The row's negation over the integers: `Σ coeff·x + constant ≥ 1` (`None` if it overflows).
+    pub fn negated(&self) -> Option<Inequality> {
+        Some(Inequality {
+            coeffs: self
+                .coeffs
+                .iter()
+                .map(|(v, c)| Some((*v, c.checked_neg()?)))
+                .collect::<Option<_>>()?,
+            constant: 1i128.checked_sub(self.constant)?,
+        })
+    }
 }
 
 /// Beyond this many inequalities an elimination step is abandoned: the answer is "unknown".
@@ -24,15 +44,61 @@ pub enum Solution {
     Unknown,
 }
 
+/// A row read as a bound on its *form*: the coefficients divided by their gcd, the first one positive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bound {
+    pub form: Vec<(usize, i128)>,
+    /// `form ≤ value` if upper, else `form ≥ value`.
+    pub upper: bool,
+    pub value: i128,
+}
+
+/// The bound a row sets on its form (`None` for a row without variables).
+pub fn bound_of(row: &Inequality) -> Option<Bound> {
+    let mut coeffs: Vec<(usize, i128)> = row
+        .coeffs
+        .iter()
+        .copied()
+        .filter(|(_, c)| *c != 0)
+        .collect();
+    coeffs.sort_by_key(|(v, _)| *v);
+    let first = coeffs.first()?.1;
+    let g = coeffs.iter().fold(0, |g, (_, c)| gcd(g, *c));
+    let sign = first.signum();
+    let form = coeffs
+        .iter()
+        .map(|(v, c)| Some((*v, c.checked_div(g.checked_mul(sign)?)?)))
+        .collect::<Option<_>>()?;
+    // sign·g·form ≤ -constant, so sign·form ≤ floor(-constant / g)
+    let limit = row.constant.checked_neg()?.div_euclid(g);
+    Some(if sign > 0 {
+        Bound {
+            form,
+            upper: true,
+            value: limit,
+        }
+    } else {
+        Bound {
+            form,
+            upper: false,
+            value: limit.checked_neg()?,
+        }
+    })
+}
+
 fn gcd(a: i128, b: i128) -> i128 {
-    let (mut a, mut b) = (a.abs(), b.abs());
+    // i128::MIN has no absolute value; the gcd with it is taken as 1 (no division: still sound).
+    let (Some(mut a), Some(mut b)) = (a.checked_abs(), b.checked_abs()) else {
+        return 1;
+    };
     while b != 0 {
         (a, b) = (b, a % b);
     }
     a
 }
 
-fn normalize(mut row: Inequality) -> Inequality {
+/// The row with its coefficients divided by their gcd (`None` if that overflows).
+fn normalize(mut row: Inequality) -> Option<Inequality> {
     row.coeffs.retain(|(_, c)| *c != 0);
     row.coeffs.sort_by_key(|(v, _)| *v);
     let g = row.coeffs.iter().fold(0, |g, (_, c)| gcd(g, *c));
@@ -41,9 +107,32 @@ fn normalize(mut row: Inequality) -> Inequality {
             *c /= g;
         }
         // Σ (a/g) x ≤ -c/g, and over the integers the right side may be floored.
-        row.constant = -(-row.constant).div_euclid(g);
+        row.constant = row.constant.checked_neg()?.div_euclid(g).checked_neg()?;
     }
-    row
+    Some(row)
+}
+
+/// Keeps, of the rows with the same coefficients, the tightest; `None` if a row without variables is
+/// false.
+fn tightest(rows: Vec<Inequality>) -> Option<Vec<Inequality>> {
+    let mut index: HashMap<Vec<(usize, i128)>, usize> = HashMap::with_capacity(rows.len());
+    let mut kept: Vec<Inequality> = Vec::with_capacity(rows.len());
+    for row in rows {
+        if row.coeffs.is_empty() {
+            if row.constant > 0 {
+                return None;
+            }
+            continue;
+        }
+        match index.get(&row.coeffs) {
+            Some(&i) => kept[i].constant = kept[i].constant.max(row.constant),
+            None => {
+                index.insert(row.coeffs.clone(), kept.len());
+                kept.push(row);
+            }
+        }
+    }
+    Some(kept)
 }
 
 fn coefficient(row: &Inequality, var: usize) -> i128 {
@@ -56,7 +145,9 @@ fn coefficient(row: &Inequality, var: usize) -> i128 {
 /// Combines `p` (coefficient `a > 0` on `var`) and `n` (coefficient `b < 0`) so that `var` cancels.
 fn combine(p: &Inequality, n: &Inequality, var: usize) -> Option<Inequality> {
     let a = coefficient(p, var);
-    let b = -coefficient(n, var);
+    let b = coefficient(n, var).checked_neg()?;
+    let g = gcd(a, b);
+    let (a, b) = (a / g, b / g);
     let mut coeffs: Vec<(usize, i128)> = Vec::new();
     for (v, c) in p.coeffs.iter().filter(|(v, _)| *v != var) {
         coeffs.push((*v, c.checked_mul(b)?));
@@ -72,12 +163,64 @@ fn combine(p: &Inequality, n: &Inequality, var: usize) -> Option<Inequality> {
         .constant
         .checked_mul(b)?
         .checked_add(n.constant.checked_mul(a)?)?;
-    Some(normalize(Inequality { coeffs, constant }))
+    normalize(Inequality { coeffs, constant })
 }
 
-/// Solves `rows` over `count` variables, preferring `preferred[i]` for variable `i`.
-pub fn solve(rows: &[Inequality], count: usize, preferred: &[i128]) -> Solution {
-    let mut current: Vec<Inequality> = rows.iter().cloned().map(normalize).collect();
+/// Steps for `pick`: a value that is a multiple of `whole` is taken as it is; else the coarsest of `grains`
+/// (largest first) that fits.
+#[derive(Debug, Clone, Copy)]
+pub struct Grains {
+    pub whole: i128,
+    pub grains: &'static [i128],
+}
+
+/// The value nearest `preferred` within `[low, high]`; if that is a bound finer than `whole` (a
+/// nanosecond before midnight), the value nearest `preferred` in the coarsest grain that fits
+/// (`preferred ± k·grain`), so that witnesses read `10:00:00.1` rather than `23:59:59.999999999`.
+fn pick(preferred: i128, low: i128, high: i128, grains: Grains) -> i128 {
+    let nearest = preferred.clamp(low, high);
+    if nearest == preferred || grains.whole <= 1 || nearest % grains.whole == 0 {
+        return nearest;
+    }
+    for &grain in grains.grains {
+        // preferred ∓ ceil(distance / grain)·grain
+        let step = |distance: Option<i128>| -> Option<i128> {
+            let steps = distance?.checked_add(grain - 1)?.div_euclid(grain);
+            steps.checked_mul(grain)
+        };
+        let candidate = if preferred > high {
+            step(preferred.checked_sub(high)).and_then(|d| preferred.checked_sub(d))
+        } else {
+            step(low.checked_sub(preferred)).and_then(|d| preferred.checked_add(d))
+        };
+        if let Some(v) = candidate.filter(|v| (low..=high).contains(v)) {
+            return v;
+        }
+    }
+    nearest
+}
+
+/// Solves `rows` over `count` variables, preferring `preferred[i]` for variable `i` (in steps of
+/// `grains[i]`, see `pick`); adds the rows it handled to `work`.
+pub fn solve(
+    rows: &[Inequality],
+    count: usize,
+    preferred: &[i128],
+    grains: &[Grains],
+    work: &mut u64,
+) -> Solution {
+    *work += rows.len() as u64;
+    let Some(normalized) = rows
+        .iter()
+        .cloned()
+        .map(normalize)
+        .collect::<Option<Vec<_>>>()
+    else {
+        return Solution::Unknown;
+    };
+    let Some(mut current) = tightest(normalized) else {
+        return Solution::Infeasible;
+    };
     // levels[v]: the rows that bound v once every variable after it is eliminated.
     let mut levels: Vec<Vec<Inequality>> = vec![Vec::new(); count];
     for var in (0..count).rev() {
@@ -90,22 +233,18 @@ pub fn solve(rows: &[Inequality], count: usize, preferred: &[i128]) -> Solution 
                 let Some(row) = combine(p, n, var) else {
                     return Solution::Unknown;
                 };
-                if !next.contains(&row) {
-                    next.push(row);
-                }
+                next.push(row);
             }
+            *work += neg.len() as u64;
             if next.len() > MAX_ROWS {
                 return Solution::Unknown;
             }
         }
+        let Some(kept) = tightest(next) else {
+            return Solution::Infeasible;
+        };
         levels[var] = with;
-        current = next;
-    }
-    if current
-        .iter()
-        .any(|r| r.coeffs.is_empty() && r.constant > 0)
-    {
-        return Solution::Infeasible;
+        current = kept;
     }
     let mut values = vec![0i128; count];
     for var in 0..count {
@@ -125,18 +264,35 @@ pub fn solve(rows: &[Inequality], count: usize, preferred: &[i128]) -> Solution 
                     rest = sum;
                 }
             }
+            let Some(minus_rest) = rest.checked_neg() else {
+                return Solution::Unknown;
+            };
             if a > 0 {
-                high = high.min((-rest).div_euclid(a));
+                high = high.min(minus_rest.div_euclid(a));
             } else {
                 // x ≥ rest / |a|, rounded up.
-                low = low.max(-((-rest).div_euclid(-a)));
+                let Some(bound) = a
+                    .checked_neg()
+                    .and_then(|positive| minus_rest.div_euclid(positive).checked_neg())
+                else {
+                    return Solution::Unknown;
+                };
+                low = low.max(bound);
             }
         }
         if low > high {
             // Feasible over the rationals, but no integer fits here.
             return Solution::Unknown;
         }
-        values[var] = preferred.get(var).copied().unwrap_or(0).clamp(low, high);
+        values[var] = pick(
+            preferred.get(var).copied().unwrap_or(0),
+            low,
+            high,
+            grains.get(var).copied().unwrap_or(Grains {
+                whole: 1,
+                grains: &[],
+            }),
+        );
     }
     Solution::Feasible(values)
 }
@@ -165,7 +321,7 @@ mod tests {
             row(&[(1, 1)], -20),
             row(&[(0, -1)], 0),
         ];
-        let Solution::Feasible(values) = solve(&rows, 2, &[10, 0]) else {
+        let Solution::Feasible(values) = solve(&rows, 2, &[10, 0], &[], &mut 0) else {
             panic!("feasible");
         };
         assert!(satisfies(&rows, &values), "{values:?}");
@@ -176,14 +332,17 @@ mod tests {
     fn detects_contradictions() {
         // x ≤ 5 and x ≥ 6
         let rows = [row(&[(0, 1)], -5), row(&[(0, -1)], 6)];
-        assert_eq!(solve(&rows, 1, &[0]), Solution::Infeasible);
+        assert_eq!(solve(&rows, 1, &[0], &[], &mut 0), Solution::Infeasible);
         // x - y ≤ 0, y - z ≤ 0, z - x ≤ -1: a cycle of negative weight
         let rows = [
             row(&[(0, 1), (1, -1)], 0),
             row(&[(1, 1), (2, -1)], 0),
             row(&[(2, 1), (0, -1)], 1),
         ];
-        assert_eq!(solve(&rows, 3, &[0, 0, 0]), Solution::Infeasible);
+        assert_eq!(
+            solve(&rows, 3, &[0, 0, 0], &[], &mut 0),
+            Solution::Infeasible
+        );
     }
 
     #[test]
@@ -196,10 +355,13 @@ mod tests {
         ];
         let mut rows = base.to_vec();
         rows.push(row(&[(1, -1)], 50));
-        assert_eq!(solve(&rows, 3, &[0, 0, 0]), Solution::Infeasible);
+        assert_eq!(
+            solve(&rows, 3, &[0, 0, 0], &[], &mut 0),
+            Solution::Infeasible
+        );
         let mut rows = base.to_vec();
         rows.push(row(&[(1, -1)], 40));
-        let Solution::Feasible(values) = solve(&rows, 3, &[0, 0, 0]) else {
+        let Solution::Feasible(values) = solve(&rows, 3, &[0, 0, 0], &[], &mut 0) else {
             panic!("feasible");
         };
         assert!(satisfies(&rows, &values), "{values:?}");
@@ -213,10 +375,29 @@ mod tests {
             row(&[(0, 1), (1, -86_400)], -86_399 + 28_800),
             row(&[(0, -1)], 1_000_000),
         ];
-        let Solution::Feasible(values) = solve(&rows, 2, &[0, 0]) else {
+        let Solution::Feasible(values) = solve(&rows, 2, &[0, 0], &[], &mut 0) else {
             panic!("feasible");
         };
         assert!(satisfies(&rows, &values), "{values:?}");
         assert_eq!(values[1], (values[0] + 28_800).div_euclid(86_400));
+    }
+
+    #[test]
+    fn extreme_rows_are_unknown_not_a_panic() {
+        let rows = [
+            row(&[(0, i128::MIN)], i128::MIN),
+            row(&[(0, 1), (1, i128::MAX)], i128::MAX),
+            row(&[(1, -1)], i128::MIN),
+        ];
+        let _ = solve(&rows, 2, &[0, 0], &[], &mut 0);
+        assert_eq!(row(&[(0, i128::MIN)], 0).negated(), None);
+        assert_eq!(row(&[(0, 1)], i128::MIN).negated(), None);
+        assert!(bound_of(&row(&[(0, -1)], i128::MIN)).is_none());
+        let grains = Grains {
+            whole: 10,
+            grains: &[i128::MAX, 7],
+        };
+        let _ = pick(i128::MAX, i128::MIN, i128::MIN + 3, grains);
+        let _ = pick(i128::MIN, i128::MAX - 3, i128::MAX, grains);
     }
 }

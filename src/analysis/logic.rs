@@ -1,12 +1,19 @@
-//! Guards as Boolean formulas over atoms, and a case-splitting search for the assignments of atoms
-//! that make a set of formulas true, with the linear atoms kept consistent by `linear::solve`.
+//! Guards as Boolean formulas over atoms: presence of optionals, booleans, enum sets, string literals,
+//! and comparisons that are linear in the order's instants, dates, counts and amounts. The search over
+//! them is in `search`.
+//!
+//! Units are those of the input, so that a region of the model holds exactly the orders in it: instants
+//! and durations in nanoseconds, dates in day numbers, counts as they are, money in units of 10^-28 (the
+//! finest amount an order can carry). Conditions the model does not express become opaque atoms, free to
+//! be true or false: the model then holds more than the real orders, never fewer.
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::linear::{solve, Inequality, Solution};
+use super::linear::{Grains, Inequality};
+use super::zone_model::{instant_constant, ZoneModel, DAY};
 use crate::check::typed::{ArithOp, CmpOp, Slot, TExpr, TKind};
 use crate::check::CheckedPolicy;
-use crate::value::{Type, Value, NANOS_PER_SECOND};
+use crate::value::{Type, Value};
 
 /// The owner of a variable: an order field, or the request time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -15,26 +22,39 @@ pub enum Owner {
     Now,
 }
 
-/// A numeric variable: instants in seconds, dates as day numbers, whole numbers, money in millionths.
+/// A numeric variable: instants in nanoseconds, dates as day numbers, whole numbers, money in units of
+/// 10^-28, and the first instant of a day the guards mention (`DayStart(i)`, see `Model::day_starts`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Var {
     Instant(Owner),
     Date(Owner),
     Number(Slot),
     Money(Slot),
+    DayStart(usize),
 }
 
-pub const MONEY_SCALE: i128 = 1_000_000;
+/// Money's unit: rust_decimal carries at most 28 decimal places, so every amount is a whole number of
+/// 10^-28.
+pub const MONEY_DIGITS: u32 = 28;
+pub const MONEY_SCALE: i128 = 10_000_000_000_000_000_000_000_000_000;
 
-/// An amount in millionths, if it has no finer part.
+/// An amount in units of 10^-28.
 pub fn money_units(amount: rust_decimal::Decimal) -> Option<i128> {
-    let scaled = amount.checked_mul(rust_decimal::Decimal::from(MONEY_SCALE as i64))?;
-    scaled
-        .fract()
-        .is_zero()
-        .then(|| scaled.mantissa() / 10i128.pow(scaled.scale()))
+    let scale = amount.scale();
+    amount
+        .mantissa()
+        .checked_mul(10i128.checked_pow(MONEY_DIGITS.checked_sub(scale)?)?)
 }
-const SECONDS_PER_DAY: i128 = 86_400;
+
+/// An amount in units of 10^-28 as a decimal, if rust_decimal can hold it.
+pub fn money_decimal(units: i128) -> Option<rust_decimal::Decimal> {
+    let (mut mantissa, mut scale) = (units, MONEY_DIGITS);
+    while scale > 0 && mantissa % 10 == 0 {
+        mantissa /= 10;
+        scale -= 1;
+    }
+    rust_decimal::Decimal::try_from_i128_with_scale(mantissa, scale).ok()
+}
 
 #[derive(Debug, Clone)]
 pub enum AtomKind {
@@ -77,6 +97,30 @@ pub enum Formula {
 }
 
 impl Formula {
+    /// A conjunction, nested conjunctions merged into it (long `and` chains stay shallow).
+    pub fn and(parts: Vec<Formula>) -> Formula {
+        let mut flat = Vec::with_capacity(parts.len());
+        for part in parts {
+            match part {
+                Formula::And(inner) => flat.extend(inner),
+                other => flat.push(other),
+            }
+        }
+        Formula::And(flat)
+    }
+
+    /// A disjunction, nested disjunctions merged into it.
+    pub fn or(parts: Vec<Formula>) -> Formula {
+        let mut flat = Vec::with_capacity(parts.len());
+        for part in parts {
+            match part {
+                Formula::Or(inner) => flat.extend(inner),
+                other => flat.push(other),
+            }
+        }
+        Formula::Or(flat)
+    }
+
     pub fn not(self) -> Formula {
         match self {
             Formula::Const(b) => Formula::Const(!b),
@@ -117,7 +161,7 @@ impl Formula {
     }
 
     /// The first unassigned atom that can still change this formula's value, in reading order.
-    fn pending_atom(&self, assignment: &[Option<bool>]) -> Option<usize> {
+    pub fn pending_atom(&self, assignment: &[Option<bool>]) -> Option<usize> {
         if self.eval(assignment).is_some() {
             return None;
         }
@@ -133,14 +177,14 @@ impl Formula {
 }
 
 /// A linear expression in the variables' units.
-#[derive(Debug, Clone, Default)]
-struct Lin {
-    terms: BTreeMap<usize, i128>,
-    constant: i128,
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Lin {
+    pub terms: BTreeMap<usize, i128>,
+    pub constant: i128,
 }
 
 impl Lin {
-    fn scaled(mut self, k: i128) -> Option<Lin> {
+    pub fn scaled(mut self, k: i128) -> Option<Lin> {
         for c in self.terms.values_mut() {
             *c = c.checked_mul(k)?;
         }
@@ -148,7 +192,7 @@ impl Lin {
         Some(self)
     }
 
-    fn plus(mut self, other: Lin, sign: i128) -> Option<Lin> {
+    pub fn plus(mut self, other: Lin, sign: i128) -> Option<Lin> {
         for (v, c) in other.terms {
             let entry = self.terms.entry(v).or_insert(0);
             *entry = entry.checked_add(c.checked_mul(sign)?)?;
@@ -166,13 +210,62 @@ impl Lin {
             .then_some(self.constant)
     }
 
-    fn inequality(self) -> Inequality {
+    /// Its value for the variables' values.
+    pub fn value(&self, values: &[i128]) -> Option<i128> {
+        self.terms.iter().try_fold(self.constant, |sum, (v, c)| {
+            sum.checked_add(c.checked_mul(*values.get(*v)?)?)
+        })
+    }
+
+    pub fn variable(index: usize) -> Lin {
+        Lin {
+            terms: BTreeMap::from([(index, 1)]),
+            constant: 0,
+        }
+    }
+
+    pub fn constant(c: i128) -> Lin {
+        Lin {
+            terms: BTreeMap::new(),
+            constant: c,
+        }
+    }
+
+    pub fn inequality(self) -> Inequality {
         Inequality {
             coeffs: self.terms.into_iter().filter(|(_, c)| *c != 0).collect(),
             constant: self.constant,
         }
     }
 }
+
+/// The start of a day the guards mention (see `zone_model`): the first instant `F(D)` of a date
+/// expression `D` (for an instant `t` whose date is also read, `F(date(t))` and `F(date(t) + 1)`, between
+/// which `t` lies), or the interpreter's `start_of_day(D)`, `S(D)`, where the zone has days on which
+/// they differ.
+#[derive(Debug, Clone)]
+pub struct DayStart {
+    /// The day, a linear expression in day numbers.
+    pub day: Lin,
+    /// Its variable (`Var::DayStart`).
+    pub var: usize,
+    /// For `S(D)`, the day start `F(D)` of the same day; `None` for `F(D)` itself.
+    pub first: Option<usize>,
+}
+
+/// Two day starts whose days differ by a variable amount: how they relate depends on that amount,
+/// which the search splits on when a solution breaks it (`Model::pair_rows`).
+#[derive(Debug, Clone)]
+pub struct Pair {
+    pub first: usize,
+    pub second: usize,
+    /// The second day minus the first.
+    pub delta: Lin,
+}
+
+/// How the days of a pair relate: the second is before the first by 2 or more, by 1, the same, after
+/// by 1, after by 2 or more.
+pub const PAIR_REGIONS: u8 = 5;
 
 /// Builds the atoms and formulas of one action's guards.
 pub struct Model<'a> {
@@ -182,12 +275,15 @@ pub struct Model<'a> {
     keys: HashMap<String, usize>,
     pub vars: Vec<Var>,
     var_index: HashMap<Var, usize>,
-    /// The zone's offset from UTC in seconds (its standard offset: dates and instants are tied by it).
-    pub offset: i128,
+    pub zone: &'a ZoneModel,
+    pub day_starts: Vec<DayStart>,
+    pub pairs: Vec<Pair>,
+    /// Rows between day starts whose days differ by a constant.
+    settled: Vec<Inequality>,
 }
 
 impl<'a> Model<'a> {
-    pub fn new(policy: &'a CheckedPolicy, source: &'a str, offset: i128) -> Self {
+    pub fn new(policy: &'a CheckedPolicy, source: &'a str, zone: &'a ZoneModel) -> Self {
         Model {
             policy,
             source,
@@ -195,8 +291,200 @@ impl<'a> Model<'a> {
             keys: HashMap::new(),
             vars: Vec::new(),
             var_index: HashMap::new(),
-            offset,
+            zone,
+            day_starts: Vec::new(),
+            pairs: Vec::new(),
+            settled: Vec::new(),
         }
+    }
+
+    pub fn var_of(&self, var: Var) -> Option<usize> {
+        self.var_index.get(&var).copied()
+    }
+
+    /// `F(day)`: linear in a fixed zone, else a variable.
+    fn first_of(&mut self, day: Lin) -> Option<Lin> {
+        if let Some(e) = self.zone.fixed() {
+            return day.scaled(DAY)?.plus(Lin::constant(e), -1);
+        }
+        self.day_start(day, None)
+            .map(|k| Lin::variable(self.day_starts[k].var))
+    }
+
+    /// `S(day)`, the interpreter's `start_of_day`: `F(day)` unless the zone has days where they differ;
+    /// not modelled in an irregular zone (the comparison is then opaque).
+    fn start_of(&mut self, day: Lin) -> Option<Lin> {
+        if !self.zone.regular {
+            return None;
+        }
+        if self.zone.fixed().is_some() || self.zone.quirk_max == 0 {
+            return self.first_of(day);
+        }
+        let first = self.day_start(day.clone(), None)?;
+        self.day_start(day, Some(first))
+            .map(|k| Lin::variable(self.day_starts[k].var))
+    }
+
+    fn day_start(&mut self, day: Lin, first: Option<usize>) -> Option<usize> {
+        if let Some(k) = self
+            .day_starts
+            .iter()
+            .position(|s| s.day == day && s.first.is_some() == first.is_some())
+        {
+            return Some(k);
+        }
+        let var = self.var(Var::DayStart(self.day_starts.len()));
+        self.day_starts.push(DayStart { day, var, first });
+        Some(self.day_starts.len() - 1)
+    }
+
+    /// Completes the model once every formula is built: the day starts that tie each instant to its
+    /// date, and the pairs of day starts.
+    pub fn finish(&mut self) {
+        let owners: Vec<Owner> = self
+            .vars
+            .iter()
+            .filter_map(|v| match v {
+                Var::Instant(o) => Some(*o),
+                _ => None,
+            })
+            .filter(|o| self.var_of(Var::Date(*o)).is_some())
+            .collect();
+        if self.zone.fixed().is_none() && self.zone.regular {
+            for owner in owners {
+                let Some(date) = self.var_of(Var::Date(owner)) else {
+                    continue;
+                };
+                let day = Lin::variable(date);
+                let _ = self.first_of(day.clone());
+                if let Some(next) = day.plus(Lin::constant(1), 1) {
+                    let _ = self.first_of(next);
+                }
+            }
+        }
+        let n = self.day_starts.len();
+        for second in 0..n {
+            for first in 0..second {
+                if self.day_starts[second].first.is_some() || self.day_starts[first].first.is_some()
+                {
+                    continue;
+                }
+                let Some(delta) = self.day_starts[second]
+                    .day
+                    .clone()
+                    .plus(self.day_starts[first].day.clone(), -1)
+                else {
+                    continue;
+                };
+                let delta_is_constant = delta.terms.values().all(|c| *c == 0);
+                let pair = Pair {
+                    first,
+                    second,
+                    delta: delta.clone(),
+                };
+                if delta_is_constant {
+                    let region = match delta.constant {
+                        ..=-2 => 0,
+                        -1 => 1,
+                        0 => 2,
+                        1 => 3,
+                        _ => 4,
+                    };
+                    let rows = self.pair_rows(&pair, region);
+                    self.settled.extend(rows);
+                } else {
+                    self.pairs.push(pair);
+                }
+            }
+        }
+    }
+
+    /// The rows that hold for a pair of day starts in a region (see `PAIR_REGIONS`): with `δ` the
+    /// difference of their days and `s₁`, `s₂` their instants, `s₂ - s₁ = δ·DAY - (e(d₂) - e(d₁))`.
+    pub fn pair_rows(&self, pair: &Pair, region: u8) -> Vec<Inequality> {
+        let zone = self.zone;
+        let (s1, s2) = (
+            self.day_starts[pair.first].var,
+            self.day_starts[pair.second].var,
+        );
+        let spread = zone.e_max - zone.e_min;
+        // difference = s₂ - s₁
+        let difference = Lin::variable(s2).plus(Lin::variable(s1), -1);
+        let delta = pair.delta.clone();
+        let mut rows = Vec::new();
+        let mut push = |lin: Option<Lin>| {
+            if let Some(lin) = lin {
+                rows.push(lin.inequality());
+            }
+        };
+        // δ ≤ k and δ ≥ k
+        let delta_at_most = |k: i128| delta.clone().plus(Lin::constant(k), -1);
+        let delta_at_least = |k: i128| Lin::constant(k).plus(delta.clone(), -1);
+        // |s₂ - s₁ - δ·DAY| ≤ spread
+        let around = |rows: &mut dyn FnMut(Option<Lin>)| {
+            let scaled = delta.clone().scaled(DAY);
+            rows(
+                difference
+                    .clone()
+                    .and_then(|d| d.plus(scaled.clone()?, -1)?.plus(Lin::constant(spread), -1)),
+            );
+            rows(scaled.and_then(|s| {
+                s.plus(difference.clone()?, -1)?
+                    .plus(Lin::constant(spread), -1)
+            }));
+        };
+        // s₂ - s₁ between `low` and `high` (or s₁ - s₂ when `flip`)
+        let between = |rows: &mut dyn FnMut(Option<Lin>), low: i128, high: i128, flip: bool| {
+            let d = if flip {
+                difference.clone().and_then(|d| d.scaled(-1))
+            } else {
+                difference.clone()
+            };
+            rows(d.clone().and_then(|d| d.plus(Lin::constant(high), -1)));
+            rows(d.and_then(|d| Lin::constant(low).plus(d, -1)));
+        };
+        match region {
+            0 => {
+                push(delta_at_most(-2));
+                around(&mut push);
+            }
+            1 | 3 => {
+                let k = if region == 1 { -1 } else { 1 };
+                push(delta_at_most(k));
+                push(delta_at_least(k));
+                between(&mut push, zone.step_min, zone.step_max, region == 1);
+            }
+            2 => {
+                push(delta_at_most(0));
+                push(delta_at_least(0));
+                between(&mut push, 0, 0, false);
+            }
+            _ => {
+                push(delta_at_least(2));
+                around(&mut push);
+            }
+        }
+        rows
+    }
+
+    /// Whether `values` meet what a pair's days imply of their starts (`None` if they cannot be valued).
+    pub fn pair_holds(&self, pair: &Pair, values: &[i128]) -> Option<bool> {
+        let delta = pair.delta.value(values)?;
+        let region = match delta {
+            ..=-2 => 0,
+            -1 => 1,
+            0 => 2,
+            1 => 3,
+            _ => 4,
+        };
+        Some(self.pair_rows(pair, region).iter().all(|row| {
+            row.coeffs
+                .iter()
+                .try_fold(row.constant, |sum, (v, c)| {
+                    sum.checked_add(c.checked_mul(values[*v])?)
+                })
+                .is_some_and(|sum| sum <= 0)
+        }))
     }
 
     fn text(&self, e: &TExpr) -> String {
@@ -281,8 +569,8 @@ impl<'a> Model<'a> {
         match &e.kind {
             TKind::Const(Value::Bool(b)) => Formula::Const(*b),
             TKind::Not(inner) => self.formula(inner).not(),
-            TKind::And(a, b) => Formula::And(vec![self.formula(a), self.formula(b)]),
-            TKind::Or(a, b) => Formula::Or(vec![self.formula(a), self.formula(b)]),
+            TKind::And(a, b) => Formula::and(vec![self.formula(a), self.formula(b)]),
+            TKind::Or(a, b) => Formula::or(vec![self.formula(a), self.formula(b)]),
             TKind::If(c, a, b) => {
                 let (c, a, b) = (self.formula(c), self.formula(a), self.formula(b));
                 Formula::Or(vec![
@@ -480,12 +768,9 @@ impl<'a> Model<'a> {
         };
         match &e.kind {
             TKind::Const(value) => match value {
-                Value::Timestamp(t) => (t.subsec_nanos() == 0)
-                    .then(|| i128::from(t.unix_seconds()))
-                    .and_then(constant),
-                Value::Duration(n) => (n % NANOS_PER_SECOND == 0)
-                    .then(|| i128::from(n / NANOS_PER_SECOND))
-                    .and_then(constant),
+                Value::Timestamp(_) | Value::Duration(_) => {
+                    instant_constant(value).and_then(constant)
+                }
                 Value::Date(d) => constant(i128::from(*d)),
                 Value::Days(n) | Value::Int(n) => constant(i128::from(*n)),
                 Value::Money(m) => money_units(*m).and_then(constant),
@@ -504,14 +789,8 @@ impl<'a> Model<'a> {
                 variable(self, Var::Date(owner))
             }
             TKind::StartOfDay(inner) => {
-                let date = self.linear(inner)?;
-                date.scaled(SECONDS_PER_DAY)?.plus(
-                    Lin {
-                        constant: self.offset,
-                        ..Lin::default()
-                    },
-                    -1,
-                )
+                let day = self.linear(inner)?;
+                self.start_of(day)
             }
             TKind::Neg(inner) => self.linear(inner)?.scaled(-1),
             TKind::Arith(op, a, b) => {
@@ -544,212 +823,164 @@ impl<'a> Model<'a> {
         }
     }
 
-    /// Variable indices in the order the solver values them: dates, then counts and amounts, then
-    /// instants.
-    fn solving_order(&self) -> Vec<usize> {
+    /// The steps in which the solver moves a variable away from its preferred value when a bound is
+    /// finer than a second or a millionth (see `linear::pick`): instants by days, hours, ... down to
+    /// nanoseconds, money by powers of ten.
+    pub fn grains(&self, var: usize) -> Grains {
+        const INSTANT: [i128; 13] = [
+            DAY,
+            3_600_000_000_000,
+            60_000_000_000,
+            1_000_000_000,
+            100_000_000,
+            10_000_000,
+            1_000_000,
+            100_000,
+            10_000,
+            1_000,
+            100,
+            10,
+            1,
+        ];
+        const MONEY: [i128; 31] = {
+            let mut grains = [1i128; 31];
+            let mut i = 0;
+            while i < 31 {
+                grains[i] = 10i128.pow(30 - i as u32);
+                i += 1;
+            }
+            grains
+        };
+        match self.vars.get(var) {
+            Some(Var::Instant(_)) => Grains {
+                whole: 1_000_000_000,
+                grains: &INSTANT,
+            },
+            Some(Var::Money(_)) => Grains {
+                whole: MONEY_SCALE / 1_000_000,
+                grains: &MONEY,
+            },
+            _ => Grains {
+                whole: 1,
+                grains: &[],
+            },
+        }
+    }
+
+    /// Variable indices in the order the solver values them: dates, then counts and amounts, then the
+    /// starts of days, then instants.
+    pub fn solving_order(&self) -> Vec<usize> {
         let rank = |v: &Var| match v {
             Var::Date(_) => 0,
             Var::Number(_) | Var::Money(_) => 1,
-            Var::Instant(_) => 2,
+            Var::DayStart(_) => 2,
+            Var::Instant(_) => 3,
         };
         let mut order: Vec<usize> = (0..self.vars.len()).collect();
         order.sort_by_key(|i| rank(&self.vars[*i]));
         order
     }
 
-    /// Constraints every valid input meets: instants and their dates agree, amounts and counts are not
-    /// negative.
+    /// Constraints every valid input meets: instants lie in their day, days start where the zone lets
+    /// them, amounts and counts are not negative.
     pub fn background(&self, absent: u64) -> Vec<Inequality> {
+        let zone = self.zone;
         let mut rows = Vec::new();
-        let index = |var: Var| self.var_index.get(&var).copied();
-        let owners: Vec<Owner> = self
-            .vars
-            .iter()
-            .filter_map(|v| match v {
-                Var::Instant(o) | Var::Date(o) => Some(*o),
-                _ => None,
-            })
-            .collect();
-        let mut seen = Vec::new();
-        for owner in owners {
-            if seen.contains(&owner) {
-                continue;
+        let is_absent = |owner: Owner| match owner {
+            Owner::Field(slot) => absent & (1 << slot) != 0,
+            Owner::Now => false,
+        };
+        let mut push = |lin: Option<Lin>| {
+            if let Some(lin) = lin {
+                rows.push(lin.inequality());
             }
-            seen.push(owner);
-            if let Owner::Field(slot) = owner {
-                if absent & (1 << slot) != 0 {
-                    continue;
-                }
-            }
-            if let (Some(t), Some(d)) = (index(Var::Instant(owner)), index(Var::Date(owner))) {
-                // d·86400 - offset ≤ t ≤ d·86400 + 86399 - offset
-                rows.push(Inequality {
-                    coeffs: vec![(d, SECONDS_PER_DAY), (t, -1)],
-                    constant: -self.offset,
-                });
-                rows.push(Inequality {
-                    coeffs: vec![(t, 1), (d, -SECONDS_PER_DAY)],
-                    constant: -(SECONDS_PER_DAY - 1) + self.offset,
-                });
-            }
-        }
+        };
         for (i, var) in self.vars.iter().enumerate() {
-            if let Var::Number(slot) | Var::Money(slot) = var {
-                if absent & (1 << slot) == 0 {
-                    rows.push(Inequality {
-                        coeffs: vec![(i, -1)],
-                        constant: 0,
-                    });
-                }
-            }
-        }
-        rows
-    }
-}
-
-/// What the search found.
-#[derive(Debug, Clone)]
-pub struct Cube {
-    pub assignment: Vec<Option<bool>>,
-    /// Values of the model's variables, when the linear part produced them.
-    pub values: Option<Vec<i128>>,
-}
-
-pub struct Search<'m, 'a> {
-    pub model: &'m Model<'a>,
-    pub preferred: Vec<i128>,
-    pub max_cubes: usize,
-    pub max_nodes: usize,
-    nodes: usize,
-    pub exhausted: bool,
-    pub cubes: Vec<Cube>,
-}
-
-impl<'m, 'a> Search<'m, 'a> {
-    pub fn new(model: &'m Model<'a>, preferred: Vec<i128>, max_cubes: usize) -> Self {
-        Search {
-            model,
-            preferred,
-            max_cubes,
-            max_nodes: 200_000,
-            nodes: 0,
-            exhausted: false,
-            cubes: Vec::new(),
-        }
-    }
-
-    /// Finds up to `max_cubes` assignments that make every formula true.
-    pub fn run(&mut self, formulas: &[Formula]) {
-        let mut assignment = vec![None; self.model.atoms.len()];
-        self.step(formulas, &mut assignment);
-    }
-
-    fn step(&mut self, formulas: &[Formula], assignment: &mut Vec<Option<bool>>) {
-        if self.cubes.len() >= self.max_cubes || self.exhausted {
-            return;
-        }
-        self.nodes += 1;
-        if self.nodes > self.max_nodes {
-            self.exhausted = true;
-            return;
-        }
-        let mut pending = None;
-        for f in formulas {
-            match f.eval(assignment) {
-                Some(false) => return,
-                Some(true) => {}
-                None => {
-                    if pending.is_none() {
-                        pending = f.pending_atom(assignment);
+            match var {
+                Var::Instant(owner) if !is_absent(*owner) => {
+                    let Some(date) = self.var_of(Var::Date(*owner)) else {
+                        continue;
+                    };
+                    let t = Lin::variable(i);
+                    let day = Lin::variable(date);
+                    let start = |model: &Self, day: Lin| -> Option<Lin> {
+                        model
+                            .day_starts
+                            .iter()
+                            .find(|s| s.day == day && s.first.is_none())
+                            .map(|s| Lin::variable(s.var))
+                    };
+                    let next = day.clone().plus(Lin::constant(1), 1);
+                    match (zone.fixed(), zone.regular) {
+                        // d·DAY - e ≤ t ≤ d·DAY + DAY - 1 - e
+                        (Some(e), _) => {
+                            let low = day.scaled(DAY).and_then(|d| d.plus(Lin::constant(e), -1));
+                            push(low.clone().and_then(|l| l.plus(t.clone(), -1)));
+                            push(low.and_then(|l| {
+                                t.clone().plus(l, -1)?.plus(Lin::constant(DAY - 1), -1)
+                            }));
+                        }
+                        // S(d) ≤ t ≤ S(d + 1) - 1
+                        (None, true) => {
+                            let (Some(first), Some(after)) =
+                                (start(self, day), next.and_then(|n| start(self, n)))
+                            else {
+                                continue;
+                            };
+                            push(first.plus(t.clone(), -1));
+                            push(t.plus(after, -1).and_then(|d| d.plus(Lin::constant(1), 1)));
+                        }
+                        // d·DAY - most offset ≤ t ≤ d·DAY + DAY - 1 - least offset
+                        (None, false) => {
+                            let scaled = day.scaled(DAY);
+                            push(scaled.clone().and_then(|d| {
+                                d.plus(Lin::constant(zone.offset_max), -1)?
+                                    .plus(t.clone(), -1)
+                            }));
+                            push(scaled.and_then(|d| {
+                                t.clone()
+                                    .plus(d, -1)?
+                                    .plus(Lin::constant(DAY - 1 - zone.offset_min), -1)
+                            }));
+                        }
                     }
                 }
-            }
-        }
-        let theory = self.theory(assignment);
-        let Some(values) = theory else {
-            return;
-        };
-        let Some(atom) = pending else {
-            self.cubes.push(Cube {
-                assignment: assignment.clone(),
-                values,
-            });
-            return;
-        };
-        for value in [true, false] {
-            assignment[atom] = Some(value);
-            self.step(formulas, assignment);
-            assignment[atom] = None;
-        }
-    }
-
-    /// Whether the assigned atoms can hold together: `None` if not; else the variables' values when
-    /// the linear solver found them.
-    fn theory(&self, assignment: &[Option<bool>]) -> Option<Option<Vec<i128>>> {
-        let model = self.model;
-        let absent = absent_fields(model, assignment);
-        let mut masks: HashMap<Slot, u64> = HashMap::new();
-        let mut strings: HashMap<Slot, &str> = HashMap::new();
-        let mut rows = model.background(absent);
-        for (atom, value) in model.atoms.iter().zip(assignment) {
-            let Some(value) = value else { continue };
-            if atom.reads & absent != 0 {
-                continue;
-            }
-            match &atom.kind {
-                AtomKind::Enum { slot, mask } => {
-                    let entry = masks.entry(*slot).or_insert(u64::MAX);
-                    *entry &= if *value { *mask } else { !*mask };
+                // F(d) ≤ S(d) ≤ F(d) + the most they differ
+                Var::DayStart(k) if self.day_starts[*k].first.is_some() => {
+                    let Some(first) = self.day_starts[*k].first else {
+                        continue;
+                    };
+                    let s = Lin::variable(i);
+                    let f = Lin::variable(self.day_starts[first].var);
+                    push(f.clone().plus(s.clone(), -1));
+                    push(
+                        s.plus(f, -1)
+                            .and_then(|d| d.plus(Lin::constant(zone.quirk_max), -1)),
+                    );
                 }
-                // One field cannot equal two different literals.
-                AtomKind::StrEq { slot, literal }
-                    if *value
-                        && strings
-                            .insert(*slot, literal)
-                            .is_some_and(|other| other != literal) =>
-                {
-                    return None;
+                // d·DAY - e_max ≤ F(d) ≤ d·DAY - e_min
+                Var::DayStart(k) => {
+                    let s = Lin::variable(i);
+                    let scaled = self.day_starts[*k].day.clone().scaled(DAY);
+                    push(
+                        scaled.clone().and_then(|d| {
+                            d.plus(Lin::constant(zone.e_max), -1)?.plus(s.clone(), -1)
+                        }),
+                    );
+                    push(
+                        scaled.and_then(|d| {
+                            s.clone().plus(d, -1)?.plus(Lin::constant(zone.e_min), 1)
+                        }),
+                    );
                 }
-                AtomKind::Linear(inequality) => rows.push(if *value {
-                    inequality.clone()
-                } else {
-                    Inequality {
-                        coeffs: inequality.coeffs.iter().map(|(v, c)| (*v, -c)).collect(),
-                        constant: 1 - inequality.constant,
-                    }
-                }),
+                Var::Number(slot) | Var::Money(slot) if absent & (1 << slot) == 0 => {
+                    push(Lin::constant(0).plus(Lin::variable(i), -1));
+                }
                 _ => {}
             }
         }
-        for (slot, mask) in masks {
-            if mask & variants_mask(model.policy, slot) == 0 {
-                return None;
-            }
-        }
-        // Dates are valued before instants: an instant then only has to fall inside its day, which
-        // keeps integer solutions where a rational one exists.
-        let order = model.solving_order();
-        let mut position = vec![0; order.len()];
-        for (p, v) in order.iter().enumerate() {
-            position[*v] = p;
-        }
-        let rows: Vec<Inequality> = rows
-            .into_iter()
-            .map(|r| Inequality {
-                coeffs: r
-                    .coeffs
-                    .into_iter()
-                    .map(|(v, c)| (position[v], c))
-                    .collect(),
-                constant: r.constant,
-            })
-            .collect();
-        let preferred: Vec<i128> = order.iter().map(|v| self.preferred[*v]).collect();
-        match solve(&rows, order.len(), &preferred) {
-            Solution::Feasible(values) => Some(Some(position.iter().map(|p| values[*p]).collect())),
-            Solution::Infeasible => None,
-            Solution::Unknown => Some(None),
-        }
+        rows.extend(self.settled.iter().cloned());
+        rows
     }
 }
 

@@ -2,29 +2,51 @@
 //! pre-empted), overlaps under `unique` matching, enum values no rule mentions, and declared gaps.
 //!
 //! Guards become Boolean formulas over atoms (`logic`): presence of optionals, booleans, enum sets, and
-//! comparisons that are linear in the times, dates, counts and amounts of the order (`linear`). A case
-//! split over the atoms, with the linear ones kept feasible, yields the regions of interest; each
-//! region's solution becomes a concrete order and request time, and the real interpreter confirms it.
+//! comparisons that are linear in the times, dates, counts and amounts of the order, in the units the
+//! order carries them in (nanoseconds, day numbers, 10^-28 of money), with the zone's days as the
+//! interpreter sees them (`zone_model`). What the model does not express is an opaque atom, free to be
+//! either way. So the model holds every valid order (and maybe more): a region it finds empty is empty.
+//!
+//! One walk over the table (`search`) splits on the atoms rule by rule, as the interpreter tries the
+//! rules: each leaf is decided by a rule, or by none (a gap). What the walk claims:
+//!
+//! - a **gap** only with an order, on real days of the zone, that the interpreter decides with no rule;
+//!   a region the model finds but no order confirms is reported as **incomplete** ("could not prove");
+//! - a **dead rule** when no leaf reaches it (a proof over the model, which holds every valid order);
+//!   an order the rule matches, decided by an earlier rule, is attached when one is found, and if the
+//!   interpreter ever decides such an order with the dead rule itself, the claim is withdrawn as
+//!   incomplete;
+//! - an **overlap** only with an order both guards match;
+//! - **incomplete** too when the work budget (`search::BUDGET`, counted in steps, not time) runs out:
+//!   then nothing else is claimed complete.
 
 mod linear;
 mod logic;
+mod search;
+mod zone_model;
 
-use chrono::{NaiveDate, Offset, TimeZone};
-use rust_decimal::Decimal;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
 use serde_json::{Map, Value as Json};
 
 use crate::check::typed::{Slot, TExpr};
 use crate::check::CheckedAction;
 use crate::diagnostics::Diagnostic;
 use crate::eval::{Outcome, Policy, NO_RULE};
-use crate::value::{Type, Value, NANOS_PER_SECOND};
+use crate::value::{Type, Value};
+use linear::{bound_of, Bound, Inequality};
 use logic::{
-    absent_fields, money_units, variants_mask, AtomKind, Cube, Formula, Model, Owner, Search, Var,
-    MONEY_SCALE,
+    absent_fields, money_decimal, money_units, variants_mask, AtomKind, DayStart, Formula, Lin,
+    Model, Owner, Var, MONEY_SCALE,
 };
+use search::{Budget, Cube, Engine, Goal, Satisfy, Status, BUDGET};
+use zone_model::{ZoneModel, DAY, NANOS};
 
 /// How many gaps of one action are reported with their own witness.
 const MAX_GAPS: usize = 6;
+/// How many orders are tried for one region before giving up on confirming it.
+const MAX_TRIES: usize = 64;
 
 /// What kind of finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +56,7 @@ pub enum FindingKind {
     Overlap,
     UnmentionedValue,
     DeclaredGap,
+    /// The analysis could not prove something: a region it could not confirm, or a budget spent.
     Incomplete,
 }
 
@@ -54,6 +77,8 @@ pub struct Finding {
     pub rules: Vec<String>,
     /// The region, in the policy's own terms.
     pub conditions: Vec<String>,
+    /// For a gap or an overlap, an order in it; for a dead rule, an order it matches that an earlier
+    /// rule decides.
     pub witness: Option<Witness>,
     pub diagnostic: Diagnostic,
 }
@@ -61,17 +86,23 @@ pub struct Finding {
 /// Analyses every action of a policy.
 pub fn analyze(policy: &Policy) -> Vec<Finding> {
     let checked = policy.checked();
-    let zone = checked.zone.tz;
-    let reference = NaiveDate::from_ymd_opt(2026, 1, 1)
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|d| zone.from_utc_datetime(&d).offset().fix().local_minus_utc())
-        .unwrap_or(0);
+    let zone = ZoneModel::of(checked.zone);
     let mut findings = Vec::new();
     for action in &checked.actions {
-        let analysis = ActionAnalysis::new(policy, action, i128::from(reference));
+        let analysis = ActionAnalysis::new(policy, action, &zone);
         analysis.run(&mut findings);
     }
     findings
+}
+
+/// What the interpreter says of a witness.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    Confirmed,
+    /// The opposite of the claim (a rule the analysis calls dead decides the order).
+    Refuted,
+    /// The order is not in the region after all, or cannot be read.
+    Inconclusive,
 }
 
 struct ActionAnalysis<'a> {
@@ -83,12 +114,107 @@ struct ActionAnalysis<'a> {
     /// Atoms below this index come from guards; the rest only from input constraints, which regions
     /// do not repeat.
     guard_atoms: usize,
+    preferred: Vec<i128>,
+    budget: Budget,
+}
+
+/// The walk over a table: which rules some leaf reaches, and the first gaps.
+struct Table<'f> {
+    validity: &'f [Formula],
+    guards: &'f [Formula],
+    reached: Vec<bool>,
+    gaps: Vec<Cube>,
+    max_gaps: usize,
+}
+
+impl Table<'_> {
+    /// The first rule whose guard is not false, and whether it is true.
+    fn first_rule(&self, assignment: &[Option<bool>]) -> Option<(usize, Option<bool>)> {
+        self.guards
+            .iter()
+            .enumerate()
+            .find_map(|(i, g)| match g.eval(assignment) {
+                Some(false) => None,
+                value => Some((i, value)),
+            })
+    }
+}
+
+impl Goal for Table<'_> {
+    fn status(&mut self, assignment: &[Option<bool>]) -> Status {
+        let mut pending = None;
+        for f in self.validity {
+            match f.eval(assignment) {
+                Some(false) => return Status::Conflict,
+                Some(true) => {}
+                None => {
+                    if pending.is_none() {
+                        pending = f.pending_atom(assignment);
+                    }
+                }
+            }
+        }
+        if let Some(atom) = pending {
+            return Status::Pending(atom);
+        }
+        let gaps_full = self.gaps.len() >= self.max_gaps;
+        let Some((first, value)) = self.first_rule(assignment) else {
+            // A gap.
+            return if gaps_full {
+                Status::Conflict
+            } else {
+                Status::Leaf
+            };
+        };
+        if value == Some(true) {
+            return if self.reached[first] {
+                Status::Conflict
+            } else {
+                Status::Leaf
+            };
+        }
+        // Nothing left to learn below: every rule that may decide here is known to be reachable, and
+        // no gap is wanted or possible.
+        let mut candidate = false;
+        let mut covered = false;
+        for (j, guard) in self.guards.iter().enumerate().skip(first) {
+            match guard.eval(assignment) {
+                Some(false) => {}
+                Some(true) => {
+                    candidate |= !self.reached[j];
+                    covered = true;
+                    break;
+                }
+                None => {
+                    if !self.reached[j] {
+                        candidate = true;
+                        break;
+                    }
+                }
+            }
+        }
+        if !candidate && (gaps_full || covered) {
+            return Status::Conflict;
+        }
+        match self.guards[first].pending_atom(assignment) {
+            Some(atom) => Status::Pending(atom),
+            None => Status::Conflict,
+        }
+    }
+
+    fn leaf(&mut self, cube: Cube) -> bool {
+        match self.first_rule(&cube.assignment) {
+            Some((rule, _)) => self.reached[rule] = true,
+            None => self.gaps.push(cube),
+        }
+        !(self.gaps.len() >= self.max_gaps && self.reached.iter().all(|r| *r))
+    }
 }
 
 impl<'a> ActionAnalysis<'a> {
-    fn new(policy: &'a Policy, action: &'a CheckedAction, offset: i128) -> Self {
+    fn new(policy: &'a Policy, action: &'a CheckedAction, zone: &'a Arc<ZoneModel>) -> Self {
         let checked = policy.checked();
-        let mut model = Model::new(checked, &policy.source().text, offset);
+        let mut model = Model::new(checked, &policy.source().text, zone);
         let guards: Vec<Formula> = action
             .rules
             .iter()
@@ -114,6 +240,8 @@ impl<'a> ActionAnalysis<'a> {
             alternatives.push(model.formula(&constraint.condition));
             validity.push(Formula::Or(alternatives));
         }
+        model.finish();
+        let preferred = preferred(&model);
         ActionAnalysis {
             policy,
             action,
@@ -121,209 +249,167 @@ impl<'a> ActionAnalysis<'a> {
             validity,
             guards,
             guard_atoms,
+            preferred,
+            budget: Budget::new(BUDGET),
         }
     }
 
-    fn preferred(&self) -> Vec<i128> {
-        let checked = self.policy.checked();
-        // A readable base: 2026-03-02 (a Monday) at 10:00 in the policy's zone.
-        let base_date = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap_or_default();
-        let base_day = i128::from((base_date - NaiveDate::default()).num_days());
-        let base_instant = base_day * 86_400 + 10 * 3600 - self.model.offset;
-        self.model
-            .vars
-            .iter()
-            .map(|var| match var {
-                Var::Instant(_) => base_instant,
-                Var::Date(_) => base_day,
-                Var::Number(slot) => match &checked.fields[*slot as usize].default {
-                    Some(Value::Int(i)) => i128::from(*i),
-                    _ => 0,
-                },
-                // Fields with a default (vouchers, coupons) prefer it; others a round 100.
-                Var::Money(slot) => match &checked.fields[*slot as usize].default {
-                    Some(Value::Money(m)) => money_units(*m).unwrap_or(0),
-                    _ => 100 * MONEY_SCALE,
-                },
-            })
-            .collect()
+    fn engine(&self) -> Engine<'_, 'a> {
+        Engine::new(&self.model, &self.preferred, &self.budget)
     }
 
-    fn search(&self, formulas: &[Formula], max: usize) -> Search<'_, 'a> {
-        let mut search = Search::new(&self.model, self.preferred(), max);
-        search.run(formulas);
-        search
+    fn search(&self, engine: &mut Engine<'_, 'a>, formulas: &[Formula], max: usize) -> Vec<Cube> {
+        let mut goal = Satisfy::new(formulas, max);
+        engine.run(&mut goal);
+        goal.cubes
     }
 
     fn run(&self, findings: &mut Vec<Finding>) {
         let action = self.action;
         let span = action.span;
-        let mut incomplete = false;
+        let mut engine = self.engine();
 
-        // Gaps: valid inputs that every guard rejects.
-        let mut uncovered = self.validity.clone();
-        uncovered.extend(self.guards.iter().cloned().map(Formula::not));
-        let gaps = self.search(&uncovered, MAX_GAPS + 1);
-        incomplete |= gaps.exhausted;
-        for (n, cube) in gaps.cubes.iter().enumerate() {
+        // One walk over the table: the rules some order reaches, and the first gaps.
+        let mut table = Table {
+            validity: &self.validity,
+            guards: &self.guards,
+            reached: vec![false; action.rules.len()],
+            gaps: Vec::new(),
+            max_gaps: MAX_GAPS + 1,
+        };
+        engine.run(&mut table);
+        let complete = !engine.exhausted;
+        let uncovered: Vec<Formula> = self
+            .validity
+            .iter()
+            .cloned()
+            .chain(self.guards.iter().cloned().map(Formula::not))
+            .collect();
+
+        for (n, cube) in table.gaps.iter().enumerate() {
+            let (witness, verdict) =
+                self.find_witness(&mut engine, cube, |decided, _| match decided {
+                    Some(rule) if rule == NO_RULE => Verdict::Confirmed,
+                    _ => Verdict::Inconclusive,
+                });
+            let confirmed = verdict == Verdict::Confirmed;
             if n == MAX_GAPS {
-                findings.push(Finding {
-                    kind: FindingKind::Gap,
-                    action: action.name.clone(),
-                    rules: Vec::new(),
-                    conditions: Vec::new(),
-                    witness: None,
-                    diagnostic: Diagnostic::warning(
+                let (kind, code, message) = if confirmed {
+                    (
+                        FindingKind::Gap,
                         "policy::analysis::gap",
                         format!(
                             "action `{}` has more gaps than the {MAX_GAPS} shown",
                             action.name
                         ),
-                        span,
-                    ),
+                    )
+                } else {
+                    (
+                        FindingKind::Incomplete,
+                        "policy::analysis::incomplete",
+                        format!(
+                            "action `{}` may have more gaps than the {MAX_GAPS} shown",
+                            action.name
+                        ),
+                    )
+                };
+                findings.push(Finding {
+                    kind,
+                    action: action.name.clone(),
+                    rules: Vec::new(),
+                    conditions: Vec::new(),
+                    witness: None,
+                    diagnostic: Diagnostic::warning(code, message, span),
                 });
                 break;
             }
-            let conditions = self.describe(cube);
-            let witness = self.witness(cube, |decided| decided == Some(NO_RULE));
-            let mut d = Diagnostic::warning(
-                "policy::analysis::gap",
-                format!(
-                    "no rule of action `{}` decides orders where {}",
-                    action.name,
-                    conditions.join(" and ")
-                ),
-                span,
-            )
-            .with_label("this table has a gap");
-            d = d.with_help(format!(
-                "{}\nadd a rule for this case; if the source leaves it open on purpose, say so with a rule \
-                 `then undetermined` that cites the source",
-                witness_text(&witness, "reaches no rule")
-            ));
-            findings.push(Finding {
-                kind: FindingKind::Gap,
-                action: action.name.clone(),
-                rules: Vec::new(),
-                conditions,
-                witness,
-                diagnostic: d,
-            });
-        }
-
-        // Dead rules: no valid input reaches them.
-        for (k, rule) in action.rules.iter().enumerate() {
-            let mut reaching = self.validity.clone();
-            reaching.push(self.guards[k].clone());
-            reaching.extend(self.guards[..k].iter().cloned().map(Formula::not));
-            let search = self.search(&reaching, 1);
-            incomplete |= search.exhausted;
-            if !search.cubes.is_empty() || search.exhausted {
-                continue;
-            }
-            let overlapping: Vec<usize> = (0..k)
-                .filter(|&i| {
-                    let mut both = self.validity.clone();
-                    both.push(self.guards[i].clone());
-                    both.push(self.guards[k].clone());
-                    !self.search(&both, 1).cubes.is_empty()
-                })
-                .collect();
-            // Name one earlier rule that covers it alone, if any does; else those that share its
-            // orders between them.
-            let covering_alone = overlapping.iter().copied().find(|&i| {
-                let mut escapes = self.validity.clone();
-                escapes.push(self.guards[k].clone());
-                escapes.push(self.guards[i].clone().not());
-                let search = self.search(&escapes, 1);
-                search.cubes.is_empty() && !search.exhausted
-            });
-            let named: Vec<usize> = covering_alone.map_or_else(|| overlapping.clone(), |i| vec![i]);
-            let quoted = |rules: &[usize]| {
-                rules
-                    .iter()
-                    .map(|&i| format!("`{}`", action.rules[i].id))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
-            let (message, help) = match (covering_alone, named.as_slice()) {
-                (_, []) => (
-                    format!("rule `{}` can never match a valid order", rule.id),
-                    "its condition contradicts itself, or the policy's `require` and `constraint` lines: correct \
-                     its `when`, or remove the rule",
-                ),
-                (Some(_), _) => (
-                    format!("rule `{}` can never decide: {} always matches first", rule.id, quoted(&named)),
-                    "remove the rule, or move it before the rule that pre-empts it",
-                ),
-                (None, _) => (
+            let conditions = self.describe(cube, &uncovered, true);
+            if confirmed {
+                let d = Diagnostic::warning(
+                    "policy::analysis::gap",
                     format!(
-                        "rule `{}` can never decide: between them, {} match every order it would",
-                        rule.id,
-                        quoted(&named)
+                        "no rule of action `{}` decides orders where {}",
+                        action.name,
+                        conditions.join(" and ")
                     ),
-                    "remove the rule, or move it before the rules that pre-empt it",
-                ),
-            };
-            let mut d = Diagnostic::warning("policy::analysis::dead_rule", message, rule.id_span)
-                .with_label("unreachable")
-                .with_help(help);
-            for &i in &named {
-                d = d.with_related(action.rules[i].id_span, "matches first");
+                    span,
+                )
+                .with_label("this table has a gap")
+                .with_help(format!(
+                    "{}\nadd a rule for this case; if the source leaves it open on purpose, say so with a rule \
+                     `then undetermined` that cites the source",
+                    witness_text(&witness, "reaches no rule")
+                ));
+                findings.push(Finding {
+                    kind: FindingKind::Gap,
+                    action: action.name.clone(),
+                    rules: Vec::new(),
+                    conditions,
+                    witness,
+                    diagnostic: d,
+                });
+            } else {
+                let d = Diagnostic::warning(
+                    "policy::analysis::incomplete",
+                    format!(
+                        "could not prove that a rule of action `{}` decides orders where {}",
+                        action.name,
+                        conditions.join(" and ")
+                    ),
+                    span,
+                )
+                .with_label("maybe a gap")
+                .with_help(format!(
+                    "{}\nthe analysis approximates a condition here and found no order that reaches no rule; \
+                     check these orders by hand, or add a rule for them",
+                    witness_text(&witness, "reaches no rule")
+                ));
+                findings.push(Finding {
+                    kind: FindingKind::Incomplete,
+                    action: action.name.clone(),
+                    rules: Vec::new(),
+                    conditions,
+                    witness,
+                    diagnostic: d,
+                });
             }
-            let pre_empting: Vec<String> =
-                named.iter().map(|&i| action.rules[i].id.clone()).collect();
-            findings.push(Finding {
-                kind: FindingKind::DeadRule,
-                action: action.name.clone(),
-                rules: std::iter::once(rule.id.clone())
-                    .chain(pre_empting)
-                    .collect(),
-                conditions: Vec::new(),
-                witness: None,
-                diagnostic: d,
-            });
         }
 
-        // Overlaps, when the action asks that at most one rule match.
+        // Dead rules: no leaf of a complete walk reaches them.
+        if complete {
+            for k in 0..action.rules.len() {
+                if table.reached[k] {
+                    continue;
+                }
+                self.dead_rule(&mut engine, k, findings);
+            }
+        }
+
+        // Overlaps, when the action asks that at most one rule match: first whether any earlier rule
+        // shares an order with rule `j`, then which.
         if action.unique {
-            for j in 0..action.rules.len() {
+            'pairs: for j in 1..action.rules.len() {
+                let mut any = self.validity.clone();
+                any.push(self.guards[j].clone());
+                any.push(Formula::or(self.guards[..j].to_vec()));
+                if self.search(&mut engine, &any, 1).is_empty() {
+                    if engine.exhausted {
+                        break;
+                    }
+                    continue;
+                }
                 for i in 0..j {
+                    if engine.exhausted {
+                        break 'pairs;
+                    }
                     let mut both = self.validity.clone();
                     both.push(self.guards[i].clone());
                     both.push(self.guards[j].clone());
-                    let search = self.search(&both, 1);
-                    incomplete |= search.exhausted;
-                    let Some(cube) = search.cubes.first() else {
+                    let cubes = self.search(&mut engine, &both, 1);
+                    let Some(cube) = cubes.first() else {
                         continue;
                     };
-                    let (first, second) = (&action.rules[i], &action.rules[j]);
-                    let witness = self.overlap_witness(cube, i, j);
-                    let conditions = self.describe(cube);
-                    let d = Diagnostic::error(
-                        "policy::analysis::overlap",
-                        format!(
-                            "rules `{}` and `{}` both match orders where {} (the action is `unique`)",
-                            first.id,
-                            second.id,
-                            conditions.join(" and ")
-                        ),
-                        second.id_span,
-                    )
-                    .with_label("overlaps")
-                    .with_related(first.id_span, "also matches")
-                    .with_help(format!(
-                        "{}\nnarrow one of the guards so that they exclude each other",
-                        witness_text(&witness, "matches both")
-                    ));
-                    findings.push(Finding {
-                        kind: FindingKind::Overlap,
-                        action: action.name.clone(),
-                        rules: vec![first.id.clone(), second.id.clone()],
-                        conditions,
-                        witness,
-                        diagnostic: d,
-                    });
+                    self.overlap(&mut engine, cube, &both, i, j, findings);
                 }
             }
         }
@@ -353,7 +439,7 @@ impl<'a> ActionAnalysis<'a> {
             });
         }
 
-        if incomplete {
+        if engine.exhausted || self.budget.exhausted() {
             findings.push(Finding {
                 kind: FindingKind::Incomplete,
                 action: action.name.clone(),
@@ -362,11 +448,207 @@ impl<'a> ActionAnalysis<'a> {
                 witness: None,
                 diagnostic: Diagnostic::warning(
                     "policy::analysis::incomplete",
-                    format!("the analysis of action `{}` stopped before the end: the table is too large", action.name),
+                    format!(
+                        "could not finish the analysis of action `{}` within its budget of {} steps: gaps, \
+                         dead rules and overlaps beyond those reported are not ruled out",
+                        action.name,
+                        self.budget.limit()
+                    ),
                     span,
+                )
+                .with_label("analysis incomplete")
+                .with_help(
+                    "the budget counts search steps, so every run stops at the same place; split the action \
+                     into smaller tables, or write its conditions more simply",
                 ),
             });
         }
+    }
+
+    /// Reports rule `k`, which no leaf of a complete walk reaches.
+    fn dead_rule(&self, engine: &mut Engine<'_, 'a>, k: usize, findings: &mut Vec<Finding>) {
+        let action = self.action;
+        let rule = &action.rules[k];
+        // An order the rule matches: an earlier rule must decide it.
+        let mut matching = self.validity.clone();
+        matching.push(self.guards[k].clone());
+        let samples = self.search(engine, &matching, 2);
+        let mut witness = None;
+        for cube in &samples {
+            let (found, verdict) =
+                self.find_witness(engine, cube, |decided, holds| match (holds(k), decided) {
+                    (Some(true), Some(d)) if d == rule.id => Verdict::Refuted,
+                    (Some(true), Some(d)) if d != NO_RULE => Verdict::Confirmed,
+                    _ => Verdict::Inconclusive,
+                });
+            match verdict {
+                Verdict::Refuted => {
+                    findings.push(Finding {
+                        kind: FindingKind::Incomplete,
+                        action: action.name.clone(),
+                        rules: vec![rule.id.clone()],
+                        conditions: Vec::new(),
+                        witness: found.clone(),
+                        diagnostic: Diagnostic::warning(
+                            "policy::analysis::incomplete",
+                            format!("could not prove whether rule `{}` can decide an order", rule.id),
+                            rule.id_span,
+                        )
+                        .with_label("maybe unreachable")
+                        .with_help(format!(
+                            "the analysis finds no order for it, but the interpreter decides {} with it",
+                            witness_text(&found, "decided by this rule")
+                        )),
+                    });
+                    return;
+                }
+                Verdict::Confirmed if witness.is_none() => witness = found,
+                _ => {}
+            }
+        }
+        // Name the first earlier rule that covers it alone, if any does; else those that share its orders
+        // between them. A rule that matches no valid order has none.
+        let matches_some = !samples.is_empty();
+        let covering_alone = (0..k).filter(|_| matches_some).find(|&i| {
+            let mut escapes = self.validity.clone();
+            escapes.push(self.guards[k].clone());
+            escapes.push(self.guards[i].clone().not());
+            let found = self.search(engine, &escapes, 1);
+            found.is_empty() && !engine.exhausted
+        });
+        let named: Vec<usize> = match covering_alone {
+            Some(i) => vec![i],
+            None if matches_some => (0..k)
+                .filter(|&i| {
+                    let mut both = self.validity.clone();
+                    both.push(self.guards[i].clone());
+                    both.push(self.guards[k].clone());
+                    !self.search(engine, &both, 1).is_empty()
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        let quoted = |rules: &[usize]| {
+            rules
+                .iter()
+                .map(|&i| format!("`{}`", action.rules[i].id))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let (message, help) = match (covering_alone, named.as_slice()) {
+            _ if engine.exhausted => (
+                format!("rule `{}` can never decide", rule.id),
+                "the analysis ran out of its budget before it could name the rules that pre-empt it: remove \
+                 the rule, or move it before the rules that do",
+            ),
+            (_, []) => (
+                format!("rule `{}` can never match a valid order", rule.id),
+                "its condition contradicts itself, or the policy's `require` and `constraint` lines: correct \
+                 its `when`, or remove the rule",
+            ),
+            (Some(_), _) => (
+                format!(
+                    "rule `{}` can never decide: {} always matches first",
+                    rule.id,
+                    quoted(&named)
+                ),
+                "remove the rule, or move it before the rule that pre-empts it",
+            ),
+            (None, _) => (
+                format!(
+                    "rule `{}` can never decide: between them, {} match every order it would",
+                    rule.id,
+                    quoted(&named)
+                ),
+                "remove the rule, or move it before the rules that pre-empt it",
+            ),
+        };
+        let mut d = Diagnostic::warning("policy::analysis::dead_rule", message, rule.id_span)
+            .with_label("unreachable")
+            .with_help(help);
+        for &i in &named {
+            d = d.with_related(action.rules[i].id_span, "matches first");
+        }
+        let pre_empting: Vec<String> = named.iter().map(|&i| action.rules[i].id.clone()).collect();
+        findings.push(Finding {
+            kind: FindingKind::DeadRule,
+            action: action.name.clone(),
+            rules: std::iter::once(rule.id.clone())
+                .chain(pre_empting)
+                .collect(),
+            conditions: Vec::new(),
+            witness,
+            diagnostic: d,
+        });
+    }
+
+    fn overlap(
+        &self,
+        engine: &mut Engine<'_, 'a>,
+        cube: &Cube,
+        formulas: &[Formula],
+        i: usize,
+        j: usize,
+        findings: &mut Vec<Finding>,
+    ) {
+        let action = self.action;
+        let (first, second) = (&action.rules[i], &action.rules[j]);
+        let (witness, verdict) =
+            self.find_witness(engine, cube, |_, holds| match (holds(i), holds(j)) {
+                (Some(true), Some(true)) => Verdict::Confirmed,
+                _ => Verdict::Inconclusive,
+            });
+        let conditions = self.describe(cube, formulas, false);
+        let (kind, d) = if verdict == Verdict::Confirmed {
+            (
+                FindingKind::Overlap,
+                Diagnostic::error(
+                    "policy::analysis::overlap",
+                    format!(
+                        "rules `{}` and `{}` both match orders where {} (the action is `unique`)",
+                        first.id,
+                        second.id,
+                        conditions.join(" and ")
+                    ),
+                    second.id_span,
+                )
+                .with_label("overlaps")
+                .with_related(first.id_span, "also matches")
+                .with_help(format!(
+                    "{}\nnarrow one of the guards so that they exclude each other",
+                    witness_text(&witness, "matches both")
+                )),
+            )
+        } else {
+            (
+                FindingKind::Incomplete,
+                Diagnostic::warning(
+                    "policy::analysis::incomplete",
+                    format!(
+                        "could not prove that rules `{}` and `{}` never both match (the action is `unique`): \
+                         maybe where {}",
+                        first.id,
+                        second.id,
+                        conditions.join(" and ")
+                    ),
+                    second.id_span,
+                )
+                .with_label("maybe overlaps")
+                .with_related(first.id_span, "maybe also matches")
+                .with_help(format!(
+                    "{}\nthe analysis approximates a condition here and found no order both match",
+                    witness_text(&witness, "matches both")
+                )),
+            )
+        };
+        findings.push(Finding {
+            kind,
+            action: action.name.clone(),
+            rules: vec![first.id.clone(), second.id.clone()],
+            conditions,
+            witness,
+            diagnostic: d,
+        });
     }
 
     /// Enum values that no guard mentions, for enum fields the action reads, when no rule catches
@@ -470,34 +752,94 @@ impl<'a> ActionAnalysis<'a> {
         candidate
     }
 
-    /// The assigned atoms of a cube, in the policy's own words; enum conditions merged per field.
-    fn describe(&self, cube: &Cube) -> Vec<String> {
+    /// The atoms a case split over `formulas`, formula by formula, would have assigned to reach the
+    /// cube: the conditions that define its region.
+    fn defining_atoms(&self, cube: &Cube, formulas: &[Formula]) -> Vec<bool> {
+        let mut partial: Vec<Option<bool>> = vec![None; cube.assignment.len()];
+        for f in formulas {
+            while f.eval(&partial).is_none() {
+                let Some(atom) = f.pending_atom(&partial) else {
+                    break;
+                };
+                let Some(value) = cube.assignment[atom] else {
+                    break;
+                };
+                partial[atom] = Some(value);
+            }
+        }
+        partial.iter().map(Option::is_some).collect()
+    }
+
+    /// The region of a cube in the policy's own words: the atoms that define it, enum conditions
+    /// merged per field, and (for gaps, whose regions cross many guards) of several bounds on one quantity
+    /// only the tightest.
+    fn describe(&self, cube: &Cube, formulas: &[Formula], tightest_only: bool) -> Vec<String> {
         let checked = self.policy.checked();
         let absent = absent_fields(&self.model, &cube.assignment);
+        let defining = self.defining_atoms(cube, formulas);
         let mut enum_masks: Vec<(Slot, u64)> = Vec::new();
-        let mut parts = Vec::new();
+        let mut parts: Vec<(usize, String)> = Vec::new();
+        // Per form and direction: the tightest bound and the atom that sets it.
+        let mut tightest: Vec<(Bound, usize)> = Vec::new();
         let guard_atoms = self
             .model
             .atoms
             .iter()
             .zip(&cube.assignment)
+            .enumerate()
             .take(self.guard_atoms);
-        for (atom, value) in guard_atoms {
+        for (i, (atom, value)) in guard_atoms {
             let Some(value) = value else { continue };
-            if atom.reads & absent != 0 {
+            if !defining[i] || atom.reads & absent != 0 {
                 continue;
             }
-            match atom.kind {
+            match &atom.kind {
                 AtomKind::Enum { slot, mask } => {
-                    narrow(&mut enum_masks, slot, if *value { mask } else { !mask });
+                    narrow(&mut enum_masks, *slot, if *value { *mask } else { !*mask });
                 }
-                _ => parts.push(if *value {
-                    atom.text.clone()
-                } else {
-                    atom.negated_text.clone()
-                }),
+                kind => {
+                    if let AtomKind::Linear(row) = kind {
+                        let row = if *value {
+                            Some(row.clone())
+                        } else {
+                            row.negated()
+                        };
+                        if let Some(bound) = row.as_ref().and_then(bound_of) {
+                            match tightest
+                                .iter_mut()
+                                .find(|(b, _)| b.form == bound.form && b.upper == bound.upper)
+                            {
+                                Some((best, at)) => {
+                                    let tighter = if bound.upper {
+                                        bound.value < best.value
+                                    } else {
+                                        bound.value > best.value
+                                    };
+                                    if tighter {
+                                        *best = bound;
+                                        *at = i;
+                                    }
+                                }
+                                None => tightest.push((bound, i)),
+                            }
+                        }
+                    }
+                    parts.push((
+                        i,
+                        if *value {
+                            atom.text.clone()
+                        } else {
+                            atom.negated_text.clone()
+                        },
+                    ));
+                }
             }
         }
+        let redundant = |i: usize| {
+            tightest_only
+                && matches!(self.model.atoms[i].kind, AtomKind::Linear(_))
+                && !tightest.iter().any(|(_, at)| *at == i)
+        };
         let mut described: Vec<String> = enum_masks
             .into_iter()
             .map(|(slot, mask)| {
@@ -519,80 +861,266 @@ impl<'a> ActionAnalysis<'a> {
                 }
             })
             .collect();
-        described.extend(parts);
+        described.extend(
+            parts
+                .into_iter()
+                .filter(|(i, _)| !redundant(*i))
+                .map(|(_, text)| text),
+        );
         described
     }
 
-    /// A concrete order for a cube, and whether the interpreter confirms it (`check` is given the rule
-    /// id the interpreter decided with, or `None` if it refused the order).
-    fn witness(&self, cube: &Cube, check: impl Fn(Option<&str>) -> bool) -> Option<Witness> {
-        let (order, at) = self.build_witness(cube)?;
-        let confirmed = self
-            .run_witness(&order, &at)
-            .is_some_and(|rule| check(Some(rule.as_str())));
-        Some(Witness {
-            order,
-            at,
-            confirmed,
-        })
+    /// An order in the cube's region that the interpreter confirms (`check` is given the rule that
+    /// decides the order, or `None` if it is refused, and a test of the action's guards on it); else the
+    /// first order tried, unconfirmed. Orders are tried at the solver's values, on real days of the
+    /// zone, and with the request time and each field's date moved (for conditions the model leaves
+    /// open).
+    fn find_witness(
+        &self,
+        engine: &mut Engine<'_, 'a>,
+        cube: &Cube,
+        check: impl Fn(Option<&str>, &dyn Fn(usize) -> Option<bool>) -> Verdict,
+    ) -> (Option<Witness>, Verdict) {
+        let mut first: Option<Witness> = None;
+        let mut tries = 0;
+        for (n, Variant { preferred, shifts }) in self.variants().into_iter().enumerate() {
+            let values = if n == 0 {
+                cube.values.clone()
+            } else {
+                engine.resolve(cube, &[], Some(&preferred))
+            };
+            let Some(values) = values else { continue };
+            for how in self.realizations(&values) {
+                // Bounded by itself, so that a region found before the budget ran out is still confirmed.
+                if tries >= MAX_TRIES {
+                    return (first, Verdict::Inconclusive);
+                }
+                tries += 1;
+                let Some(real) = self.on_real_days(engine, cube, &values, how, &preferred) else {
+                    continue;
+                };
+                let Some((order, at)) = self.build_witness(cube, &real, &shifts) else {
+                    continue;
+                };
+                let verdict = self.judge(&order, &at, &check);
+                let witness = Witness {
+                    order,
+                    at,
+                    confirmed: verdict == Verdict::Confirmed,
+                };
+                if verdict != Verdict::Inconclusive {
+                    return (Some(witness), verdict);
+                }
+                first.get_or_insert(witness);
+            }
+        }
+        (first, Verdict::Inconclusive)
     }
 
-    fn overlap_witness(&self, cube: &Cube, i: usize, j: usize) -> Option<Witness> {
-        let (order, at) = self.build_witness(cube)?;
-        let confirmed = (|| {
-            let parsed = self.policy.read_order(&Json::Object(order.clone())).ok()?;
-            let now = crate::eval::parse_time(&at).ok()?;
-            let rules = &self.action.rules;
-            Some(
-                crate::eval::guard_holds(self.policy, &rules[i], &parsed, now)?
-                    && crate::eval::guard_holds(self.policy, &rules[j], &parsed, now)?,
-            )
-        })()
-        .unwrap_or(false);
-        Some(Witness {
-            order,
-            at,
-            confirmed,
-        })
+    /// Runs the interpreter on a witness.
+    fn judge(
+        &self,
+        order: &Map<String, Json>,
+        at: &str,
+        check: &impl Fn(Option<&str>, &dyn Fn(usize) -> Option<bool>) -> Verdict,
+    ) -> Verdict {
+        let Ok(parsed) = self.policy.read_order(&Json::Object(order.clone())) else {
+            return Verdict::Inconclusive;
+        };
+        let Ok(now) = crate::eval::parse_time(at) else {
+            return Verdict::Inconclusive;
+        };
+        let holds = |rule: usize| -> Option<bool> {
+            crate::eval::guard_holds(self.policy, self.action.rules.get(rule)?, &parsed, now)
+        };
+        let decided = self
+            .policy
+            .decide(&self.action.name, &parsed, now)
+            .ok()
+            .map(|d| d.rule.to_string());
+        check(decided.as_deref(), &holds)
     }
 
-    /// The rule the interpreter decides the witness with (`NO_RULE` for none), or `None` if it refuses.
-    fn run_witness(&self, order: &Map<String, Json>, at: &str) -> Option<String> {
-        let now = crate::eval::parse_time(at).ok()?;
-        let parsed = self.policy.read_order(&Json::Object(order.clone())).ok()?;
-        let decision = self.policy.decide(&self.action.name, &parsed, now).ok()?;
-        Some(decision.rule.to_string())
-    }
-
-    fn build_witness(&self, cube: &Cube) -> Option<(Map<String, Json>, String)> {
+    /// Preferred values to try, with the days each owner's default instant moves by.
+    fn variants(&self) -> Vec<Variant> {
+        let mut variants = vec![Variant {
+            preferred: self.preferred.clone(),
+            shifts: Vec::new(),
+        }];
         let checked = self.policy.checked();
-        let values = cube.values.as_ref()?;
-        let absent = absent_fields(&self.model, &cube.assignment);
-        let value_of = |var: Var| -> Option<i128> {
-            self.model
-                .vars
-                .iter()
-                .position(|v| *v == var)
-                .map(|i| values[i])
-        };
-        let preferred = self.preferred();
-        let base_instant = preferred
+        let mut owners: Vec<Owner> = checked
+            .fields
             .iter()
-            .zip(&self.model.vars)
-            .find(|(_, v)| matches!(v, Var::Instant(_)))
-            .map_or(1_772_416_800, |(p, _)| *p);
-        let instant = |owner: Owner| -> i128 {
-            value_of(Var::Instant(owner))
-                .or_else(|| {
-                    value_of(Var::Date(owner)).map(|d| d * 86_400 + 10 * 3600 - self.model.offset)
-                })
-                .unwrap_or(base_instant)
+            .enumerate()
+            .filter(|(_, f)| {
+                matches!(f.ty, Type::Timestamp | Type::Date) && f.name != "requested_at"
+            })
+            .map(|(slot, _)| Owner::Field(slot as Slot))
+            .collect();
+        owners.push(Owner::Now);
+        for days in [1, 8, 31, -1, -8, 366] {
+            for &owner in &owners {
+                let mut preferred = self.preferred.clone();
+                for (i, var) in self.model.vars.iter().enumerate() {
+                    match var {
+                        Var::Instant(o) if *o == owner => preferred[i] += days * DAY,
+                        Var::Date(o) if *o == owner => preferred[i] += days,
+                        _ => {}
+                    }
+                }
+                variants.push(Variant {
+                    preferred,
+                    shifts: vec![(owner, days)],
+                });
+            }
+        }
+        variants.truncate(24);
+        variants
+    }
+
+    /// Ways to put the solver's values on real days of the zone: as they are, on days like those
+    /// around the base date (every day starting at the offset in force there), then moved onto the
+    /// zone's irregular days nearest them.
+    fn realizations(&self, values: &[i128]) -> Vec<Realization> {
+        let zone = self.model.zone;
+        if zone.fixed().is_some() || self.model.day_starts.is_empty() {
+            return vec![Realization::AsIs];
+        }
+        let mut attempts = vec![Realization::AsIs, Realization::Plain];
+        let days: Vec<i128> = self
+            .model
+            .day_starts
+            .iter()
+            .filter_map(|s| s.day.value(values))
+            .collect();
+        let Some(&anchor) = days.first() else {
+            return attempts;
         };
-        let format_instant = |seconds: i128| -> Option<String> {
-            let instant = crate::time::Instant::from_nanos(
-                seconds.checked_mul(i128::from(NANOS_PER_SECOND))?,
-            )?;
-            Some(checked.zone.format(instant.nanos()).to_string())
+        let mut special: Vec<i128> = zone.special_days.iter().map(|d| i128::from(*d)).collect();
+        special.sort_by_key(|d| (d - anchor).abs());
+        let mut shifts: Vec<i128> = Vec::new();
+        for s in special.into_iter().take(16) {
+            for d in &days {
+                for offset in [0, -1, 1] {
+                    let Some(shift) = (s + offset).checked_sub(*d) else {
+                        continue;
+                    };
+                    if !shifts.contains(&shift) {
+                        shifts.push(shift);
+                    }
+                }
+            }
+        }
+        attempts.extend(shifts.into_iter().map(Realization::Shift));
+        attempts
+    }
+
+    /// The cube's values on real days of the zone (see `realizations`): `None` if the region holds no
+    /// such values.
+    fn on_real_days(
+        &self,
+        engine: &mut Engine<'_, 'a>,
+        cube: &Cube,
+        values: &[i128],
+        how: Realization,
+        preferred: &[i128],
+    ) -> Option<Vec<i128>> {
+        let model = &self.model;
+        let real = |values: &[i128]| -> bool {
+            model.day_starts.iter().all(|s| {
+                s.day
+                    .value(values)
+                    .and_then(|d| day_start(model, s, d))
+                    .is_some_and(|start| start == values[s.var])
+            })
+        };
+        let pin = |rows: &mut Vec<Inequality>, lin: Lin| {
+            rows.push(lin.clone().inequality());
+            if let Some(negated) = lin.scaled(-1) {
+                rows.push(negated.inequality());
+            }
+        };
+        let mut rows = Vec::new();
+        let mut moved_preferred = preferred.to_vec();
+        match how {
+            Realization::AsIs => return real(values).then(|| values.to_vec()),
+            Realization::Plain => {
+                // S(d) = d·DAY - e, with e the offset in force at the base date.
+                let (base_day, _) = base(model.zone);
+                let start = model.zone.start_of_day(base_day)?;
+                let e = base_day * DAY - start;
+                for s in &model.day_starts {
+                    let lin = match s.first {
+                        None => Lin::variable(s.var)
+                            .plus(s.day.clone().scaled(DAY)?, -1)?
+                            .plus(Lin::constant(e), 1)?,
+                        Some(first) => Lin::variable(s.var)
+                            .plus(Lin::variable(model.day_starts[first].var), -1)?,
+                    };
+                    pin(&mut rows, lin);
+                }
+            }
+            Realization::Shift(shift) => {
+                let mut moved = values.to_vec();
+                for (i, var) in model.vars.iter().enumerate() {
+                    match var {
+                        Var::Date(_) => moved[i] = moved[i].checked_add(shift)?,
+                        Var::Instant(_) => {
+                            moved_preferred[i] =
+                                moved_preferred[i].checked_add(shift.checked_mul(DAY)?)?;
+                        }
+                        _ => {}
+                    }
+                }
+                for (i, var) in model.vars.iter().enumerate() {
+                    if let Var::Date(_) = var {
+                        pin(
+                            &mut rows,
+                            Lin::variable(i).plus(Lin::constant(moved[i]), -1)?,
+                        );
+                    }
+                }
+                for s in &model.day_starts {
+                    let start = day_start(model, s, s.day.value(&moved)?)?;
+                    pin(
+                        &mut rows,
+                        Lin::variable(s.var).plus(Lin::constant(start), -1)?,
+                    );
+                }
+            }
+        }
+        let found = engine.resolve(cube, &rows, Some(&moved_preferred))?;
+        real(&found).then_some(found)
+    }
+
+    fn build_witness(
+        &self,
+        cube: &Cube,
+        values: &[i128],
+        shifts: &[(Owner, i128)],
+    ) -> Option<(Map<String, Json>, String)> {
+        let checked = self.policy.checked();
+        let zone = self.model.zone;
+        let absent = absent_fields(&self.model, &cube.assignment);
+        let value_of = |var: Var| -> Option<i128> { self.model.var_of(var).map(|i| values[i]) };
+        let shift_of = |owner: Owner| -> i128 {
+            shifts
+                .iter()
+                .find(|(o, _)| *o == owner)
+                .map_or(0, |(_, d)| *d)
+        };
+        let (base_day, base_instant) = base(zone);
+        let instant = |owner: Owner| -> Option<i128> {
+            if let Some(t) = value_of(Var::Instant(owner)) {
+                return Some(t);
+            }
+            if let Some(day) = value_of(Var::Date(owner)) {
+                // Well inside the day: 10:00 on a day of 24 hours.
+                let start = zone.first_of_day(day)?;
+                let next = zone.first_of_day(day + 1)?;
+                return Some(start + (10 * 3600 * NANOS).min((next - start) / 2));
+            }
+            Some(base_instant + shift_of(owner) * DAY)
         };
         let mut enum_masks: Vec<(Slot, u64)> = Vec::new();
         let mut bools: Vec<(Slot, bool)> = Vec::new();
@@ -649,11 +1177,11 @@ impl<'a> ActionAnalysis<'a> {
                     if field.name == "requested_at" {
                         continue;
                     }
-                    Json::String(format_instant(instant(Owner::Field(slot)))?)
+                    Json::String(zone.format(instant(Owner::Field(slot))?)?)
                 }
                 Type::Date => {
-                    let day = value_of(Var::Date(Owner::Field(slot)))
-                        .unwrap_or(preferred.first().copied().unwrap_or(0) / 86_400);
+                    let owner = Owner::Field(slot);
+                    let day = value_of(Var::Date(owner)).unwrap_or(base_day + shift_of(owner));
                     let date = NaiveDate::default()
                         .checked_add_signed(chrono::TimeDelta::days(i64::try_from(day).ok()?))?;
                     Json::String(date.format("%Y-%m-%d").to_string())
@@ -666,12 +1194,16 @@ impl<'a> ActionAnalysis<'a> {
                     Json::from(i64::try_from(v).ok()?)
                 }
                 Type::Money => {
-                    let micro = value_of(Var::Money(slot)).unwrap_or_else(|| {
-                        let idx = self.model.vars.iter().position(|v| *v == Var::Money(slot));
-                        idx.map_or(100 * MONEY_SCALE, |i| preferred[i])
+                    let units = value_of(Var::Money(slot)).unwrap_or(match &field.default {
+                        Some(Value::Money(m)) => money_units(*m)?,
+                        _ => 100 * MONEY_SCALE,
                     });
-                    let amount = Decimal::from_i128_with_scale(micro, 6).normalize();
-                    Json::String(format!("{amount:.2}"))
+                    let amount = money_decimal(units)?;
+                    Json::String(if amount.scale() < 2 {
+                        format!("{amount:.2}")
+                    } else {
+                        amount.to_string()
+                    })
                 }
                 Type::Str => {
                     if field.name == "id" {
@@ -683,9 +1215,74 @@ impl<'a> ActionAnalysis<'a> {
             };
             order.insert(field.name.clone(), json);
         }
-        let at = format_instant(instant(Owner::Now))?;
+        let at = zone.format(instant(Owner::Now)?)?;
         order.insert("requested_at".into(), Json::String(at.clone()));
         Some((order, at))
+    }
+}
+
+/// Preferred values to try for a witness, with the days each owner's default instant moves by.
+struct Variant {
+    preferred: Vec<i128>,
+    shifts: Vec<(Owner, i128)>,
+}
+
+/// How `on_real_days` puts a solution on real days of the zone.
+#[derive(Debug, Clone, Copy)]
+enum Realization {
+    AsIs,
+    Plain,
+    Shift(i128),
+}
+
+/// A readable base for witnesses: 2026-03-02 (a Monday), and 10:00 that day in the policy's zone.
+fn base(zone: &ZoneModel) -> (i128, i128) {
+    let day = NaiveDate::from_ymd_opt(2026, 3, 2)
+        .map(|d| i128::from((d - NaiveDate::default()).num_days()))
+        .unwrap_or(20_514);
+    let start = zone.start_of_day(day).unwrap_or(day * DAY - zone.e_min);
+    (day, start + 10 * 3600 * NANOS)
+}
+
+/// The values the solver prefers, so that witnesses read naturally: dates and instants at the base,
+/// counts and amounts at their defaults (or a round 100), the starts of days where the zone has them.
+fn preferred(model: &Model<'_>) -> Vec<i128> {
+    let checked = model.policy;
+    let (base_day, base_instant) = base(model.zone);
+    let mut preferred: Vec<i128> = model
+        .vars
+        .iter()
+        .map(|var| match var {
+            Var::Instant(_) | Var::DayStart(_) => base_instant,
+            Var::Date(_) => base_day,
+            Var::Number(slot) => match &checked.fields[*slot as usize].default {
+                Some(Value::Int(i)) => i128::from(*i),
+                _ => 0,
+            },
+            // Fields with a default (vouchers, coupons) prefer it; others a round 100.
+            Var::Money(slot) => match &checked.fields[*slot as usize].default {
+                Some(Value::Money(m)) => money_units(*m).unwrap_or(0),
+                _ => 100 * MONEY_SCALE,
+            },
+        })
+        .collect();
+    for start in &model.day_starts {
+        if let Some(at) = start
+            .day
+            .value(&preferred)
+            .and_then(|d| day_start(model, start, d))
+        {
+            preferred[start.var] = at;
+        }
+    }
+    preferred
+}
+
+/// The real value of a day start on day `day`: `F(day)`, or `S(day)`.
+fn day_start(model: &Model<'_>, start: &DayStart, day: i128) -> Option<i128> {
+    match start.first {
+        None => model.zone.first_of_day(day),
+        Some(_) => model.zone.start_of_day(day),
     }
 }
 
@@ -716,13 +1313,12 @@ fn witness_text(witness: &Option<Witness>, claim: &str) -> String {
             if w.confirmed {
                 format!(" ({claim}: confirmed by the interpreter)")
             } else {
-                " (the interpreter could not confirm this witness: the region may be empty where the analysis \
-                 approximates)"
+                " (the interpreter does not confirm this order: the analysis approximates a condition here)"
                     .to_string()
             }
         ),
         None => {
-            "no witness could be built for this region (the analysis approximates a condition here)"
+            "no order could be built for this region (the analysis approximates a condition here)"
                 .to_string()
         }
     }
