@@ -119,14 +119,20 @@ impl Zone {
         if let Some(t) = self.tz.from_local_datetime(&local).earliest() {
             return Some(nanos_of(&t));
         }
-        // Midnight falls in a gap (a zone that skips it): the day starts when the gap ends.
-        (1..=24 * 4).find_map(|quarter| {
-            let later = local + chrono::TimeDelta::minutes(15 * quarter);
-            self.tz
-                .from_local_datetime(&later)
-                .earliest()
-                .map(|t| nanos_of(&t))
-        })
+        // Midnight falls in a gap (a zone that skips it, or leaves local mean time then): the day
+        // starts when the gap ends, at the first second whose date is `date`. Offsets stay within a
+        // day of UTC, so that second lies within two days of `fast`; transitions fall on whole seconds.
+        let target = i32::try_from(date_to_day_number(date)).ok()?;
+        let (mut before, mut from) = (fast - 2 * SECONDS_PER_DAY, fast + 2 * SECONDS_PER_DAY);
+        while from - before > 1 {
+            let middle = before + (from - before) / 2;
+            if self.day_of(i128::from(middle) * NANOS) >= target {
+                from = middle;
+            } else {
+                before = middle;
+            }
+        }
+        Some(i128::from(from) * NANOS)
     }
 
     /// The instant as RFC 3339 text with this zone's offset at that instant.
@@ -309,6 +315,26 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// London left local mean time (-00:01:15) at midnight on 1 December 1847: the date began at
+    /// 00:01:15 GMT, the end of the skipped minute and a quarter.
+    #[test]
+    fn a_day_whose_midnight_is_skipped_starts_when_the_gap_ends() {
+        let zone = Zone::new("Europe/London".parse().unwrap());
+        let day = NaiveDate::from_ymd_opt(1847, 12, 1).unwrap();
+        let start = zone.start_of_day(day).unwrap();
+        assert_eq!(zone.format(start).to_string(), "1847-12-01T00:01:15+00:00");
+        assert_eq!(zone.date_of(start), day);
+        assert_eq!(zone.date_of(start - NANOS), day.pred_opt().unwrap());
+        let havana = Zone::new("America/Havana".parse().unwrap());
+        let spring = NaiveDate::from_ymd_opt(2026, 3, 8).unwrap();
+        let start = havana.start_of_day(spring).unwrap();
+        assert_eq!(
+            havana.format(start).to_string(),
+            "2026-03-08T01:00:00-04:00"
+        );
+        assert_eq!(havana.date_of(start - 1), spring.pred_opt().unwrap());
     }
 
     #[test]
