@@ -142,20 +142,9 @@ impl Table<'_> {
 
 impl Goal for Table<'_> {
     fn status(&mut self, assignment: &[Option<bool>]) -> Status {
-        let mut pending = None;
-        for f in self.validity {
-            match f.eval(assignment) {
-                Some(false) => return Status::Conflict,
-                Some(true) => {}
-                None => {
-                    if pending.is_none() {
-                        pending = f.pending_atom(assignment);
-                    }
-                }
-            }
-        }
-        if let Some(atom) = pending {
-            return Status::Pending(atom);
+        match search::all_hold(self.validity, assignment) {
+            Status::Leaf => {}
+            other => return other,
         }
         let gaps_full = self.gaps.len() >= self.max_gaps;
         let Some((first, value)) = self.first_rule(assignment) else {

@@ -91,24 +91,30 @@ impl<'f> Satisfy<'f> {
     }
 }
 
-impl Goal for Satisfy<'_> {
-    fn status(&mut self, assignment: &[Option<bool>]) -> Status {
-        let mut pending = None;
-        for f in self.formulas {
-            match f.eval(assignment) {
-                Some(false) => return Status::Conflict,
-                Some(true) => {}
-                None => {
-                    if pending.is_none() {
-                        pending = f.pending_atom(assignment);
-                    }
+/// Over formulas that must all hold: `Conflict` if one is false, else the first atom still to choose
+/// for one that is not yet decided (`Pending`), else `Leaf` (all hold).
+pub fn all_hold(formulas: &[Formula], assignment: &[Option<bool>]) -> Status {
+    let mut pending = None;
+    for f in formulas {
+        match f.eval(assignment) {
+            Some(false) => return Status::Conflict,
+            Some(true) => {}
+            None => {
+                if pending.is_none() {
+                    pending = f.pending_atom(assignment);
                 }
             }
         }
-        match pending {
-            Some(atom) => Status::Pending(atom),
-            None => Status::Leaf,
-        }
+    }
+    match pending {
+        Some(atom) => Status::Pending(atom),
+        None => Status::Leaf,
+    }
+}
+
+impl Goal for Satisfy<'_> {
+    fn status(&mut self, assignment: &[Option<bool>]) -> Status {
+        all_hold(self.formulas, assignment)
     }
 
     fn leaf(&mut self, cube: Cube) -> bool {
