@@ -7,7 +7,8 @@
 # Usage: fuzz/run.sh TARGET SECONDS [libFuzzer options...]
 #   TARGET: policy_text | order_decide | batch_lines | calendar
 #   FUZZ_TOOLCHAIN=stable|nightly picks the toolchain (default: nightly when installed);
-#   FUZZ_SANITIZER=address|none (default: address).
+#   FUZZ_SANITIZER=address|none (default: address);
+#   FUZZ_SKIP_REGRESSIONS=1 skips the replay (to look for new crashes while known ones are unfixed).
 set -euo pipefail
 cd "$(dirname "$0")"
 if [ $# -lt 2 ]; then
@@ -39,7 +40,8 @@ fi
 
 ./cargo-fuzz.sh build "${build_flags[@]}" "$target"
 
-if [ -d "regressions/$target" ] && [ -n "$(ls -A "regressions/$target")" ]; then
+if [ -z "${FUZZ_SKIP_REGRESSIONS:-}" ] && [ -d "regressions/$target" ] &&
+    [ -n "$(ls -A "regressions/$target")" ]; then
     echo "fuzz: $target: replaying regressions/$target/"
     ./cargo-fuzz.sh run "${build_flags[@]}" "$target" "regressions/$target"/* -- "${fuzz_flags[@]}" "$@"
 fi

@@ -49,8 +49,15 @@ for f in "$root"/examples/*.jsonl "$root"/tests/data/*.jsonl; do
     done <"$f"
     # Batches of 8 lines, so the seeds stay small and still span several chunks.
     split -l 8 -d -a 3 "$f" "$corpus/batch_lines/.part-$name-"
+    # The high bit of the selector asks for 2 threads as well as 1: one seed in four.
+    both="$(printf "\\\\x%02x" $((s | 128)))"
+    k=0
     for part in "$corpus/batch_lines"/.part-"$name"-*; do
         { printf "$byte"; cat "$part"; } >"$corpus/batch_lines/$name-${part##*-}"
+        if [ $((k % 4)) = 0 ]; then
+            { printf "$both"; cat "$part"; } >"$corpus/batch_lines/$name-${part##*-}-2threads"
+        fi
+        k=$((k + 1))
         rm "$part"
     done
 done

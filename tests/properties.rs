@@ -7,7 +7,10 @@
 //!    is not `denied` and has a `deadline` D, the same order decided one second before D (if that is not
 //!    before the request) is not `denied`, and decided at D is `denied` (`contract.md`: the deadline is
 //!    "the first instant at or after the request at which the outcome would become denied").
-//! 2. Policy texts: the shipped policies with a few tokens deleted, duplicated, swapped or replaced go
+//! 2. Batches: JSON Lines of example orders, some damaged (cut, a byte replaced, empty, blank, a BOM, a
+//!    CR before the LF), through `policy::batch::decide_lines`: one valid JSON line answers each input
+//!    line, and 1 and 2 threads write the same bytes.
+//! 3. Policy texts: the shipped policies with a few tokens deleted, duplicated, swapped or replaced go
 //!    through parse -> check -> compile -> analysis -> examples without a panic; a refused policy has at
 //!    least one error diagnostic, and every diagnostic renders.
 //!
@@ -634,23 +637,39 @@ proptest! {
 
 /// The same property, swept rather than sampled: in the first orders of each shipped example file, each
 /// field of a type with edges (timestamps, dates, money, integers) set to each edge value in turn.
+/// The example orders of each (policy, action) pair, by `ACTIONS` index.
+const EXAMPLE_FILES: [&str; 6] = [
+    "alibaba-cms-refund-2026.jsonl",
+    "alibaba-ssl-refund-legacy.jsonl",
+    "alibaba-ssl-revoke.revoke.jsonl",
+    "alibaba-ssl-revoke.delete.jsonl",
+    "huawei-scm-unsubscribe.jsonl",
+    "huawei-scm-withdraw.jsonl",
+];
+
+fn example_lines(pair: usize) -> &'static [String] {
+    static LINES: OnceLock<Vec<Vec<String>>> = OnceLock::new();
+    &LINES.get_or_init(|| {
+        EXAMPLE_FILES
+            .iter()
+            .map(|file| {
+                std::fs::read_to_string(common::root().join("examples").join(file))
+                    .expect("an example file reads")
+                    .lines()
+                    .map(str::to_string)
+                    .collect()
+            })
+            .collect()
+    })[pair]
+}
+
 #[test]
 fn edge_values_in_example_orders() {
-    let files = [
-        ("alibaba-cms-refund-2026.jsonl", 0),
-        ("alibaba-ssl-refund-legacy.jsonl", 1),
-        ("alibaba-ssl-revoke.revoke.jsonl", 2),
-        ("alibaba-ssl-revoke.delete.jsonl", 3),
-        ("huawei-scm-unsubscribe.jsonl", 4),
-        ("huawei-scm-withdraw.jsonl", 5),
-    ];
     let mut failures = Vec::new();
     let mut decided = 0usize;
-    for (file, pair) in files {
+    for (pair, file) in EXAMPLE_FILES.iter().enumerate() {
         let (policy, action) = shipped(pair);
-        let text = std::fs::read_to_string(common::root().join("examples").join(file))
-            .expect("an example file reads");
-        for line in text.lines().take(6) {
+        for line in example_lines(pair).iter().take(6) {
             let base: serde_json::Value =
                 serde_json::from_str(line).expect("an example order parses");
             let request = base["requested_at"]
@@ -708,6 +727,105 @@ fn edge_values_in_example_orders() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Batches.
+
+/// One line of an orders file: an example order, or one damaged.
+#[derive(Debug, Clone)]
+enum LineGen {
+    Example(Index),
+    Truncated(Index, Index),
+    ByteReplaced(Index, Index, u8),
+    Empty,
+    Blank,
+    Bom(Index),
+    CrLf(Index),
+}
+
+fn line_gen() -> impl Strategy<Value = LineGen> {
+    prop_oneof![
+        6 => any::<Index>().prop_map(LineGen::Example),
+        1 => (any::<Index>(), any::<Index>()).prop_map(|(l, at)| LineGen::Truncated(l, at)),
+        1 => (any::<Index>(), any::<Index>(), any::<u8>())
+            .prop_map(|(l, at, b)| LineGen::ByteReplaced(l, at, b)),
+        1 => Just(LineGen::Empty),
+        1 => Just(LineGen::Blank),
+        1 => any::<Index>().prop_map(LineGen::Bom),
+        1 => any::<Index>().prop_map(LineGen::CrLf),
+    ]
+}
+
+impl LineGen {
+    /// The line's bytes, without its `\n`; never containing `\n`.
+    fn bytes(&self, examples: &[String]) -> Vec<u8> {
+        let pick = |i: &Index| examples[i.index(examples.len())].as_bytes().to_vec();
+        let mut line = match self {
+            LineGen::Example(l) => pick(l),
+            LineGen::Truncated(l, at) => {
+                let line = pick(l);
+                line[..at.index(line.len() + 1)].to_vec()
+            }
+            LineGen::ByteReplaced(l, at, b) => {
+                let mut line = pick(l);
+                let at = at.index(line.len());
+                line[at] = *b;
+                line
+            }
+            LineGen::Empty => Vec::new(),
+            LineGen::Blank => b" \t ".to_vec(),
+            LineGen::Bom(l) => [&b"\xef\xbb\xbf"[..], &pick(l)].concat(),
+            LineGen::CrLf(l) => [&pick(l)[..], b"\r"].concat(),
+        };
+        line.retain(|&b| b != b'\n');
+        line
+    }
+}
+
+proptest! {
+    #![proptest_config(config(48))]
+
+    /// `decide_lines` answers every line, with valid JSON, the same bytes with 1 and 2 threads.
+    #[test]
+    fn batch_answers_every_line(
+        pair in 0..ACTIONS.len(),
+        lines in prop::collection::vec(line_gen(), 0..10),
+        final_newline in any::<bool>(),
+        chunk_lines in 1usize..4,
+    ) {
+        let (policy, action) = shipped(pair);
+        let mut input = Vec::new();
+        for (i, line) in lines.iter().enumerate() {
+            input.extend(line.bytes(example_lines(pair)));
+            if i + 1 < lines.len() || final_newline {
+                input.push(b'\n');
+            }
+        }
+        // What `read_until(b'\n')` splits the input into.
+        let expected = input.iter().filter(|&&b| b == b'\n').count()
+            + usize::from(input.last().is_some_and(|&b| b != b'\n'));
+        let now = parse_time(DEFAULT_REQUEST).expect("the default request time parses");
+        let mut outputs = Vec::new();
+        for threads in [1, 2] {
+            let mut output = Vec::new();
+            let options = policy::batch::BatchOptions { threads, chunk_lines };
+            let summary =
+                policy::batch::decide_lines(policy, action, now, &input[..], &mut output, options)
+                    .expect("an in-memory batch cannot fail to read or write");
+            prop_assert_eq!(summary.lines, expected, "lines counted, {} thread(s)", threads);
+            let text = String::from_utf8(output.clone()).expect("the output is UTF-8");
+            prop_assert_eq!(text.lines().count(), expected, "lines written, {} thread(s)", threads);
+            for line in text.lines() {
+                prop_assert!(
+                    serde_json::from_str::<serde_json::Value>(line).is_ok(),
+                    "not JSON: {}", line
+                );
+            }
+            outputs.push(output);
+        }
+        prop_assert!(outputs[0] == outputs[1], "1 and 2 threads wrote different output");
+    }
 }
 
 // ---------------------------------------------------------------------------------------------------
