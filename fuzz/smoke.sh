@@ -10,7 +10,7 @@ targets=(policy_text order_decide batch_lines calendar)
 for target in "${targets[@]}"; do
     # The fuzzer stops itself after SECONDS; the bound covers a hang outside libFuzzer's -timeout.
     if ! timeout --kill-after=30 "$((seconds + 300))" ./run.sh "$target" "$seconds"; then
-        echo "fuzz: $target FAILED (see the input saved under fuzz/artifacts/$target/)" >&2
+        echo "fuzz: $target FAILED (on a file of fuzz/regressions/$target/, or on a new input saved under fuzz/artifacts/$target/)" >&2
         exit 1
     fi
 done
