@@ -2,7 +2,8 @@
 # Fuzzes one target for a while: replays fuzz/regressions/TARGET/ first (every input there once; any
 # crash, timeout or leak fails), then fuzzes from the seed corpus for SECONDS seconds.
 # Exit status non-zero on any crash, panic, timeout or out-of-memory; the input is then saved under
-# fuzz/artifacts/TARGET/ (minimize with `fuzz/cargo-fuzz.sh tmin TARGET FILE`).
+# fuzz/artifacts/TARGET/ (minimise with
+# `fuzz/cargo-fuzz.sh tmin --sanitizer address --debug-assertions --release TARGET FILE`).
 #
 # Usage: fuzz/run.sh TARGET SECONDS [libFuzzer options...]
 #   TARGET: policy_text | order_decide | batch_lines | calendar
