@@ -1,0 +1,60 @@
+//! Order intake and decide on every shipped policy. The first byte picks the (policy, action) pair
+//! (`policy_fuzz::ACTIONS`); the rest is the order's JSON. The request time is the order's
+//! `requested_at`, else `policy_fuzz::DEFAULT_NOW`.
+//!
+//! Besides "no panic": both intake paths (JSON text, and a parsed `serde_json::Value`) must agree (the
+//! same decision, or errors naming the same fields), and a decision's JSON must be valid JSON.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use policy_fuzz::{default_now, shipped};
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
+    let Ok(text) = std::str::from_utf8(rest) else {
+        return;
+    };
+    let (policy, action) = shipped(selector);
+    let now = default_now();
+    let from_text = policy
+        .read_order_str(text)
+        .and_then(|order| policy.decide(action, &order, now));
+    if let Ok(decision) = &from_text {
+        let json = decision.to_json();
+        if let Err(e) = serde_json::from_str::<serde_json::Value>(&json) {
+            panic!("decision is not valid JSON ({e}): {json}");
+        }
+    }
+    // The same order through the `serde_json::Value` intake, when serde_json reads it as an object.
+    // Both intakes let the last of duplicate keys win, so they must decide alike.
+    if let Ok(value @ serde_json::Value::Object(_)) =
+        serde_json::from_str::<serde_json::Value>(text)
+    {
+        let from_value = policy
+            .read_order(&value)
+            .and_then(|order| policy.decide(action, &order, now));
+        match (&from_text, &from_value) {
+            (Ok(a), Ok(b)) => assert_eq!(a.to_json(), b.to_json(), "intake paths disagree"),
+            // The same fields refused (a message may quote a number as serde_json re-writes it).
+            (Err(a), Err(b)) => assert_eq!(
+                problem_fields(a),
+                problem_fields(b),
+                "intake paths disagree"
+            ),
+            _ => panic!("intake paths disagree: text {from_text:?}, value {from_value:?}"),
+        }
+    }
+});
+
+/// What an order error refuses: the fields for an input error, else the kind of error.
+fn problem_fields(error: &policy::OrderError) -> Vec<String> {
+    match error {
+        policy::OrderError::Input { problems, .. } => {
+            problems.iter().map(|p| p.field.clone()).collect()
+        }
+        policy::OrderError::Eval { .. } => vec!["(eval)".into()],
+        policy::OrderError::UnknownAction { .. } => vec!["(action)".into()],
+    }
+}
