@@ -189,8 +189,19 @@ impl fmt::Display for Rfc3339 {
         // RFC 3339 offsets are whole minutes. Historical offsets with seconds (local mean time, such
         // as Shanghai's +08:05:43 before 1901) are written to the minute below, and the local time
         // with that same offset, so the text still names the exact instant.
-        let offset = self.offset.div_euclid(60) * 60;
-        let local = seconds_of(self.nanos).saturating_add(offset);
+        let mut offset = self.offset.div_euclid(60) * 60;
+        let mut local = seconds_of(self.nanos).saturating_add(offset);
+        // RFC 3339 has four-digit years: an instant whose local date falls outside years 0001 to
+        // 9999 (9999-12-31T23:59:59Z in +08:00) is written in UTC, where every instant of the range
+        // has one.
+        let in_years = |local: i64| {
+            day_number_to_date(local.div_euclid(SECONDS_PER_DAY))
+                .is_some_and(|date| (1..=9999).contains(&date.year()))
+        };
+        if !in_years(local) {
+            offset = 0;
+            local = seconds_of(self.nanos);
+        }
         let fraction = self.nanos.rem_euclid(NANOS);
         let Some(date) = day_number_to_date(local.div_euclid(SECONDS_PER_DAY)) else {
             return write!(f, "{}", self.nanos);

@@ -65,7 +65,7 @@ fn policy_decides() -> Result<(), String> {
     let path =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies/huawei-scm-unsubscribe.policy");
     let policy = policy::Policy::load(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let now = policy::eval::parse_time("2025-03-04T12:00:00+08:00")?;
+    let now = policy::eval::parse_time("2025-03-04T12:00:00+08:00").map_err(|e| e.to_string())?;
     let order = r#"{"id":"h-1","paid_at":"2025-03-03T11:00:00+08:00","price":80.10,
                     "status":"pending_application","purchased_on":"scm_console"}"#;
     let decision = policy
