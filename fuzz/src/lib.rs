@@ -48,7 +48,7 @@ pub fn shipped(selector: u8) -> (&'static Policy, &'static str) {
 pub fn calendars() -> &'static Calendars {
     static CALENDARS: OnceLock<Calendars> = OnceLock::new();
     CALENDARS.get_or_init(|| {
-        match policy::eval::load_calendars(&policies_dir().join("calendars")) {
+        match policy::eval::load_calendars(&policies_dir().join("calendars")).complete() {
             Ok(c) => c,
             Err(e) => panic!("cannot load shipped calendars: {e}"),
         }
@@ -56,7 +56,7 @@ pub fn calendars() -> &'static Calendars {
 }
 
 /// `DEFAULT_NOW` as the evaluator's request time. The one place that knows the time type.
-pub fn default_now() -> i64 {
+pub fn default_now() -> policy::Instant {
     match policy::eval::parse_time(DEFAULT_NOW) {
         Ok(t) => t,
         Err(e) => panic!("bad DEFAULT_NOW: {e}"),
