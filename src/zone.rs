@@ -9,7 +9,9 @@
 //! it, a date is integer arithmetic, before it the IANA rules are consulted. The answers are the same
 //! either way; only the cost differs.
 
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 use chrono::{DateTime, Datelike, NaiveDate, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -28,7 +30,24 @@ pub struct Zone {
 }
 
 impl Zone {
+    /// The zone `tz`, its fast path found once per process: sampling its offsets costs about a
+    /// millisecond, and every policy load (and batch worker) would pay it again.
     pub fn new(tz: Tz) -> Zone {
+        static ZONES: OnceLock<Mutex<HashMap<Tz, Zone>>> = OnceLock::new();
+        let zones = ZONES.get_or_init(Mutex::default);
+        // A poisoned lock still guards a sound map: entries are inserted whole.
+        if let Some(zone) = zones.lock().unwrap_or_else(PoisonError::into_inner).get(&tz) {
+            return *zone;
+        }
+        let zone = Zone::compute(tz);
+        zones
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(tz, zone);
+        zone
+    }
+
+    fn compute(tz: Tz) -> Zone {
         let offset_at = |seconds: i64| -> Option<i64> {
             let utc = DateTime::from_timestamp(seconds, 0)?.naive_utc();
             Some(i64::from(
