@@ -45,10 +45,22 @@ impl Instant {
     };
 
     /// The instant `nanos` nanoseconds after 1970-01-01T00:00:00Z, if it is within the range.
+    #[inline]
     pub fn from_nanos(nanos: i128) -> Option<Instant> {
-        let seconds = i64::try_from(nanos.div_euclid(NANOS_PER_SECOND_WIDE)).ok()?;
-        let fraction = nanos.rem_euclid(NANOS_PER_SECOND_WIDE) as u32;
-        Instant::from_unix(seconds, fraction)
+        if !Instant::contains(nanos) {
+            return None;
+        }
+        let (seconds, fraction) = split_nanos(nanos);
+        Some(Instant {
+            seconds,
+            nanos: fraction,
+        })
+    }
+
+    /// Whether `nanos` (since the Unix epoch) is an instant of the range: two comparisons.
+    #[inline]
+    pub fn contains(nanos: i128) -> bool {
+        (MIN_NANOS..=MAX_NANOS).contains(&nanos)
     }
 
     /// The instant `seconds` (and `nanos` more nanoseconds) after the Unix epoch, if within the range.
@@ -81,6 +93,27 @@ impl Instant {
     pub fn parse(text: &str) -> Result<Instant, crate::value::TimestampError> {
         crate::value::parse_timestamp(text).map_err(crate::value::TimestampError)
     }
+}
+
+/// `Instant::MIN` and `Instant::MAX` in nanoseconds.
+const MIN_NANOS: i128 = MIN_SECONDS as i128 * NANOS_PER_SECOND_WIDE;
+const MAX_NANOS: i128 = MAX_SECONDS as i128 * NANOS_PER_SECOND_WIDE + 999_999_999;
+
+/// Whole seconds (rounded down) and the nanoseconds past them. Instants of 1678 to 2261 fit an `i64`
+/// of nanoseconds, where dividing by a constant is a multiplication; `i128` division is a call.
+#[inline]
+pub(crate) fn split_nanos(nanos: i128) -> (i64, u32) {
+    if let Ok(narrow) = i64::try_from(nanos) {
+        return (
+            narrow.div_euclid(NANOS_PER_SECOND),
+            narrow.rem_euclid(NANOS_PER_SECOND) as u32,
+        );
+    }
+    // Clamped only so that a value far out of any range cannot wrap; callers check the range.
+    let seconds = nanos
+        .div_euclid(NANOS_PER_SECOND_WIDE)
+        .clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64;
+    (seconds, nanos.rem_euclid(NANOS_PER_SECOND_WIDE) as u32)
 }
 
 /// The instant is out of range: before year 1 or after year 9999.

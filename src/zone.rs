@@ -16,6 +16,8 @@ use std::sync::{Mutex, OnceLock, PoisonError};
 use chrono::{DateTime, Datelike, NaiveDate, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 
+use crate::time::split_nanos;
+
 const SECONDS_PER_DAY: i64 = 86_400;
 const NANOS: i128 = 1_000_000_000;
 /// Days from 0001-01-01 (chrono's day 1) to 1970-01-01.
@@ -36,7 +38,11 @@ impl Zone {
         static ZONES: OnceLock<Mutex<HashMap<Tz, Zone>>> = OnceLock::new();
         let zones = ZONES.get_or_init(Mutex::default);
         // A poisoned lock still guards a sound map: entries are inserted whole.
-        if let Some(zone) = zones.lock().unwrap_or_else(PoisonError::into_inner).get(&tz) {
+        if let Some(zone) = zones
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&tz)
+        {
             return *zone;
         }
         let zone = Zone::compute(tz);
@@ -168,16 +174,15 @@ impl Zone {
 }
 
 /// Whole seconds of an instant in nanoseconds, rounded down.
+#[inline]
 fn seconds_of(nanos: i128) -> i64 {
-    // INVARIANT: instants are within years 0001 to 9999; the clamp only keeps others from wrapping.
-    nanos
-        .div_euclid(NANOS)
-        .clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
+    split_nanos(nanos).0
 }
 
 /// The instant as chrono's UTC time (chrono spans far more than years 0001 to 9999).
 fn utc(nanos: i128) -> DateTime<Utc> {
-    DateTime::from_timestamp(seconds_of(nanos), nanos.rem_euclid(NANOS) as u32).unwrap_or_default()
+    let (seconds, fraction) = split_nanos(nanos);
+    DateTime::from_timestamp(seconds, fraction).unwrap_or_default()
 }
 
 fn nanos_of<Z: TimeZone>(t: &DateTime<Z>) -> i128 {
@@ -221,7 +226,7 @@ impl fmt::Display for Rfc3339 {
             offset = 0;
             local = seconds_of(self.nanos);
         }
-        let fraction = self.nanos.rem_euclid(NANOS);
+        let fraction = split_nanos(self.nanos).1;
         let Some(date) = day_number_to_date(local.div_euclid(SECONDS_PER_DAY)) else {
             return write!(f, "{}", self.nanos);
         };

@@ -207,7 +207,7 @@ fn edge_instants(edge: &Edge, bound: Option<(i128, i128)>, env: &Env<'_>) -> [Op
         return [None, None];
     };
     // sign * x == base, with sign ±1.
-    let Some(x) = i128::from(edge.sign).checked_mul(base) else {
+    let Some(x) = super::interp::signed(edge.sign, base) else {
         return [None, None];
     };
     if !edge.on_date {

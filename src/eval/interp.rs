@@ -4,8 +4,6 @@
 use std::cell::Cell;
 use std::cmp::Ordering;
 
-use chrono::Datelike;
-
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::calendar::{Calendar, OutOfCalendar};
@@ -57,6 +55,7 @@ impl<'a> EdgeBounds<'a> {
     }
 
     /// `(base, shift)` of edge `index`, or `None` when it reads an absent field.
+    #[inline]
     pub(crate) fn bound(&self, index: usize, env: &Env<'_>) -> Result<Option<(i128, i128)>> {
         let cell = self.bounds.get(index).ok_or(Fault::Internal)?;
         let bound = match cell.get() {
@@ -93,8 +92,7 @@ impl<'a> EdgeBounds<'a> {
 fn edge_bound(edge: &Edge, env: &Env<'_>) -> Result<(i128, i128)> {
     let sum = |terms: &[(i64, TExpr)]| -> Result<i128> {
         terms.iter().try_fold(0i128, |total, (sign, term)| {
-            i128::from(*sign)
-                .checked_mul(number(term, env)?)
+            signed(*sign, number(term, env)?)
                 .and_then(|signed| total.checked_add(signed))
                 .ok_or_else(|| overflow("time edge"))
         })
@@ -106,6 +104,7 @@ fn edge_bound(edge: &Edge, env: &Env<'_>) -> Result<(i128, i128)> {
 }
 
 /// `x` for an edge at `env.now`: the instant itself, or the day number of the shifted instant.
+#[inline]
 pub(crate) fn edge_axis(edge: &Edge, shift: i128, env: &Env<'_>) -> Result<i128> {
     if !edge.on_date {
         return Ok(env.now);
@@ -113,9 +112,20 @@ pub(crate) fn edge_axis(edge: &Edge, shift: i128, env: &Env<'_>) -> Result<i128>
     let shifted = env
         .now
         .checked_add(shift)
-        .and_then(Instant::from_nanos)
+        .filter(|&t| Instant::contains(t))
         .ok_or_else(|| overflow("timestamp"))?;
-    Ok(i128::from(env.zone.day_of(shifted.nanos())))
+    Ok(i128::from(env.zone.day_of(shifted)))
+}
+
+/// `sign * x`. The signs of edges and their terms are 1 or -1 (`compile`), and `i128`
+/// multiplication is a call: negate instead.
+#[inline]
+pub(crate) fn signed(sign: i64, x: i128) -> Option<i128> {
+    match sign {
+        1 => Some(x),
+        -1 => x.checked_neg(),
+        other => i128::from(other).checked_mul(x),
+    }
 }
 
 fn holds(op: CmpOp, ordering: Ordering) -> bool {
@@ -189,12 +199,15 @@ fn from_number(ty: Type, n: i128) -> Result<Value> {
 
 /// A day number that is a date of years 0001 to 9999.
 fn date_number(n: i128) -> Result<i32> {
-    i32::try_from(n)
-        .ok()
-        .filter(|&day| {
-            day_number_to_date(i64::from(day)).is_some_and(|d| (1..=9999).contains(&d.year()))
-        })
-        .ok_or_else(|| overflow("date"))
+    /// 0001-01-01 and 9999-12-31 as days since 1970-01-01.
+    const FIRST: i128 = -719_162;
+    const LAST: i128 = 2_932_896;
+    if (FIRST..=LAST).contains(&n) {
+        // INVARIANT: the range fits an i32.
+        Ok(n as i32)
+    } else {
+        Err(overflow("date"))
+    }
 }
 
 /// Evaluates an expression of a number type (see `is_number`) to its `i128`.
@@ -207,15 +220,17 @@ pub(crate) fn number(e: &TExpr, env: &Env<'_>) -> Result<i128> {
         },
         TKind::Now => Ok(env.now),
         TKind::DateOf(a) => {
-            let instant =
-                Instant::from_nanos(number(a, env)?).ok_or_else(|| overflow("timestamp"))?;
-            Ok(i128::from(env.zone.day_of(instant.nanos())))
+            let instant = number(a, env)?;
+            if !Instant::contains(instant) {
+                return Err(overflow("timestamp"));
+            }
+            Ok(i128::from(env.zone.day_of(instant)))
         }
         TKind::StartOfDay(a) => {
             let day = date_number(number(a, env)?)?;
             env.zone
                 .start_of_day_number(day)
-                .filter(|&t| Instant::from_nanos(t).is_some())
+                .filter(|&t| Instant::contains(t))
                 .ok_or_else(|| overflow("timestamp"))
         }
         TKind::Arith(op, a, b) => {
@@ -225,7 +240,11 @@ pub(crate) fn number(e: &TExpr, env: &Env<'_>) -> Result<i128> {
                 ArithOp::SubNanos | ArithOp::DateSubDays | ArithOp::DateDiff | ArithOp::SubInt => {
                     x.checked_sub(y)
                 }
-                ArithOp::MulInt => x.checked_mul(y),
+                // Counts fit an i64, where multiplication is one instruction.
+                ArithOp::MulInt => match (i64::try_from(x), i64::try_from(y)) {
+                    (Ok(x), Ok(y)) => x.checked_mul(y).map(i128::from),
+                    _ => x.checked_mul(y),
+                },
                 ArithOp::DateAddBusiness => return business_days(x, y, env),
                 ArithOp::DateSubBusiness => {
                     return business_days(
@@ -288,8 +307,7 @@ pub(crate) fn truth(e: &TExpr, env: &Env<'_>) -> Result<bool> {
             let Some((base, shift)) = bounds.bound(index, env)? else {
                 return Err(Fault::Absent(bounds.absent_slot(index)));
             };
-            let linear = i128::from(edge.sign)
-                .checked_mul(edge_axis(edge, shift, env)?)
+            let linear = signed(edge.sign, edge_axis(edge, shift, env)?)
                 .ok_or_else(|| overflow("time edge"))?;
             let ordering = if edge.linear_left {
                 linear.cmp(&base)
