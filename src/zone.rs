@@ -242,9 +242,9 @@ impl fmt::Display for Rfc3339 {
             seconds % 60
         )?;
         if fraction != 0 {
-            if fraction % 1_000_000 == 0 {
+            if fraction.is_multiple_of(1_000_000) {
                 write!(f, ".{:03}", fraction / 1_000_000)?;
-            } else if fraction % 1000 == 0 {
+            } else if fraction.is_multiple_of(1000) {
                 write!(f, ".{:06}", fraction / 1000)?;
             } else {
                 write!(f, ".{fraction:09}")?;
