@@ -4,7 +4,7 @@
 use crate::zone::{day_number_to_date, IsoDate};
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use super::interp::{eval, truth, EdgeBounds, Env, Fault};
+use super::interp::{eval, truth, EdgeBounds, Env, Fault, Num};
 use super::{Decision, Order, OrderError, Outcome, Reasons};
 use crate::check::typed::TExpr;
 use crate::check::{CheckedAction, CheckedRule};
@@ -26,9 +26,6 @@ pub(crate) fn decide(
     order: &Order,
     default_now: Instant,
 ) -> Result<Decision, OrderError> {
-    let policy = &program.policy;
-    let action = &policy.actions[action_index];
-    let outputs = &program.outputs.actions[action_index];
     let now = program
         .requested_at
         .and_then(|slot| match order.frame.get(slot as usize) {
@@ -37,6 +34,42 @@ pub(crate) fn decide(
         })
         .unwrap_or(default_now)
         .nanos();
+    // In i64 first; in i128 when a value does not fit (see `interp::Num`).
+    if let Ok(narrow) = i64::try_from(now) {
+        match decide_in::<i64>(program, action_index, order, narrow) {
+            Err(Stop::Widen) => {}
+            Err(Stop::Order(error)) => return Err(error),
+            Ok(decision) => return Ok(decision),
+        }
+    }
+    decide_in::<i128>(program, action_index, order, now).map_err(|stop| match stop {
+        Stop::Order(error) => error,
+        // INVARIANT: the i128 number path never asks to widen.
+        Stop::Widen => fault_error(program, order, Fault::Internal),
+    })
+}
+
+/// Why a decision stopped: an order error, or a value too wide for the number path in use.
+enum Stop {
+    Order(OrderError),
+    Widen,
+}
+
+impl From<OrderError> for Stop {
+    fn from(error: OrderError) -> Stop {
+        Stop::Order(error)
+    }
+}
+
+fn decide_in<N: Num>(
+    program: &Program,
+    action_index: usize,
+    order: &Order,
+    now: N,
+) -> Result<Decision, Stop> {
+    let policy = &program.policy;
+    let action = &policy.actions[action_index];
+    let outputs = &program.outputs.actions[action_index];
     let bounds = EdgeBounds::new(&program.edges[action_index]);
     let env = Env {
         frame: &order.frame,
@@ -47,7 +80,10 @@ pub(crate) fn decide(
     };
     validate(program, action, order, &env)?;
     let guards = &program.guards[action_index];
-    let fault = |fault: Fault| fault_error(program, order, fault);
+    let fault = |fault: Fault| match fault {
+        Fault::Wide => Stop::Widen,
+        other => Stop::Order(fault_error(program, order, other)),
+    };
 
     let mut remembered = Remembered {
         timeless: program.timeless[action_index],
@@ -82,7 +118,7 @@ pub(crate) fn decide(
         attributes(program, rule, &shared.value_names, &env, &mut decision).map_err(fault)?;
         decision.deadline = deadline(action, guards, &bounds, &env, &mut remembered)
             .map_err(fault)?
-            .map(|t| policy.zone.datetime(t));
+            .map(|t| policy.zone.datetime(t.to_i128()));
     }
     Ok(decision)
 }
@@ -124,9 +160,9 @@ struct Remembered {
 }
 
 /// The first rule whose guard holds, reusing and recording what `remembered` allows.
-fn select_remembering(
+fn select_remembering<N: Num>(
     guards: &[Option<TExpr>],
-    env: &Env<'_>,
+    env: &Env<'_, N>,
     remembered: &mut Remembered,
 ) -> Result<Option<usize>, Fault> {
     for (i, guard) in guards.iter().enumerate() {
@@ -154,24 +190,24 @@ fn select_remembering(
 }
 
 /// The first instant after the request at which the outcome is `denied` with only time passing.
-fn deadline(
+fn deadline<N: Num>(
     action: &CheckedAction,
     guards: &[Option<TExpr>],
-    bounds: &EdgeBounds<'_>,
-    env: &Env<'_>,
+    bounds: &EdgeBounds<'_, N>,
+    env: &Env<'_, N>,
     remembered: &mut Remembered,
-) -> Result<Option<i128>, Fault> {
+) -> Result<Option<N>, Fault> {
     // INVARIANT: compile refuses actions with more than MAX_EDGES edges, each giving two instants.
-    let mut buffer = [0i128; 2 * MAX_EDGES];
+    let mut buffer = [N::ZERO; 2 * MAX_EDGES];
     let mut count = 0;
     let mut index = 0;
     while let Some(edge) = bounds.edge(index) {
-        for instant in edge_instants(edge, bounds.bound(index, env)?, env)
+        for instant in edge_instants(edge, bounds.bound(index, env)?, env)?
             .into_iter()
             .flatten()
         {
             // Instants after 9999-12-31T23:59:59.999999999Z are never reached.
-            if instant > env.now && instant <= LAST && count < buffer.len() {
+            if instant > env.now && instant.to_i128() <= LAST && count < buffer.len() {
                 buffer[count] = instant;
                 count += 1;
             }
@@ -202,31 +238,44 @@ fn deadline(
 /// The instants at which the comparison behind `edge` can change truth: where its two sides meet,
 /// and just after. `bound` is `None` when the comparison reads a field this order lacks: the rules
 /// never reach it.
-fn edge_instants(edge: &Edge, bound: Option<(i128, i128)>, env: &Env<'_>) -> [Option<i128>; 2] {
+fn edge_instants<N: Num>(
+    edge: &Edge,
+    bound: Option<(N, N)>,
+    env: &Env<'_, N>,
+) -> Result<[Option<N>; 2], Fault> {
     let Some((base, shift)) = bound else {
-        return [None, None];
+        return Ok([None, None]);
+    };
+    // An instant the number type cannot hold: in i64, decide again wide; in i128, it is far beyond
+    // year 9999, where time never goes.
+    let beyond = || if N::WIDE { Ok(None) } else { Err(Fault::Wide) };
+    let fits = |t: Option<i128>| match t.map(N::from_i128) {
+        Some(Some(t)) => Ok(Some(t)),
+        Some(None) => beyond(),
+        None => Ok(None),
     };
     // sign * x == base, with sign ±1.
-    let Some(x) = super::interp::signed(edge.sign, base) else {
-        return [None, None];
-    };
+    let x = super::interp::signed(edge.sign, base.to_i128());
     if !edge.on_date {
-        return [Some(x), x.checked_add(1)];
+        return Ok([fits(x)?, fits(x.and_then(|x| x.checked_add(1)))?]);
     }
     let day_start = |day: i128| {
         i32::try_from(day)
             .ok()
             .and_then(|d| env.zone.start_of_day_number(d))
-            .and_then(|t| t.checked_sub(shift))
+            .and_then(|t| t.checked_sub(shift.to_i128()))
     };
-    [day_start(x), x.checked_add(1).and_then(day_start)]
+    Ok([
+        fits(x.and_then(day_start))?,
+        fits(x.and_then(|x| x.checked_add(1)).and_then(day_start))?,
+    ])
 }
 
-fn attributes(
+fn attributes<N: Num>(
     program: &Program,
     rule: &CheckedRule,
     value_names: &[std::sync::Arc<str>],
-    env: &Env<'_>,
+    env: &Env<'_, N>,
     decision: &mut Decision,
 ) -> Result<(), Fault> {
     let attrs = &rule.attrs;
@@ -338,12 +387,12 @@ pub(crate) fn value_to_json(program: &Program, ty: Type, value: &Value) -> serde
 }
 
 /// Input errors: what the action needs, the policy's requirements and constraints.
-fn validate(
+fn validate<N: Num>(
     program: &Program,
     action: &CheckedAction,
     order: &Order,
-    env: &Env<'_>,
-) -> Result<(), OrderError> {
+    env: &Env<'_, N>,
+) -> Result<(), Stop> {
     let policy = &program.policy;
     // Fields present and well formed; a malformed field was reported when the order was read.
     let usable = order.present & !order.malformed;
@@ -365,7 +414,10 @@ fn validate(
         let holds = match &requirement.when {
             None => true,
             // A condition that reads a missing or invalid field cannot hold or fail: skip it.
-            Some(cond) => truth(cond, env).unwrap_or(false),
+            Some(cond) => match truth(cond, env) {
+                Err(Fault::Wide) => return Err(Stop::Widen),
+                result => result.unwrap_or(false),
+            },
         };
         if holds {
             let when = if requirement.when_text.is_empty() {
@@ -381,7 +433,15 @@ fn validate(
     }
     for constraint in &policy.constraints {
         let readable = constraint.reads & !usable == 0;
-        if readable && matches!(truth(&constraint.condition, env), Ok(false)) {
+        let holds = if readable {
+            truth(&constraint.condition, env)
+        } else {
+            Ok(true)
+        };
+        if matches!(holds, Err(Fault::Wide)) {
+            return Err(Stop::Widen);
+        }
+        if matches!(holds, Ok(false)) {
             let fields: Vec<&str> = (0..policy.fields.len())
                 .filter(|i| constraint.reads & (1 << i) != 0)
                 .map(|i| policy.fields[i].name.as_str())
@@ -397,10 +457,10 @@ fn validate(
     }
     let mut all = order.problems.clone();
     all.append(&mut problems);
-    Err(OrderError::Input {
+    Err(Stop::Order(OrderError::Input {
         order: order.id.as_deref().map(str::to_string),
         problems: all,
-    })
+    }))
 }
 
 #[cold]
@@ -408,6 +468,8 @@ fn fault_error(program: &Program, order: &Order, fault: Fault) -> OrderError {
     let message = match fault {
         Fault::Calendar(e) => e.to_string(),
         Fault::Overflow(what) => format!("the {what} is out of range"),
+        // Reported only if the i128 number path asked to widen, which it never does.
+        Fault::Wide => "internal error: a number does not fit".to_string(),
         Fault::DivisionByZero => "a formula divides by zero".to_string(),
         Fault::Absent(slot) => format!(
             "field `{}` is absent where the policy reads it",

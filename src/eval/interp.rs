@@ -14,39 +14,123 @@ use crate::time::Instant;
 use crate::value::{Type, Value};
 use crate::zone::{date_to_day_number, day_number_to_date, Zone};
 
+/// The integers of the number path (counts, days, dates, instants and durations in nanoseconds).
+/// A decision is first made in `i64`, where every instant of 1678 to 2261 fits and arithmetic is one
+/// instruction; a value that does not fit stops it with `Fault::Wide`, and the decision is made again
+/// in `i128`, where no sum of in-range values overflows. Only there is an overflow an error.
+pub(crate) trait Num: Copy + Ord + std::fmt::Debug {
+    const ZERO: Self;
+    /// The wide type: nothing is decided again after it.
+    const WIDE: bool;
+    fn from_i64(n: i64) -> Self;
+    /// `None`: it does not fit.
+    fn from_i128(n: i128) -> Option<Self>;
+    fn to_i128(self) -> i128;
+    fn checked_add(self, other: Self) -> Option<Self>;
+    fn checked_sub(self, other: Self) -> Option<Self>;
+    fn checked_mul(self, other: Self) -> Option<Self>;
+    fn checked_neg(self) -> Option<Self>;
+    /// What a result that does not fit means here: decide again wide, or a real overflow.
+    fn overflow(what: &'static str) -> Fault;
+}
+
+impl Num for i64 {
+    const ZERO: i64 = 0;
+    const WIDE: bool = false;
+    fn from_i64(n: i64) -> i64 {
+        n
+    }
+    fn from_i128(n: i128) -> Option<i64> {
+        i64::try_from(n).ok()
+    }
+    fn to_i128(self) -> i128 {
+        i128::from(self)
+    }
+    fn checked_add(self, other: i64) -> Option<i64> {
+        i64::checked_add(self, other)
+    }
+    fn checked_sub(self, other: i64) -> Option<i64> {
+        i64::checked_sub(self, other)
+    }
+    fn checked_mul(self, other: i64) -> Option<i64> {
+        i64::checked_mul(self, other)
+    }
+    fn checked_neg(self) -> Option<i64> {
+        i64::checked_neg(self)
+    }
+    #[cold]
+    fn overflow(_: &'static str) -> Fault {
+        Fault::Wide
+    }
+}
+
+impl Num for i128 {
+    const ZERO: i128 = 0;
+    const WIDE: bool = true;
+    fn from_i64(n: i64) -> i128 {
+        i128::from(n)
+    }
+    fn from_i128(n: i128) -> Option<i128> {
+        Some(n)
+    }
+    fn to_i128(self) -> i128 {
+        self
+    }
+    fn checked_add(self, other: i128) -> Option<i128> {
+        i128::checked_add(self, other)
+    }
+    fn checked_sub(self, other: i128) -> Option<i128> {
+        i128::checked_sub(self, other)
+    }
+    fn checked_mul(self, other: i128) -> Option<i128> {
+        // Counts fit an i64, where multiplication is one instruction; i128's is a call.
+        match (i64::try_from(self), i64::try_from(other)) {
+            (Ok(x), Ok(y)) => x.checked_mul(y).map(i128::from),
+            _ => i128::checked_mul(self, other),
+        }
+    }
+    fn checked_neg(self) -> Option<i128> {
+        i128::checked_neg(self)
+    }
+    #[cold]
+    fn overflow(what: &'static str) -> Fault {
+        Fault::Overflow(what)
+    }
+}
+
 /// Where an expression is evaluated: the order's fields, the request time, the policy's zone and
 /// calendar.
 #[derive(Clone, Copy)]
-pub(crate) struct Env<'a> {
+pub(crate) struct Env<'a, N: Num> {
     pub frame: &'a [Option<Value>],
     /// The request time, in nanoseconds (`Instant::nanos`).
-    pub now: i128,
+    pub now: N,
     pub zone: Zone,
     pub calendar: Option<&'a Calendar>,
     /// The solved comparisons with the request time, for compiled guards (`TKind::Edge`).
-    pub edges: Option<&'a EdgeBounds<'a>>,
+    pub edges: Option<&'a EdgeBounds<'a, N>>,
 }
 
 /// Per order, each edge's bound, computed when first needed: the comparison `sign * x + Σ terms op
 /// other` is `sign * x op (other - Σ terms)`, and only `x` (the request instant, or the date of the
 /// request shifted by `shift`) changes while the deadline is sought.
-pub(crate) struct EdgeBounds<'a> {
+pub(crate) struct EdgeBounds<'a, N: Num> {
     edges: &'a [Edge],
-    bounds: [Cell<Bound>; MAX_EDGES],
+    bounds: [Cell<Bound<N>>; MAX_EDGES],
 }
 
 #[derive(Debug, Clone, Copy)]
-enum Bound {
+enum Bound<N> {
     Unknown,
     /// The bound reads a field this order lacks.
     Absent(Slot),
     Known {
-        base: i128,
-        shift: i128,
+        base: N,
+        shift: N,
     },
 }
 
-impl<'a> EdgeBounds<'a> {
+impl<'a, N: Num> EdgeBounds<'a, N> {
     pub(crate) fn new(edges: &'a [Edge]) -> Self {
         EdgeBounds {
             edges,
@@ -56,7 +140,7 @@ impl<'a> EdgeBounds<'a> {
 
     /// `(base, shift)` of edge `index`, or `None` when it reads an absent field.
     #[inline]
-    pub(crate) fn bound(&self, index: usize, env: &Env<'_>) -> Result<Option<(i128, i128)>> {
+    pub(crate) fn bound(&self, index: usize, env: &Env<'_, N>) -> Result<Option<(N, N)>> {
         let cell = self.bounds.get(index).ok_or(Fault::Internal)?;
         let bound = match cell.get() {
             Bound::Unknown => {
@@ -89,42 +173,51 @@ impl<'a> EdgeBounds<'a> {
     }
 }
 
-fn edge_bound(edge: &Edge, env: &Env<'_>) -> Result<(i128, i128)> {
-    let sum = |terms: &[(i64, TExpr)]| -> Result<i128> {
-        terms.iter().try_fold(0i128, |total, (sign, term)| {
+fn edge_bound<N: Num>(edge: &Edge, env: &Env<'_, N>) -> Result<(N, N)> {
+    let sum = |terms: &[(i64, TExpr)]| -> Result<N> {
+        terms.iter().try_fold(N::ZERO, |total, (sign, term)| {
             signed(*sign, number(term, env)?)
                 .and_then(|signed| total.checked_add(signed))
-                .ok_or_else(|| overflow("time edge"))
+                .ok_or_else(|| N::overflow("time edge"))
         })
     };
     let base = number(&edge.other, env)?
         .checked_sub(sum(&edge.terms)?)
-        .ok_or_else(|| overflow("time edge"))?;
+        .ok_or_else(|| N::overflow("time edge"))?;
     Ok((base, sum(&edge.shift)?))
 }
 
 /// `x` for an edge at `env.now`: the instant itself, or the day number of the shifted instant.
 #[inline]
-pub(crate) fn edge_axis(edge: &Edge, shift: i128, env: &Env<'_>) -> Result<i128> {
+pub(crate) fn edge_axis<N: Num>(edge: &Edge, shift: N, env: &Env<'_, N>) -> Result<N> {
     if !edge.on_date {
         return Ok(env.now);
     }
     let shifted = env
         .now
         .checked_add(shift)
-        .filter(|&t| Instant::contains(t))
-        .ok_or_else(|| overflow("timestamp"))?;
-    Ok(i128::from(env.zone.day_of(shifted)))
+        .ok_or_else(|| N::overflow("timestamp"))?;
+    Ok(N::from_i64(i64::from(env.zone.day_of(instant(shifted)?))))
 }
 
-/// `sign * x`. The signs of edges and their terms are 1 or -1 (`compile`), and `i128`
-/// multiplication is a call: negate instead.
+/// An instant of the number path as the zone functions take it, if it is in the range.
 #[inline]
-pub(crate) fn signed(sign: i64, x: i128) -> Option<i128> {
+fn instant<N: Num>(n: N) -> Result<i128> {
+    let wide = n.to_i128();
+    if Instant::contains(wide) {
+        Ok(wide)
+    } else {
+        Err(overflow("timestamp"))
+    }
+}
+
+/// `sign * x`. The signs of edges and their terms are 1 or -1 (`compile`): negate, no multiplication.
+#[inline]
+pub(crate) fn signed<N: Num>(sign: i64, x: N) -> Option<N> {
     match sign {
         1 => Some(x),
         -1 => x.checked_neg(),
-        other => i128::from(other).checked_mul(x),
+        other => N::from_i64(other).checked_mul(x),
     }
 }
 
@@ -148,6 +241,8 @@ pub(crate) enum Fault {
     /// Boxed: a rare error should not widen every `Result` of the hot path.
     Calendar(Box<OutOfCalendar>),
     Overflow(&'static str),
+    /// A value does not fit the `i64` number path: decide again in `i128` (see `Num`).
+    Wide,
     DivisionByZero,
     /// A shape the checker rules out; reported, never panicked on.
     Internal,
@@ -171,18 +266,19 @@ fn is_number(ty: Type) -> bool {
     )
 }
 
-fn as_number(value: &Value) -> Result<i128> {
+fn as_number<N: Num>(value: &Value) -> Result<N> {
     match value {
         Value::Int(n) | Value::Days(n) | Value::Duration(n) | Value::BusinessDays(n) => {
-            Ok(i128::from(*n))
+            Ok(N::from_i64(*n))
         }
-        Value::Timestamp(t) => Ok(t.nanos()),
-        Value::Date(d) => Ok(i128::from(*d)),
+        Value::Timestamp(t) => N::from_i128(t.nanos()).ok_or(Fault::Wide),
+        Value::Date(d) => Ok(N::from_i64(i64::from(*d))),
         _ => Err(Fault::Internal),
     }
 }
 
-fn from_number(ty: Type, n: i128) -> Result<Value> {
+fn from_number<N: Num>(ty: Type, n: N) -> Result<Value> {
+    let n = n.to_i128();
     let narrow = |what| i64::try_from(n).map_err(|_| overflow(what));
     Ok(match ty {
         Type::Int => Value::Int(narrow("number")?),
@@ -198,10 +294,11 @@ fn from_number(ty: Type, n: i128) -> Result<Value> {
 }
 
 /// A day number that is a date of years 0001 to 9999.
-fn date_number(n: i128) -> Result<i32> {
+fn date_number<N: Num>(n: N) -> Result<i32> {
     /// 0001-01-01 and 9999-12-31 as days since 1970-01-01.
     const FIRST: i128 = -719_162;
     const LAST: i128 = 2_932_896;
+    let n = n.to_i128();
     if (FIRST..=LAST).contains(&n) {
         // INVARIANT: the range fits an i32.
         Ok(n as i32)
@@ -210,8 +307,8 @@ fn date_number(n: i128) -> Result<i32> {
     }
 }
 
-/// Evaluates an expression of a number type (see `is_number`) to its `i128`.
-pub(crate) fn number(e: &TExpr, env: &Env<'_>) -> Result<i128> {
+/// Evaluates an expression of a number type (see `is_number`) to its integer.
+pub(crate) fn number<N: Num>(e: &TExpr, env: &Env<'_, N>) -> Result<N> {
     match &e.kind {
         TKind::Const(v) => as_number(v),
         TKind::Field(slot) => match env.frame.get(*slot as usize) {
@@ -219,19 +316,17 @@ pub(crate) fn number(e: &TExpr, env: &Env<'_>) -> Result<i128> {
             _ => Err(Fault::Absent(*slot)),
         },
         TKind::Now => Ok(env.now),
-        TKind::DateOf(a) => {
-            let instant = number(a, env)?;
-            if !Instant::contains(instant) {
-                return Err(overflow("timestamp"));
-            }
-            Ok(i128::from(env.zone.day_of(instant)))
-        }
+        TKind::DateOf(a) => Ok(N::from_i64(i64::from(
+            env.zone.day_of(instant(number(a, env)?)?),
+        ))),
         TKind::StartOfDay(a) => {
             let day = date_number(number(a, env)?)?;
-            env.zone
+            let start = env
+                .zone
                 .start_of_day_number(day)
                 .filter(|&t| Instant::contains(t))
-                .ok_or_else(|| overflow("timestamp"))
+                .ok_or_else(|| overflow("timestamp"))?;
+            N::from_i128(start).ok_or(Fault::Wide)
         }
         TKind::Arith(op, a, b) => {
             let (x, y) = (number(a, env)?, number(b, env)?);
@@ -240,11 +335,7 @@ pub(crate) fn number(e: &TExpr, env: &Env<'_>) -> Result<i128> {
                 ArithOp::SubNanos | ArithOp::DateSubDays | ArithOp::DateDiff | ArithOp::SubInt => {
                     x.checked_sub(y)
                 }
-                // Counts fit an i64, where multiplication is one instruction.
-                ArithOp::MulInt => match (i64::try_from(x), i64::try_from(y)) {
-                    (Ok(x), Ok(y)) => x.checked_mul(y).map(i128::from),
-                    _ => x.checked_mul(y),
-                },
+                ArithOp::MulInt => x.checked_mul(y),
                 ArithOp::DateAddBusiness => return business_days(x, y, env),
                 ArithOp::DateSubBusiness => {
                     return business_days(
@@ -255,11 +346,11 @@ pub(crate) fn number(e: &TExpr, env: &Env<'_>) -> Result<i128> {
                 }
                 _ => return Err(Fault::Internal),
             };
-            result.ok_or_else(|| overflow("number"))
+            result.ok_or_else(|| N::overflow("number"))
         }
         TKind::Neg(a) => number(a, env)?
             .checked_neg()
-            .ok_or_else(|| overflow("number")),
+            .ok_or_else(|| N::overflow("number")),
         TKind::Min(a, b) => Ok(number(a, env)?.min(number(b, env)?)),
         TKind::Max(a, b) => Ok(number(a, env)?.max(number(b, env)?)),
         TKind::If(c, a, b) => {
@@ -273,17 +364,17 @@ pub(crate) fn number(e: &TExpr, env: &Env<'_>) -> Result<i128> {
     }
 }
 
-fn business_days(day: i128, n: i128, env: &Env<'_>) -> Result<i128> {
+fn business_days<N: Num>(day: N, n: N, env: &Env<'_, N>) -> Result<N> {
     let calendar = env.calendar.ok_or(Fault::Internal)?;
     let date = day_number_to_date(i64::from(date_number(day)?)).ok_or_else(|| overflow("date"))?;
-    let n = i64::try_from(n).map_err(|_| overflow("number of business days"))?;
+    let n = i64::try_from(n.to_i128()).map_err(|_| overflow("number of business days"))?;
     let shifted = calendar
         .add_business_days(date, n)
         .map_err(|e| Fault::Calendar(Box::new(e)))?;
-    Ok(i128::from(date_to_day_number(shifted)))
+    Ok(N::from_i64(date_to_day_number(shifted)))
 }
 
-pub(crate) fn truth(e: &TExpr, env: &Env<'_>) -> Result<bool> {
+pub(crate) fn truth<N: Num>(e: &TExpr, env: &Env<'_, N>) -> Result<bool> {
     match &e.kind {
         TKind::And(a, b) => Ok(truth(a, env)? && truth(b, env)?),
         TKind::Or(a, b) => Ok(truth(a, env)? || truth(b, env)?),
@@ -308,7 +399,7 @@ pub(crate) fn truth(e: &TExpr, env: &Env<'_>) -> Result<bool> {
                 return Err(Fault::Absent(bounds.absent_slot(index)));
             };
             let linear = signed(edge.sign, edge_axis(edge, shift, env)?)
-                .ok_or_else(|| overflow("time edge"))?;
+                .ok_or_else(|| N::overflow("time edge"))?;
             let ordering = if edge.linear_left {
                 linear.cmp(&base)
             } else {
@@ -330,7 +421,7 @@ pub(crate) fn truth(e: &TExpr, env: &Env<'_>) -> Result<bool> {
 }
 
 /// The variant of an enum-typed expression; fields and constants are read without building a `Value`.
-fn variant(e: &TExpr, env: &Env<'_>) -> Result<u16> {
+fn variant<N: Num>(e: &TExpr, env: &Env<'_, N>) -> Result<u16> {
     match &e.kind {
         TKind::Const(Value::Enum(v)) => Ok(*v),
         TKind::Field(slot) => match env.frame.get(*slot as usize) {
@@ -360,7 +451,7 @@ fn compare(a: &Value, b: &Value) -> Option<Ordering> {
     })
 }
 
-pub(crate) fn eval(e: &TExpr, env: &Env<'_>) -> Result<Value> {
+pub(crate) fn eval<N: Num>(e: &TExpr, env: &Env<'_, N>) -> Result<Value> {
     if is_number(e.ty) && !matches!(e.kind, TKind::Const(_) | TKind::Field(_)) {
         return from_number(e.ty, number(e, env)?);
     }
