@@ -33,6 +33,7 @@ pub mod compile;
 pub mod contract;
 pub mod diagnostics;
 pub mod eval;
+pub mod files;
 pub mod source;
 pub mod syntax;
 pub mod time;
