@@ -40,5 +40,7 @@ pub mod time;
 pub mod value;
 pub mod zone;
 
-pub use eval::{Decision, LoadError, Order, OrderError, Outcome, Policy};
+pub use eval::{
+    Decision, LoadError, LoadErrorKind, Order, OrderError, OrderErrorKind, Outcome, Policy,
+};
 pub use time::Instant;
