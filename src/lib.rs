@@ -34,6 +34,7 @@ pub mod contract;
 pub mod diagnostics;
 pub mod eval;
 pub mod files;
+pub mod registry;
 pub mod source;
 pub mod syntax;
 pub mod time;
@@ -43,4 +44,5 @@ pub mod zone;
 pub use eval::{
     Decision, LoadError, LoadErrorKind, Order, OrderError, OrderErrorKind, Outcome, Policy,
 };
+pub use registry::{PolicySet, PolicySetBuilder, ReloadReport, SetError, SetProblem, Snapshot};
 pub use time::Instant;
