@@ -155,7 +155,9 @@ impl PolicySet {
         Arc::clone(&self.current.read().unwrap_or_else(PoisonError::into_inner))
     }
 
-    /// The policy of that declared name in the set serving now.
+    /// The policy of that declared name in the set serving now. Each call counts references on
+    /// pointers every thread shares: on a hot path, take the policy (or a [`snapshot`](Self::snapshot))
+    /// once per batch or request and decide with it.
     pub fn get(&self, name: &str) -> Option<Arc<Policy>> {
         self.snapshot().get(name).cloned()
     }
