@@ -33,11 +33,16 @@ pub mod compile;
 pub mod contract;
 pub mod diagnostics;
 pub mod eval;
+pub mod files;
+pub mod registry;
 pub mod source;
 pub mod syntax;
 pub mod time;
 pub mod value;
 pub mod zone;
 
-pub use eval::{Decision, LoadError, Order, OrderError, Outcome, Policy};
+pub use eval::{
+    Decision, LoadError, LoadErrorKind, Order, OrderError, OrderErrorKind, Outcome, Policy,
+};
+pub use registry::{PolicySet, PolicySetBuilder, ReloadReport, SetError, SetProblem, Snapshot};
 pub use time::Instant;

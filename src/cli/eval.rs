@@ -76,14 +76,9 @@ pub fn run(args: EvalArgs, terminal: &mut Terminal) -> Result<bool, Stop> {
                 true
             }
             Err(error) => {
-                let message = error.to_string();
-                let record = crate::eval::ErrorRecord {
-                    order: error.order(),
-                    line: None,
-                    error: &message,
-                };
+                // The error record, as `OrderError` serialises itself.
                 let record =
-                    serde_json::to_string(&record).map_err(|e| format!("internal error: {e}"))?;
+                    serde_json::to_string(&error).map_err(|e| format!("internal error: {e}"))?;
                 writeln!(out, "{record}").map_err(write_failed)?;
                 false
             }

@@ -6,8 +6,7 @@ mod eval;
 mod output;
 mod test;
 
-use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
@@ -72,10 +71,7 @@ pub fn usage(error: clap::Error) -> Result<bool, Stop> {
     Ok(true)
 }
 
-/// Every `.policy` file under the given paths: files as given, folders recursively (each folder's
-/// entries sorted, depth first), each file once. Links to folders are followed, but each folder is
-/// walked once, by its canonical path, so a link back up the tree (a loop) is not walked again; a file
-/// reached by two paths is listed once, by the first.
+/// Every `.policy` file under the given paths (default: `policies/`); see [`crate::files::policy_files`].
 pub(crate) fn policy_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     let defaults = [PathBuf::from("policies")];
     let paths = if paths.is_empty() {
@@ -83,71 +79,7 @@ pub(crate) fn policy_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     } else {
         paths
     };
-    let mut walk = Walk::default();
-    for path in paths {
-        if path.is_dir() {
-            walk.folder(path)?;
-        } else if path.exists() {
-            walk.file(path.clone());
-        } else {
-            return Err(format!("no such file or folder: `{}`", path.display()));
-        }
-    }
-    Ok(walk.files)
-}
-
-#[derive(Default)]
-struct Walk {
-    files: Vec<PathBuf>,
-    /// Canonical paths of the folders walked and the files listed.
-    seen: HashSet<PathBuf>,
-}
-
-impl Walk {
-    fn file(&mut self, path: PathBuf) {
-        // A path that cannot be resolved (a dangling link) is listed as given: reading it says why.
-        let key = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
-        if self.seen.insert(key) {
-            self.files.push(path);
-        }
-    }
-
-    /// Walks `root` without recursion: a stack of each open folder's remaining entries.
-    fn folder(&mut self, root: &Path) -> Result<(), String> {
-        let mut stack = Vec::new();
-        if let Some(entries) = self.enter(root)? {
-            stack.push(entries);
-        }
-        while let Some(entries) = stack.last_mut() {
-            let Some(path) = entries.next() else {
-                stack.pop();
-                continue;
-            };
-            if path.is_dir() {
-                if let Some(entries) = self.enter(&path)? {
-                    stack.push(entries);
-                }
-            } else if path.extension().is_some_and(|e| e == "policy") {
-                self.file(path);
-            }
-        }
-        Ok(())
-    }
-
-    /// The sorted entries of `dir`, or `None` if it was walked already.
-    fn enter(&mut self, dir: &Path) -> Result<Option<std::vec::IntoIter<PathBuf>>, String> {
-        let cannot = |e: std::io::Error| format!("cannot read `{}`: {e}", dir.display());
-        let canonical = std::fs::canonicalize(dir).map_err(cannot)?;
-        if !self.seen.insert(canonical) {
-            return Ok(None);
-        }
-        let mut entries = Vec::new();
-        for entry in std::fs::read_dir(dir).map_err(cannot)? {
-            entries.push(entry.map_err(cannot)?.path());
-        }
-        entries.sort();
-        Ok(Some(entries.into_iter()))
-    }
+    crate::files::policy_files(paths).map_err(|e| e.to_string())
 }
 
 /// Renders diagnostics for the terminal: coloured when stderr is a terminal, plain otherwise.

@@ -32,41 +32,126 @@ pub struct Policy {
     source: SourceFile,
 }
 
-/// Why a policy could not be loaded.
+/// Why a policy could not be loaded. `Display` says it whole, without colours: for a policy that does
+/// not check, the file, the count of errors, then every diagnostic (errors and warnings) rendered with
+/// its source line, as [`Diagnostic::render_plain`] does.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
+    /// The policy file cannot be read.
     #[error("cannot read `{path}`: {error}")]
     Io {
+        /// The file.
         path: PathBuf,
+        /// What the system said.
         error: std::io::Error,
     },
-    #[error("`{}` has {} error(s)", .file.name, .diagnostics.iter().filter(|d| d.is_error()).count())]
+    /// The policy does not parse, check or compile.
+    #[error("{}", invalid_message(.file, .diagnostics))]
     Invalid {
+        /// The policy's text, as the diagnostics' spans point into it.
         file: SourceFile,
+        /// Every finding: at least one error, and the warnings found with them.
         diagnostics: Vec<Diagnostic>,
     },
+}
+
+/// What went wrong in loading a policy, to match on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum LoadErrorKind {
+    /// The file cannot be read ([`LoadError::Io`]).
+    Io,
+    /// The policy does not check ([`LoadError::Invalid`]).
+    Invalid,
+}
+
+impl LoadError {
+    /// What went wrong, to match on.
+    pub fn kind(&self) -> LoadErrorKind {
+        match self {
+            LoadError::Io { .. } => LoadErrorKind::Io,
+            LoadError::Invalid { .. } => LoadErrorKind::Invalid,
+        }
+    }
+
+    /// The findings of a policy that does not check; none for a file that cannot be read.
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        match self {
+            LoadError::Io { .. } => &[],
+            LoadError::Invalid { diagnostics, .. } => diagnostics,
+        }
+    }
+}
+
+/// `` `FILE` does not check: N errors[, M warnings] `` and every diagnostic rendered plain.
+fn invalid_message(file: &SourceFile, diagnostics: &[Diagnostic]) -> String {
+    let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    let warnings = diagnostics
+        .iter()
+        .filter(|d| d.severity == crate::diagnostics::Severity::Warning)
+        .count();
+    let mut message = format!(
+        "`{}` does not check: {}",
+        file.name,
+        plural(errors, "error")
+    );
+    if warnings > 0 {
+        message.push_str(&format!(", {}", plural(warnings, "warning")));
+    }
+    for diagnostic in diagnostics {
+        message.push_str("\n\n");
+        message.push_str(diagnostic.render_plain(file).trim_end());
+    }
+    message
 }
 
 /// An order that cannot be decided. `Display` names the order, the field and what was wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OrderError {
+    /// The order's input is wrong: every problem found, each naming its field.
     #[error("{}: {}", OrderName(.order), join(.problems))]
     Input {
+        /// The order's id, if it has one.
         order: Option<String>,
+        /// What is wrong, field by field.
         problems: Vec<FieldProblem>,
     },
+    /// Deciding the order failed.
     #[error("{}: {message}", OrderName(.order))]
     Eval {
+        /// The order's id, if it has one.
         order: Option<String>,
+        /// What failed.
         message: String,
     },
+    /// The policy has no action of that name.
     #[error("{}: policy `{policy}` has no action `{action}` (it has: {available})", OrderName(.order))]
     UnknownAction {
+        /// The order's id, if it has one.
         order: Option<String>,
+        /// The policy's name.
         policy: String,
+        /// The action asked for.
         action: String,
+        /// The policy's actions, comma-separated.
         available: String,
     },
+}
+
+/// What kind of problem stopped an order, to match on (say, to choose an HTTP status).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum OrderErrorKind {
+    /// The order's input is wrong: not a JSON object, a field missing or malformed, a constraint
+    /// broken ([`OrderError::Input`]). The caller can fix the order.
+    Input,
+    /// The order is well formed but deciding it failed: an amount out of range, a date beyond what
+    /// the calendar covers, a division by zero ([`OrderError::Eval`]).
+    Eval,
+    /// The policy has no such action ([`OrderError::UnknownAction`]): a mistake of the caller, not
+    /// of the order.
+    UnknownAction,
 }
 
 impl OrderError {
@@ -78,15 +163,42 @@ impl OrderError {
             | OrderError::UnknownAction { order, .. } => order.as_deref(),
         }
     }
+
+    /// What kind of problem this is, to match on.
+    pub fn kind(&self) -> OrderErrorKind {
+        match self {
+            OrderError::Input { .. } => OrderErrorKind::Input,
+            OrderError::Eval { .. } => OrderErrorKind::Eval,
+            OrderError::UnknownAction { .. } => OrderErrorKind::UnknownAction,
+        }
+    }
+}
+
+/// Writes the error record `{"order": ID or null, "error": MESSAGE}` ([`ErrorRecord`] without a
+/// line), `MESSAGE` as `Display` says it: exactly what `policy eval --order` prints for an order it
+/// cannot decide.
+impl serde::Serialize for OrderError {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let message = self.to_string();
+        ErrorRecord {
+            order: self.order(),
+            line: None,
+            error: &message,
+        }
+        .serialize(serializer)
+    }
 }
 
 /// The record that stands in place of a decision for an order that cannot be decided:
 /// `{"order": ID or null, "line": N, "error": MESSAGE}`, `line` only in batches. Fields in this order.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ErrorRecord<'a> {
+    /// The order's id, if it has one.
     pub order: Option<&'a str>,
+    /// The line of the batch (from 1); in batches only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<usize>,
+    /// What went wrong.
     pub error: &'a str,
 }
 
@@ -478,6 +590,11 @@ impl CalendarFolder {
     /// Every problem of the folder, in file order (duplicated names last).
     pub fn problems(&self) -> &[CalendarProblem] {
         &self.problems
+    }
+
+    /// Every problem of the folder, taken out of it (see [`CalendarFolder::problems`]).
+    pub fn into_problems(self) -> Vec<CalendarProblem> {
+        self.problems
     }
 
     /// The calendars, if the folder has no problem at all; else its first problem.

@@ -1,0 +1,99 @@
+//! Finding policy files on disk: the walk shared by the CLI (`policy check`, `policy test`) and
+//! [`PolicySet`](crate::PolicySet).
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+/// Why the `.policy` files under some paths could not be listed.
+#[derive(Debug, thiserror::Error)]
+pub enum FilesError {
+    /// A path given does not exist.
+    #[error("no such file or folder: `{}`", .path.display())]
+    Missing {
+        /// The path as given.
+        path: PathBuf,
+    },
+    /// A folder cannot be read (listed, or resolved to its canonical path).
+    #[error("cannot read `{}`: {error}", .path.display())]
+    Unreadable {
+        /// The folder.
+        path: PathBuf,
+        /// What the system said.
+        error: std::io::Error,
+    },
+}
+
+/// Every `.policy` file under `paths`: files as given (whatever their extension), folders recursively
+/// (each folder's entries sorted, depth first), each file once. Links to folders are followed, but
+/// each folder is walked once, by its canonical path, so a link back up the tree (a loop) is not
+/// walked again; a file reached by two paths is listed once, by the first.
+pub fn policy_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, FilesError> {
+    let mut walk = Walk::default();
+    for path in paths {
+        if path.is_dir() {
+            walk.folder(path)?;
+        } else if path.exists() {
+            walk.file(path.clone());
+        } else {
+            return Err(FilesError::Missing { path: path.clone() });
+        }
+    }
+    Ok(walk.files)
+}
+
+#[derive(Default)]
+struct Walk {
+    files: Vec<PathBuf>,
+    /// Canonical paths of the folders walked and the files listed.
+    seen: HashSet<PathBuf>,
+}
+
+impl Walk {
+    fn file(&mut self, path: PathBuf) {
+        // A path that cannot be resolved (a dangling link) is listed as given: reading it says why.
+        let key = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+        if self.seen.insert(key) {
+            self.files.push(path);
+        }
+    }
+
+    /// Walks `root` without recursion: a stack of each open folder's remaining entries.
+    fn folder(&mut self, root: &Path) -> Result<(), FilesError> {
+        let mut stack = Vec::new();
+        if let Some(entries) = self.enter(root)? {
+            stack.push(entries);
+        }
+        while let Some(entries) = stack.last_mut() {
+            let Some(path) = entries.next() else {
+                stack.pop();
+                continue;
+            };
+            if path.is_dir() {
+                if let Some(entries) = self.enter(&path)? {
+                    stack.push(entries);
+                }
+            } else if path.extension().is_some_and(|e| e == "policy") {
+                self.file(path);
+            }
+        }
+        Ok(())
+    }
+
+    /// The sorted entries of `dir`, or `None` if it was walked already.
+    fn enter(&mut self, dir: &Path) -> Result<Option<std::vec::IntoIter<PathBuf>>, FilesError> {
+        let cannot = |error: std::io::Error| FilesError::Unreadable {
+            path: dir.to_path_buf(),
+            error,
+        };
+        let canonical = std::fs::canonicalize(dir).map_err(cannot)?;
+        if !self.seen.insert(canonical) {
+            return Ok(None);
+        }
+        let mut entries = Vec::new();
+        for entry in std::fs::read_dir(dir).map_err(cannot)? {
+            entries.push(entry.map_err(cannot)?.path());
+        }
+        entries.sort();
+        Ok(Some(entries.into_iter()))
+    }
+}
