@@ -4,7 +4,7 @@ use rust_decimal::Decimal;
 
 use super::limits::{self, MAX_INLINED_NODES};
 use super::typed::{ArithOp, CmpOp, Slot, TExpr, TKind};
-use super::{Checked, Checker};
+use super::{with_article, Checked, Checker};
 use crate::diagnostics::{suggestion, Diagnostic};
 use crate::source::Span;
 use crate::syntax::ast::{
@@ -76,13 +76,14 @@ impl Checker<'_> {
         let checked = self.expr(e, Some(Type::Bool), facts)?;
         if checked.ty != Type::Bool {
             let found = self.describe(checked.ty);
+            let found_a = with_article(&found);
             return Err(self.report(
                 Diagnostic::error(
                     "policy::check::not_a_condition",
-                    format!("expected a condition, found a {found}"),
+                    format!("expected a condition, found {found_a}"),
                     e.span,
                 )
-                .with_label(format!("this is a {found}"))
+                .with_label(format!("this is {found_a}"))
                 .with_help(
                     "compare it with something: `==`, `<`, `in {...}`, `within N ... after ...`",
                 ),
@@ -128,9 +129,10 @@ impl Checker<'_> {
                     Type::Int | Type::Money | Type::Duration | Type::Days
                 ) {
                     let found = self.describe(inner.ty);
+                    let found_a = with_article(&found);
                     return Err(self.report(Diagnostic::error(
                         "policy::check::type_mismatch",
-                        format!("a {found} cannot be negated"),
+                        format!("{found_a} cannot be negated"),
                         span,
                     )));
                 }
@@ -146,13 +148,14 @@ impl Checker<'_> {
                 let subject = self.expr(subject, None, facts)?;
                 let Type::Enum(id) = subject.ty else {
                     let found = self.describe(subject.ty);
+                    let found_a = with_article(&found);
                     return Err(self.report(
                         Diagnostic::error(
                             "policy::check::type_mismatch",
-                            format!("`in {{...}}` tests an enum value, not a {found}"),
+                            format!("`in {{...}}` tests an enum value, not {found_a}"),
                             span,
                         )
-                        .with_label(format!("this is a {found}")),
+                        .with_label(format!("this is {found_a}")),
                     ));
                 };
                 let mut mask = 0u64;
@@ -192,9 +195,10 @@ impl Checker<'_> {
                 let value = self.expr(value, Some(Type::Money), facts)?;
                 if value.ty != Type::Money {
                     let found = self.describe(value.ty);
+                    let found_a = with_article(&found);
                     return Err(self.report(Diagnostic::error(
                         "policy::check::type_mismatch",
-                        format!("only money is rounded, this is a {found}"),
+                        format!("only money is rounded, this is {found_a}"),
                         value.span,
                     )));
                 }
@@ -483,9 +487,10 @@ impl Checker<'_> {
                     }
                     other => {
                         let found = self.describe(other);
+                        let found_a = with_article(&found);
                         let mut d = Diagnostic::error(
                             "policy::check::type_mismatch",
-                            format!("`date` takes a timestamp, found a {found}"),
+                            format!("`date` takes a timestamp, found {found_a}"),
                             args[0].span,
                         );
                         if other == Type::Date {
@@ -505,9 +510,10 @@ impl Checker<'_> {
                     )),
                     other => {
                         let found = self.describe(other);
+                        let found_a = with_article(&found);
                         let mut d = Diagnostic::error(
                             "policy::check::type_mismatch",
-                            format!("`start_of_day` takes a date, found a {found}"),
+                            format!("`start_of_day` takes a date, found {found_a}"),
                             args[0].span,
                         );
                         if other == Type::Timestamp {
@@ -724,10 +730,11 @@ impl Checker<'_> {
             }
             other => {
                 let found = self.describe(other);
+                let found_a = with_article(&found);
                 Err(self.report(Diagnostic::error(
                     "policy::check::type_mismatch",
                     format!(
-                        "a window in {unit} measures between dates or timestamps, not a {found}"
+                        "a window in {unit} measures between dates or timestamps, not {found_a}"
                     ),
                     e.span,
                 )))
@@ -765,11 +772,12 @@ impl Checker<'_> {
                 for side in [&subject, &anchor] {
                     if side.ty != Type::Timestamp {
                         let found = self.describe(side.ty);
+                        let found_a = with_article(&found);
                         return Err(self.report(
                             Diagnostic::error(
                                 "policy::check::unit_mismatch",
                                 format!(
-                                    "an exact window measures between timestamps, not a {found}"
+                                    "an exact window measures between timestamps, not {found_a}"
                                 ),
                                 side.span,
                             )

@@ -918,7 +918,29 @@ impl<'a> Checker<'a> {
             // Defaults are checked under each rule's facts: a default may read an optional field that
             // the rule's guard proves present.
             let defaults = self.attrs(defaults_ast, &facts, true);
+            let own_review_by = own.review_by.as_ref().map(|e| e.span);
             attrs = own.merged_over(&defaults);
+            // The rule's own date under the action's `default review = none` (one rule holding both
+            // is reported where the attributes are checked).
+            if let (Some(review), Some(date), None) = (
+                &attrs.review,
+                own_review_by,
+                rule.attrs
+                    .iter()
+                    .find(|a| matches!(a.kind, AttrKind::Review(_))),
+            ) {
+                if is_no_review(review) {
+                    self.report(
+                        Diagnostic::error(
+                            "policy::check::review_contradiction",
+                            "this rule gives a `review_by` date, and the action's default says `review = none`",
+                            date,
+                        )
+                        .with_related(review.span, "no review by default")
+                        .with_help("say `review = manual` in this rule, or drop the date"),
+                    );
+                }
+            }
             // An amount that was written but failed to check has been reported already.
             let wrote = |kind: fn(&AttrKind) -> bool| {
                 rule.attrs.iter().chain(defaults_ast).any(|a| kind(&a.kind))
@@ -1098,6 +1120,16 @@ impl<'a> Checker<'a> {
         .with_help(help);
         self.report(d)
     }
+}
+
+/// `a date`, `an int`: a type's name with its article, for messages.
+pub(crate) fn with_article(name: &str) -> String {
+    let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {name}")
 }
 
 /// `review = none`, written as such.

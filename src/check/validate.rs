@@ -3,7 +3,7 @@
 use serde_json::Map;
 
 use super::typed::{TExpr, TKind};
-use super::{Checked, Checker, Example, Facts, Reported, RuleAttrs, Step};
+use super::{with_article, Checked, Checker, Example, Facts, Reported, RuleAttrs, Step};
 use crate::diagnostics::{suggestion, Diagnostic};
 use crate::source::Span;
 use crate::syntax::ast::{self, AttrKind, ExprKind};
@@ -133,12 +133,13 @@ impl Checker<'_> {
         let checked = self.expr(e, Some(ty), facts)?;
         if checked.ty != ty {
             let (want, found) = (self.describe(ty), self.describe(checked.ty));
+            let (want_a, found_a) = (with_article(&want), with_article(&found));
             let mut d = Diagnostic::error(
                 "policy::check::type_mismatch",
-                format!("`{name}` is a {want}, found a {found}"),
+                format!("`{name}` is {want_a}, found {found_a}"),
                 e.span,
             )
-            .with_label(format!("this is a {found}"));
+            .with_label(format!("this is {found_a}"));
             if ty == Type::Date && checked.ty == Type::Timestamp {
                 d = d.with_help("take its date: `date(...)`");
             }
@@ -161,9 +162,10 @@ impl Checker<'_> {
         let checked = self.expr(e, None, facts)?;
         if !matches!(checked.ty, Type::Str | Type::Enum(_)) {
             let found = self.describe(checked.ty);
+            let found_a = with_article(&found);
             return Err(self.report(Diagnostic::error(
                 "policy::check::type_mismatch",
-                format!("`next_status` is a status name, found a {found}"),
+                format!("`next_status` is a status name, found {found_a}"),
                 e.span,
             )));
         }
