@@ -31,7 +31,7 @@ impl Span {
     }
 
     pub fn len(self) -> usize {
-        (self.end - self.start) as usize
+        self.end.saturating_sub(self.start) as usize
     }
 
     pub fn is_empty(self) -> bool {
@@ -112,7 +112,11 @@ impl SourceFile {
         if !(first..=last).any(|line| self.is_long(line)) {
             return Span::new(start, end);
         }
-        let end = end.min(self.line_end(first)).min(start + WINDOW_SPAN);
+        // A span starting on the `\n` of a CRLF line ends before its start on that line: keep it empty.
+        let end = end
+            .min(self.line_end(first))
+            .min(start + WINDOW_SPAN)
+            .max(start);
         Span::new(start, ceil_boundary(&self.text, end))
     }
 

@@ -333,6 +333,23 @@ impl<'a> FieldInput<'a> {
     }
 }
 
+/// A date written exactly `YYYY-MM-DD`, years 0001 to 9999 (chrono's own reader also takes signs,
+/// more digits, single-digit months and spaces).
+pub fn parse_date(text: &str) -> Option<NaiveDate> {
+    let b = text.as_bytes();
+    let digits = |range: std::ops::Range<usize>| -> Option<u32> {
+        b.get(range)?.iter().try_fold(0u32, |n, c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let year = digits(0..4).filter(|y| *y >= 1)?;
+    // INVARIANT: four digits fit an i32; day numbers of years 1 to 9999 fit one too.
+    NaiveDate::from_ymd_opt(year as i32, digits(5..7)?, digits(8..10)?)
+}
+
 /// Reads money from a JSON string (`"80.00"`) or number (`80.0`, read from its text). Negative amounts
 /// are refused.
 pub fn parse_money(input: &FieldInput<'_>) -> Result<Decimal, String> {
@@ -446,12 +463,11 @@ pub fn parse_field(ty: Type, input: &FieldInput<'_>, variants: &[String]) -> Res
         (Type::Money, input) => parse_money(input).map(Value::Money),
         (Type::Str, FieldInput::String(s)) => Ok(Value::Str(Arc::from(&**s))),
         (Type::Timestamp, FieldInput::String(s)) => parse_timestamp(s).map(Value::Timestamp),
-        (Type::Date, FieldInput::String(s)) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
-            .ok()
-            .and_then(|d| i32::try_from(crate::zone::date_to_day_number(d)).ok())
-            .map(Value::Date)
-            .ok_or(())
-            .map_err(|_| format!("`{s}` is not a date like `2026-10-09`")),
+        (Type::Date, FieldInput::String(s)) => parse_date(s)
+            .map(|d| Value::Date(crate::zone::date_to_day_number(d) as i32))
+            .ok_or_else(|| {
+                format!("`{s}` is not a date like `2026-10-09` (YYYY-MM-DD, years 0001 to 9999)")
+            }),
         (Type::Enum(_), FieldInput::String(s)) => variants
             .iter()
             .position(|v| v == s)

@@ -245,3 +245,119 @@ fn instants_convert_to_and_from_chrono() {
     assert_eq!(Instant::try_from(utc), Ok(t));
     assert_eq!(t.to_string(), "2026-02-16T01:00:00Z");
 }
+
+const DATES: &str = r#"
+policy dates
+  document "x.txt"
+  zone "UTC"
+
+field paid_at: timestamp
+field voucher: money = 0
+field price: money = 100
+field renewal: date?
+
+constraint voucher * 9000000000000000000 <= price else "the voucher is too large"
+
+action refund {
+  rule any
+    then allowed
+    amount = 0
+    because "always" cite "Row 1"
+}
+"#;
+
+#[test]
+fn dates_are_exactly_yyyy_mm_dd_in_years_0001_to_9999() {
+    let policy = inline(DATES);
+    let now = "2026-03-02T00:00:00Z";
+    let with =
+        |date: &str| format!(r#"{{"paid_at": "2026-03-01T00:00:00Z", "renewal": "{date}"}}"#);
+    for good in ["2026-01-01", "0001-01-01", "9999-12-31"] {
+        assert!(
+            decide_text(&policy, "refund", &with(good), now).is_ok(),
+            "{good}"
+        );
+    }
+    for bad in [
+        "+12345-01-01",
+        "0000-01-01",
+        "-0044-03-15",
+        "2026-1-1",
+        " 2026-01-01",
+        "2026-02-30",
+    ] {
+        let error = decide_text(&policy, "refund", &with(bad), now).unwrap_err();
+        assert!(error.contains("field `renewal`"), "{bad}: {error}");
+    }
+}
+
+#[test]
+fn a_field_given_twice_is_refused() {
+    let policy = inline(DATES);
+    let now = "2026-03-02T00:00:00Z";
+    for order in [
+        r#"{"paid_at": "2026-03-01T00:00:00Z", "voucher": "1", "voucher": "10"}"#,
+        r#"{"paid_at": "2026-03-01T00:00:00Z", "voucher": "10", "voucher": "1"}"#,
+    ] {
+        let error = decide_text(&policy, "refund", order, now).unwrap_err();
+        assert!(
+            error.contains("field `voucher`: is given more than once"),
+            "{error}"
+        );
+    }
+    // Keys the policy does not read may repeat: they are ignored.
+    let order = r#"{"paid_at": "2026-03-01T00:00:00Z", "note": 1, "note": 2}"#;
+    assert!(decide_text(&policy, "refund", order, now).is_ok());
+}
+
+#[test]
+fn a_constraint_that_cannot_be_evaluated_is_an_error_never_skipped() {
+    let policy = inline(DATES);
+    let now = "2026-03-02T00:00:00Z";
+    let order = |voucher: &str| {
+        format!(r#"{{"paid_at": "2026-03-01T00:00:00Z", "voucher": "{voucher}", "price": "100"}}"#)
+    };
+    let error = decide_text(&policy, "refund", &order("1"), now).unwrap_err();
+    assert!(error.contains("the voucher is too large"), "{error}");
+    // 1e11 * 9e18 overflows money: the constraint cannot be checked, and the order is not decided.
+    let error = decide_text(&policy, "refund", &order("100000000000"), now).unwrap_err();
+    assert!(
+        error.contains("the constraint \"the voucher is too large\" cannot be checked"),
+        "{error}"
+    );
+}
+
+#[test]
+fn too_many_enums_is_a_located_error() {
+    let mut text = String::from(
+        "policy enums\n  document \"x.txt\"\n  zone \"UTC\"\n\nfield paid_at: timestamp\n",
+    );
+    for i in 0..1030 {
+        text.push_str(&format!("enum E{i} {{ a{i} }}\n"));
+    }
+    text.push_str(
+        "action refund {\n  rule any\n    then denied\n    because \"no\" cite \"Row 1\"\n}\n",
+    );
+    let error = Policy::from_source("enums.policy", &text, &Calendars::new()).unwrap_err();
+    let shown = error.to_string();
+    assert!(shown.contains("policy::check::too_many_enums"), "{shown}");
+}
+
+/// `if` in the condition of `if`, nested to the depth limit: the analysis stays small (an opaque
+/// condition), where copying the condition into both branches doubled it at every level.
+#[test]
+fn nested_if_conditions_keep_the_analysis_small() {
+    let mut condition = String::from("flag");
+    for _ in 0..26 {
+        condition = format!("if {condition} then flag else not flag");
+    }
+    let text = format!(
+        "policy nested\n  document \"x.txt\"\n  zone \"UTC\"\n\nfield paid_at: timestamp\nfield flag: bool = false\n\n\
+         action refund {{\n  rule yes\n    when {condition}\n    then denied\n    because \"a\" cite \"Row 1\"\n\
+           rule no\n    then denied\n    because \"b\" cite \"Row 2\"\n}}\n"
+    );
+    let policy = Policy::from_source("nested.policy", &text, &Calendars::new())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let findings = policy::analysis::analyze(&policy);
+    assert!(findings.len() < 10, "{} findings", findings.len());
+}

@@ -50,10 +50,21 @@ fn an_error_past_column_65535_renders_a_window_of_its_line() {
 
 #[test]
 fn spans_anywhere_on_long_lines_render_without_panicking() {
+    for newline in ["\n", "\r\n"] {
+        spans_on_long_lines(newline);
+    }
+}
+
+/// Every span between interesting points of a text whose long lines end with `newline` (a span may
+/// start on the `\n` of a CRLF line, after its `\r`).
+fn spans_on_long_lines(newline: &str) {
     let line = "x".repeat(70_000) + "\u{e9}" + &"y".repeat(70_000);
-    let text = format!("a short line\n{line}\n\t\tthen a short one\n{line}\nend");
+    let text = format!(
+        "a short line{newline}{line}{newline}\t\tthen a short one{newline}{line}{newline}end"
+    );
     let file = SourceFile::new("spans.policy", text.as_str());
-    let long = 13..13 + line.len();
+    let first = "a short line".len() + newline.len();
+    let long = first..first + line.len();
     let points = [
         0,
         5,
@@ -66,6 +77,7 @@ fn spans_anywhere_on_long_lines_render_without_panicking() {
         long.end - 1,
         long.end,
         long.end + 1,
+        long.end + 2,
         long.end + 5,
         text.len() - 1,
         text.len(),

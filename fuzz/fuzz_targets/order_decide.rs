@@ -35,6 +35,12 @@ fuzz_target!(|data: &[u8]| {
     if !numbers_fit_f64(text) {
         return;
     }
+    // A field given twice is refused from text; a `Value` has already kept the last copy.
+    if let Err(policy::OrderError::Input { problems, .. }) = &from_text {
+        if problems.iter().any(|p| p.message == "is given more than once") {
+            return;
+        }
+    }
     if let Ok(value @ serde_json::Value::Object(_)) =
         serde_json::from_str::<serde_json::Value>(text)
     {

@@ -572,7 +572,17 @@ impl<'a> Model<'a> {
             TKind::And(a, b) => Formula::and(vec![self.formula(a), self.formula(b)]),
             TKind::Or(a, b) => Formula::or(vec![self.formula(a), self.formula(b)]),
             TKind::If(c, a, b) => {
-                let (c, a, b) = (self.formula(c), self.formula(a), self.formula(b));
+                // The condition stands twice in the formula: a compound one becomes one opaque atom,
+                // or `if` nested in conditions would double the formula at each level (exponential
+                // within the nesting limit). Sound: opaque atoms only make claims "could not prove".
+                let c = match self.formula(c) {
+                    simple @ (Formula::Const(_) | Formula::Atom(_)) => simple,
+                    Formula::Not(inner) if matches!(*inner, Formula::Atom(_)) => {
+                        Formula::Not(inner)
+                    }
+                    _ => self.opaque(c),
+                };
+                let (a, b) = (self.formula(a), self.formula(b));
                 Formula::Or(vec![
                     Formula::And(vec![c.clone(), a]),
                     Formula::And(vec![c.not(), b]),

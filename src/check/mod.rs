@@ -24,6 +24,9 @@ use crate::syntax::ast::{self, AttrKind, Outcome, PolicyAst};
 use crate::value::{Type, Value, REFUND_TO_VALUES, REVIEW_VALUES};
 use typed::{Slot, TExpr, TKind, MAX_FIELDS};
 
+/// Enums, the contract's two built-in ones included.
+const MAX_ENUMS: usize = 1024;
+
 pub use expr::Facts;
 
 /// Proof that a diagnostic was reported: only `Checker::report` makes one. A check step that cannot
@@ -409,6 +412,15 @@ impl<'a> Checker<'a> {
 
     fn enums(&mut self, defs: &[ast::EnumDef]) {
         for def in defs {
+            // Enum ids are u16; far below that, no real policy comes near.
+            if self.enums.len() == MAX_ENUMS {
+                self.report(Diagnostic::error(
+                    "policy::check::too_many_enums",
+                    format!("a policy may declare at most {} enums", MAX_ENUMS - 2),
+                    def.name.span,
+                ));
+                break;
+            }
             if let Some(previous) = self.enums.iter().find(|e| e.name == def.name.node) {
                 let previous = previous.span;
                 self.report(
@@ -777,9 +789,9 @@ impl<'a> Checker<'a> {
                 .with_help("add `action refund { rule ... }`"),
             );
         }
+        let mut seen: HashMap<&str, Span> = HashMap::new();
         for def in defs {
-            if let Some(previous) = out.iter().find(|a| a.name == def.name.node) {
-                let previous = previous.span;
+            if let Some(&previous) = seen.get(def.name.node.as_str()) {
                 self.report(
                     Diagnostic::error(
                         "policy::check::duplicate_action",
@@ -790,7 +802,9 @@ impl<'a> Checker<'a> {
                 );
                 continue;
             }
-            out.push(self.action(def, policy_requirements));
+            let action = self.action(def, policy_requirements);
+            seen.insert(&def.name.node, action.span);
+            out.push(action);
         }
         out
     }
@@ -815,9 +829,10 @@ impl<'a> Checker<'a> {
         }
 
         let mut rules: Vec<CheckedRule> = Vec::new();
+        // Rule ids seen, with where: a table of thousands of rules stays linear.
+        let mut seen: HashMap<&str, Span> = HashMap::new();
         for rule in &def.rules {
-            if let Some(previous) = rules.iter().find(|r| r.id == rule.id.node) {
-                let previous = previous.id_span;
+            if let Some(&previous) = seen.get(rule.id.node.as_str()) {
                 self.report(
                     Diagnostic::error(
                         "policy::check::duplicate_rule",
@@ -833,6 +848,7 @@ impl<'a> Checker<'a> {
                 );
                 continue;
             }
+            seen.insert(&rule.id.node, rule.id.span);
             if let Ok(checked) = self.rule(rule, &base, &def.defaults, moves_money) {
                 rules.push(checked);
             }

@@ -413,10 +413,19 @@ fn validate<N: Num>(
         }
         let holds = match &requirement.when {
             None => true,
-            // A condition that reads a missing or invalid field cannot hold or fail: skip it.
+            // A condition that reads a missing or invalid field cannot hold or fail: skip it. Any
+            // other fault is the order's error, never a requirement silently skipped.
             Some(cond) => match truth(cond, env) {
-                Err(Fault::Wide) => return Err(Stop::Widen),
-                result => result.unwrap_or(false),
+                Ok(holds) => holds,
+                Err(Fault::Absent(_)) => false,
+                Err(fault) => {
+                    return Err(check_fault(program, order, fault, || {
+                        format!(
+                            "the requirement on `{}`",
+                            policy.fields[requirement.field as usize].name
+                        )
+                    }))
+                }
             },
         };
         if holds {
@@ -438,10 +447,17 @@ fn validate<N: Num>(
         } else {
             Ok(true)
         };
-        if matches!(holds, Err(Fault::Wide)) {
-            return Err(Stop::Widen);
-        }
-        if matches!(holds, Ok(false)) {
+        let holds = match holds {
+            Ok(holds) => holds,
+            // Not readable after all (a field read only on some paths): like a missing field.
+            Err(Fault::Absent(_)) => true,
+            Err(fault) => {
+                return Err(check_fault(program, order, fault, || {
+                    format!("the constraint \"{}\"", constraint.message)
+                }))
+            }
+        };
+        if !holds {
             let fields: Vec<&str> = (0..policy.fields.len())
                 .filter(|i| constraint.reads & (1 << i) != 0)
                 .map(|i| policy.fields[i].name.as_str())
@@ -461,6 +477,27 @@ fn validate<N: Num>(
         order: order.id.as_deref().map(str::to_string),
         problems: all,
     }))
+}
+
+/// A fault while checking an input rule: decide again wide, or the order's evaluation error, naming
+/// the rule (`what`).
+#[cold]
+fn check_fault(
+    program: &Program,
+    order: &Order,
+    fault: Fault,
+    what: impl FnOnce() -> String,
+) -> Stop {
+    if matches!(fault, Fault::Wide) {
+        return Stop::Widen;
+    }
+    match fault_error(program, order, fault) {
+        OrderError::Eval { order, message } => Stop::Order(OrderError::Eval {
+            order,
+            message: format!("{} cannot be checked: {message}", what()),
+        }),
+        other => Stop::Order(other),
+    }
 }
 
 #[cold]

@@ -10,8 +10,8 @@ use serde_json::value::RawValue;
 /// The raw values of an order's fields, by slot.
 pub(crate) struct RawFields<'a> {
     pub slots: Vec<Option<&'a str>>,
-    /// `id`, when the policy does not declare it.
-    pub id: Option<&'a str>,
+    /// Slots whose field the order gives more than once (the last is in `slots`).
+    pub repeated: u64,
 }
 
 pub(crate) enum RawError {
@@ -96,13 +96,15 @@ impl<'de, F: Fn(&str) -> Option<usize>> Visitor<'de> for FieldsVisitor<F> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawFields<'de>, A::Error> {
         let mut fields = RawFields {
             slots: vec![None; self.slots],
-            id: None,
+            repeated: 0,
         };
         while let Some(key) = map.next_key::<Key<'de>>()? {
             match key.0.as_deref().and_then(&self.slot_of) {
-                Some(usize::MAX) => fields.id = Some(map.next_value::<&'de RawValue>()?.get()),
                 Some(slot) if slot < fields.slots.len() => {
-                    fields.slots[slot] = Some(map.next_value::<&'de RawValue>()?.get());
+                    let value = Some(map.next_value::<&'de RawValue>()?.get());
+                    if std::mem::replace(&mut fields.slots[slot], value).is_some() && slot < 64 {
+                        fields.repeated |= 1 << slot;
+                    }
                 }
                 _ => {
                     map.next_value::<IgnoredAny>()?;

@@ -372,6 +372,18 @@ impl Policy {
             },
         })?;
         self.fill(order, |slot| raw.slots[slot].map(FieldInput::from_raw));
+        // A field given twice is refused, never read as whichever copy a reader happens to keep.
+        let mut repeated = raw.repeated;
+        while repeated != 0 {
+            let slot = repeated.trailing_zeros() as usize;
+            repeated &= repeated - 1;
+            order.malformed |= 1 << slot;
+            order.present &= !(1 << slot);
+            order.problems.push(FieldProblem {
+                field: fields[slot].name.clone(),
+                message: "is given more than once".into(),
+            });
+        }
         Ok(())
     }
 
