@@ -32,7 +32,9 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
-use crate::eval::{calendar_dir, load_calendars, CalendarFolder, CalendarProblem, LoadError};
+use crate::eval::{
+    calendar_dir, file_list, load_calendars, CalendarFolder, CalendarProblem, LoadError,
+};
 use crate::files::{policy_files, FilesError};
 use crate::Policy;
 
@@ -376,14 +378,6 @@ fn problems_message(head: &str, problems: &[SetProblem]) -> String {
         message.push_str(problem.to_string().trim_end());
     }
     message
-}
-
-fn file_list(paths: &[PathBuf]) -> String {
-    paths
-        .iter()
-        .map(|p| format!("`{}`", p.display()))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// Whether two loads of a policy behave alike: the same text, the same calendar.

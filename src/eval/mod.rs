@@ -585,7 +585,8 @@ pub enum CalendarProblem {
     Duplicate { name: String, paths: Vec<PathBuf> },
 }
 
-fn file_list(paths: &[PathBuf]) -> String {
+/// `` `a`, `b` ``: paths as a message lists them.
+pub(crate) fn file_list(paths: &[PathBuf]) -> String {
     paths
         .iter()
         .map(|p| format!("`{}`", p.display()))
