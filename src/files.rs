@@ -72,7 +72,9 @@ impl Walk {
                 if let Some(entries) = self.enter(&path)? {
                     stack.push(entries);
                 }
-            } else if path.extension().is_some_and(|e| e == "policy") {
+            } else if path.extension().is_some_and(|e| e == "policy") && path.is_file() {
+                // Regular files only (links to them too): a FIFO or a device named `*.policy` in a
+                // folder would block or never end.
                 self.file(path);
             }
         }

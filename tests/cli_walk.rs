@@ -105,3 +105,21 @@ fn a_file_given_twice_is_checked_once() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("checked 2 files"), "{stderr}");
 }
+
+/// A FIFO named `*.policy` in a folder is not a policy file: walking the folder neither blocks on it
+/// nor lists it.
+#[test]
+fn a_fifo_in_a_folder_is_not_read() {
+    let dir = std::env::temp_dir().join(format!("policy-fifo-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("pipe.policy");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("no mkfifo here: nothing to test");
+        return;
+    }
+    let files = policy::files::policy_files(std::slice::from_ref(&dir)).unwrap();
+    assert!(files.is_empty(), "{files:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
