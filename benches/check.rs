@@ -8,6 +8,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+#[path = "../tests/common/generate.rs"]
+mod generate;
 
 use std::hint::black_box;
 
@@ -76,39 +78,15 @@ fn check(c: &mut Criterion) {
     group.finish();
 }
 
-/// A policy with one definition: `groups` parenthesised chains of 16 additions, added together in a
-/// balanced tree (17 operators per group; within the depth and nesting limits).
+/// A policy with one definition, `generate::balanced_sum(groups)`.
 fn wide_expression(groups: usize) -> String {
-    let mut parts: Vec<String> = (0..groups)
-        .map(|_| format!("({})", vec!["n"; 17].join(" + ")))
-        .collect();
-    while parts.len() > 1 {
-        parts = parts
-            .chunks(2)
-            .map(|pair| format!("({})", pair.join(" + ")))
-            .collect();
-    }
     format!(
         "policy wide\n  document \"x.txt\"\n  zone \"Asia/Shanghai\"\n\nfield n: int = 0\nlet s = {}\n",
-        parts.remove(0)
+        generate::balanced_sum(groups)
     )
 }
 
-/// A policy whose action `refund` has a rule `r<i>` per guard.
-fn generated(name: &str, declarations: &str, guards: &[String]) -> String {
-    let mut text = format!(
-        "policy {name}\n  document \"doc.txt\" \"Generated\"\n  zone \"Asia/Shanghai\"\n\n\
-         field id: string?\nfield requested_at: timestamp?\nfield price: money\n{declarations}\n\
-         action refund {{\n  default amount = price\n"
-    );
-    for (i, guard) in guards.iter().enumerate() {
-        text.push_str(&format!(
-            "\n  rule r{i}\n    when {guard}\n    then allowed\n    because \"case {i}\"\n      cite \"Case {i}.\"\n"
-        ));
-    }
-    text.push_str("}\n");
-    text
-}
+use generate::rule_table as generated;
 
 fn large_tables(c: &mut Criterion) {
     let equalities = |n: usize| -> Vec<String> { (1..=n).map(|k| format!("x == {k}")).collect() };

@@ -452,21 +452,7 @@ fn deny_warnings_fails_on_a_gap_and_passes_on_the_shipped_policies() {
     assert!(stderr.contains("0 errors, 0 warnings"), "{stderr}");
 }
 
-/// A policy whose action `refund` has a rule `r<i>` per guard.
-fn generated(name: &str, declarations: &str, guards: &[String]) -> String {
-    let mut text = format!(
-        "policy {name}\n  document \"doc.txt\" \"Generated\"\n  zone \"Asia/Shanghai\"\n\n\
-         field id: string?\nfield requested_at: timestamp?\nfield price: money\n{declarations}\n\
-         action refund {{\n  default amount = price\n"
-    );
-    for (i, guard) in guards.iter().enumerate() {
-        text.push_str(&format!(
-            "\n  rule r{i}\n    when {guard}\n    then allowed\n    because \"case {i}\"\n      cite \"Case {i}.\"\n"
-        ));
-    }
-    text.push_str("}\n");
-    text
-}
+use common::generate::rule_table as generated;
 
 fn findings_of(kind: FindingKind, findings: &[Finding]) -> Vec<&Finding> {
     findings.iter().filter(|f| f.kind == kind).collect()

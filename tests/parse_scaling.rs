@@ -6,6 +6,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use policy::syntax::{parse, MAX_EXPR_DEPTH};
 
 fn allocations(text: &str) -> i64 {
@@ -55,19 +57,10 @@ fn a_wide_expression_costs_linearly_in_its_size() {
     // `groups` parenthesised chains of 16 additions, added together in a balanced tree: 17 operators
     // per group, each group at most 16 + log2(groups) deep.
     let wide = |groups: usize| {
-        let mut parts: Vec<String> = (0..groups.max(1))
-            .map(|_| format!("({})", vec!["n"; 17].join(" + ")))
-            .collect();
-        while parts.len() > 1 {
-            parts = parts
-                .chunks(2)
-                .map(|pair| format!("({})", pair.join(" + ")))
-                .collect();
-        }
         let expr = if groups == 0 {
             "n".to_string()
         } else {
-            parts.remove(0)
+            common::generate::balanced_sum(groups)
         };
         allocations(&format!("{}let s = {expr}\n", header()))
     };

@@ -10,6 +10,8 @@
     reason = "test helpers: a failure is the test failing"
 )]
 
+pub mod generate;
+
 use std::path::Path;
 
 use policy::Policy;
