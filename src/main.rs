@@ -1,15 +1,43 @@
-//! The `policy` binary: parse the arguments, run the subcommand, map the result to an exit code.
+//! The `policy` binary: the only code that writes to the terminal and picks exit codes. Each subcommand
+//! is a file of its own and a thin layer over the `policy` library.
+
+mod check;
+mod eval;
+mod output;
+mod test;
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Parser;
-use policy::cli::Stop;
+use clap::{Parser, Subcommand};
 
+use output::{Stop, Terminal};
+
+/// Refund and lifecycle policies written as code: check them, decide orders with them, run their examples.
+#[derive(Debug, Parser)]
+#[command(name = "policy", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Parse and type-check `.policy` files (folders recursively), run the static analysis, print
+    /// diagnostics. Exit 0 when clean, 1 on any error.
+    Check(check::CheckArgs),
+    /// Decide orders with a policy: one JSON decision per order (JSON Lines for --orders).
+    Eval(eval::EvalArgs),
+    /// Run the examples the policies carry; close with `N passed, N failed`.
+    Test(test::TestArgs),
+}
+
+/// Parses the arguments, runs the subcommand, maps the result to an exit code.
 fn main() -> ExitCode {
-    let verdict = match policy::cli::Cli::try_parse() {
-        Ok(cli) => policy::cli::run(cli),
-        Err(usage) => policy::cli::usage(usage),
+    let verdict = match Cli::try_parse() {
+        Ok(cli) => run(cli),
+        Err(error) => usage(error),
     };
     match verdict {
         Ok(true) => ExitCode::SUCCESS,
@@ -22,4 +50,76 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Runs a command. `Ok(true)`: success; `Ok(false)`: the command ran and found failures (exit 1);
+/// `Err`: it could not run to its end (exit 2; see [`Stop`]).
+fn run(cli: Cli) -> Result<bool, Stop> {
+    let mut terminal = Terminal::new();
+    let verdict = match cli.command {
+        Command::Check(args) => check::run(args, &mut terminal),
+        Command::Eval(args) => eval::run(args, &mut terminal),
+        Command::Test(args) => test::run(args, &mut terminal),
+    };
+    let flushed = terminal.flush();
+    let verdict = verdict?;
+    flushed?;
+    Ok(verdict)
+}
+
+/// Says what the argument parser has to say (help, the version, or a usage error) through the same
+/// writers as the subcommands: `Ok(true)` after help or the version, `Stop::Quiet` (exit 2) after a
+/// usage error, which is said already.
+fn usage(error: clap::Error) -> Result<bool, Stop> {
+    use std::io::IsTerminal;
+    let mut terminal = Terminal::new();
+    let text = error.render();
+    if error.use_stderr() {
+        if std::io::stderr().is_terminal() {
+            terminal.err(format_args!("{}", text.ansi()))?;
+        } else {
+            terminal.err(format_args!("{text}"))?;
+        }
+        terminal.flush()?;
+        return Err(Stop::Quiet);
+    }
+    if std::io::stdout().is_terminal() {
+        terminal.out(format_args!("{}", text.ansi()))?;
+    } else {
+        terminal.out(format_args!("{text}"))?;
+    }
+    terminal.flush()?;
+    Ok(true)
+}
+
+/// Every `.policy` file under the given paths (default: `policies/`); see [`policy::files::policy_files`].
+pub(crate) fn policy_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let defaults = [PathBuf::from("policies")];
+    let paths = if paths.is_empty() {
+        &defaults[..]
+    } else {
+        paths
+    };
+    policy::files::policy_files(paths).map_err(|e| e.to_string())
+}
+
+/// Renders diagnostics for the terminal: coloured when stderr is a terminal, plain otherwise.
+pub(crate) fn render(
+    diagnostic: &policy::diagnostics::Diagnostic,
+    file: &policy::source::SourceFile,
+) -> String {
+    use std::io::IsTerminal;
+    if std::io::stderr().is_terminal() {
+        let mut out = String::new();
+        let handler = miette::GraphicalReportHandler::new()
+            .with_wrap_lines(false)
+            .with_links(false);
+        if handler
+            .render_report(&mut out, &diagnostic.in_file(file))
+            .is_ok()
+        {
+            return out;
+        }
+    }
+    diagnostic.render_plain(file)
 }

@@ -8,6 +8,7 @@
 //! use policy::{eval::parse_time, Policy};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # std::env::set_current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))?;
 //! let policy = Policy::load("policies/alibaba-ssl-refund-legacy.policy".as_ref())?; // its calendars too
 //! let order = policy.read_order_str(
 //!     r#"{"id":"o-1","paid_at":"2026-02-10T10:00:00+08:00","price":"199.00","status":"verifying"}"#,
@@ -28,7 +29,6 @@ pub mod analysis;
 pub mod batch;
 pub mod calendar;
 pub mod check;
-pub mod cli;
 pub mod compile;
 pub mod contract;
 pub mod diagnostics;

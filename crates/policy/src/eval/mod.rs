@@ -805,7 +805,9 @@ mod tests {
     #[test]
     fn write_json_matches_serde() {
         let mut compared = 0;
-        for entry in std::fs::read_dir("policies").unwrap() {
+        for entry in
+            std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../policies")).unwrap()
+        {
             let path = entry.unwrap().path();
             if path.extension().is_none_or(|e| e != "policy") {
                 continue;

@@ -20,7 +20,7 @@ const ORDER: &str = r#"{"id": "hw-42", "paid_at": "2024-12-01T12:00:00+08:00", "
 
 fn main() -> Result<(), Box<dyn Error>> {
     let folder = Scratch::new()?;
-    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies");
     copy_folder(&shipped, &folder.0)?;
     let file = folder.0.join(FILE);
     let original = std::fs::read_to_string(&file)?;

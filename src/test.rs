@@ -2,8 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Stop, Terminal};
-use crate::eval::{run_examples, LoadError, Policy};
+use crate::output::{Stop, Terminal};
+use policy::eval::{run_examples, LoadError, Policy};
 
 #[derive(Debug, clap::Args)]
 pub struct TestArgs {
@@ -13,7 +13,7 @@ pub struct TestArgs {
 
 pub fn run(args: TestArgs, terminal: &mut Terminal) -> Result<bool, Stop> {
     terminal.require_stdout()?;
-    let files = crate::cli::policy_files(&args.paths)?;
+    let files = crate::policy_files(&args.paths)?;
     let (mut passed, mut failed) = (0usize, 0usize);
     for path in &files {
         let policy = match load_reporting(path, terminal)? {
@@ -58,7 +58,7 @@ pub(crate) fn load_reporting(
         Ok(policy) => Ok(policy),
         Err(LoadError::Invalid { file, diagnostics }) => {
             for d in &diagnostics {
-                terminal.err(format_args!("{}", crate::cli::render(d, &file)))?;
+                terminal.err(format_args!("{}", crate::render(d, &file)))?;
             }
             Err(format!("`{}` does not check", path.display()))
         }

@@ -3,10 +3,10 @@
 use std::collections::hash_map::{Entry, HashMap};
 use std::path::PathBuf;
 
-use super::{Stop, Terminal};
-use crate::analysis::analyze;
-use crate::diagnostics::{Diagnostic, Severity};
-use crate::eval::{calendar_dir, load_calendars, CalendarFolder, LoadError, Policy};
+use crate::output::{Stop, Terminal};
+use policy::analysis::analyze;
+use policy::diagnostics::{Diagnostic, Severity};
+use policy::eval::{calendar_dir, load_calendars, CalendarFolder, LoadError, Policy};
 
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
@@ -23,7 +23,7 @@ pub enum DenyLevel {
 }
 
 pub fn run(args: CheckArgs, terminal: &mut Terminal) -> Result<bool, Stop> {
-    let files = crate::cli::policy_files(&args.paths)?;
+    let files = crate::policy_files(&args.paths)?;
     let (mut errors, mut warnings) = (0usize, 0usize);
     // Each calendar folder is loaded once; its problems are errors of the run, said once.
     let mut folders: HashMap<PathBuf, CalendarFolder> = HashMap::new();
@@ -66,7 +66,7 @@ pub fn run(args: CheckArgs, terminal: &mut Terminal) -> Result<bool, Stop> {
                 Severity::Warning => warnings += 1,
                 Severity::Note => {}
             }
-            terminal.err(format_args!("{}", crate::cli::render(d, &file)))?;
+            terminal.err(format_args!("{}", crate::render(d, &file)))?;
         }
     }
     let denied = args.deny.is_some() && warnings > 0;

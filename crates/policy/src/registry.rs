@@ -6,6 +6,7 @@
 //! use policy::{Instant, PolicySet};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # std::env::set_current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))?;
 //! let set = PolicySet::builder("policies").load()?; // calendars from `policies/calendars/`
 //! let policy = set.get("huawei-scm-unsubscribe").ok_or("no such policy")?;
 //! let decision = policy.decide_json(
@@ -570,7 +571,7 @@ action refund {{
 
     #[test]
     fn the_shipped_policies_load_as_a_set() {
-        let set = PolicySet::load("policies").unwrap();
+        let set = PolicySet::load(concat!(env!("CARGO_MANIFEST_DIR"), "/../../policies")).unwrap();
         assert_eq!(
             set.names(),
             [

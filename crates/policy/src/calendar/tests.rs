@@ -1,6 +1,6 @@
 use super::*;
 
-const CN: &str = include_str!("../../policies/calendars/cn.calendar");
+const CN: &str = include_str!("../../../../policies/calendars/cn.calendar");
 
 fn d(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()

@@ -3,9 +3,9 @@
 use std::io::{BufRead, BufWriter, Write};
 use std::path::PathBuf;
 
-use super::{Stop, Terminal};
-use crate::batch::{decide_lines, BatchError, BatchOptions, MAX_THREADS};
-use crate::eval::parse_time;
+use crate::output::{Stop, Terminal};
+use policy::batch::{decide_lines, BatchError, BatchOptions, MAX_THREADS};
+use policy::eval::parse_time;
 
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("input").required(true).args(["order", "orders"])))]
@@ -33,7 +33,7 @@ pub struct EvalArgs {
 
 pub fn run(args: EvalArgs, terminal: &mut Terminal) -> Result<bool, Stop> {
     terminal.require_stdout()?;
-    let policy = super::test::load_reporting(&args.policy, terminal)??;
+    let policy = crate::test::load_reporting(&args.policy, terminal)??;
     let action = match args.action {
         Some(a) => a,
         None => {
@@ -59,7 +59,7 @@ pub fn run(args: EvalArgs, terminal: &mut Terminal) -> Result<bool, Stop> {
     }
     let now = match &args.at {
         Some(at) => parse_time(at).map_err(|e| format!("--at: {e}"))?,
-        None => crate::eval::now(),
+        None => policy::eval::now(),
     };
     let write_failed = |e| Stop::write("standard output", e);
     let mut out = BufWriter::with_capacity(1 << 16, terminal.stdout());

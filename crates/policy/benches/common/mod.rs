@@ -32,7 +32,7 @@ pub fn criterion() -> Criterion {
 }
 
 pub fn policies_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("policies")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies")
 }
 
 pub fn policy_path(name: &str) -> PathBuf {

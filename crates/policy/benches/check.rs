@@ -8,7 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
-#[path = "../tests/common/generate.rs"]
+#[path = "../../../tests/common/generate.rs"]
 mod generate;
 
 use std::hint::black_box;
