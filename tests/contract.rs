@@ -840,3 +840,31 @@ fn checker_rejects_an_uncited_reason() {
         d.insert("because".into(), json!(["because I said so"]));
     });
 }
+
+/// The library's own tables are the contract's: field names and steps, in the contract's order.
+#[test]
+fn the_library_tables_are_the_contracts() {
+    assert_eq!(policy::contract::DECISION_FIELDS, KEYS);
+    assert_eq!(policy::contract::STEPS, STEPS);
+}
+
+/// Any serializer gets the same decision as `to_json`, whose reasons were escaped when the policy compiled.
+#[test]
+fn serde_and_to_json_write_the_same_decision() {
+    let policy = load("alibaba-ssl-refund-legacy");
+    let order = policy
+        .read_order_str(r#"{"id":"o-\"1\"","paid_at":"2026-02-10T10:00:00+08:00","price":"199.00","status":"verifying"}"#)
+        .unwrap();
+    let decision = policy
+        .decide(
+            "refund",
+            &order,
+            policy::Instant::parse("2026-02-16T09:00:00+08:00").unwrap(),
+        )
+        .unwrap();
+    assert!(!decision.because.is_empty());
+    assert_eq!(
+        serde_json::to_string(&decision).unwrap(),
+        decision.to_json()
+    );
+}

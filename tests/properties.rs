@@ -79,12 +79,12 @@ fn config(default_cases: u32) -> Config {
 /// Decides `order` (JSON text) at `at` (RFC 3339, used when the order has no usable `requested_at`).
 /// `None` when the library refuses `at` itself as a request time. A panic is reported with the order's
 /// text, which the shrunk case does not show as plainly.
-fn decide_at(
-    policy: &Policy,
+fn decide_at<'p>(
+    policy: &'p Policy,
     action: &str,
     order: &str,
     at: &str,
-) -> Option<Result<Decision, policy::OrderError>> {
+) -> Option<Result<Decision<'p>, policy::OrderError>> {
     let decide = || {
         let now = parse_time(at).ok()?;
         Some(

@@ -1,7 +1,7 @@
 //! Policy text: parse, check and compile (`Policy::from_source`, i.e. `policy::eval::build`), then what
 //! `policy check`, `policy test` and `policy eval --orders` do with a policy that loads: the table
 //! analysis, rendering every diagnostic, running the policy's own examples, and a two-thread batch of
-//! one order (batch workers fork the policy, i.e. parse and check it again, on their own threads).
+//! one order (on worker threads sharing the policy).
 //! Nothing may panic, abort or hang.
 //!
 //! The work runs on a thread with a `STACK` stack (half Rust's default for spawned threads): the

@@ -253,7 +253,7 @@ fn parse_legacy(json: &Value) -> Result<LegacyOrder, String> {
 fn assert_same(what: &str, policy: &Decision, hand: &LegacyDecision) {
     let deadline = policy.deadline.map(|d| d.with_timezone(&Utc));
     let same = policy.outcome == hand.outcome
-        && &*policy.rule == hand.rule
+        && policy.rule == hand.rule
         && policy.amount.map(|a| a.to_string()) == hand.amount.map(|a| a.to_string())
         && policy.review_by == hand.review_by
         && deadline == hand.deadline;

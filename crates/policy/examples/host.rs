@@ -48,7 +48,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let decision = first.decide_json("refund", ORDER, now)?;
     println!("\ngeneration {}: {}", set.generation(), decision.to_json());
     ensure(
-        decision.outcome == Outcome::Denied && &*decision.rule == "window_closed",
+        decision.outcome == Outcome::Denied && decision.rule == "window_closed",
         "with a 7-day window the order is denied by `window_closed`",
     )?;
 
@@ -76,10 +76,8 @@ fn main() -> Result<(), Box<dyn Error>> {
         report.to_string().contains("unknown name `paid_on`"),
         "the report renders the diagnostics",
     )?;
-    let decision = set
-        .get(POLICY)
-        .ok_or("still served")?
-        .decide_json("refund", ORDER, now)?;
+    let served = set.get(POLICY).ok_or("still served")?;
+    let decision = served.decide_json("refund", ORDER, now)?;
     println!(
         "\nstill generation {}: {}",
         set.generation(),
@@ -107,13 +105,11 @@ fn main() -> Result<(), Box<dyn Error>> {
         report.added.is_empty() && report.removed.is_empty(),
         "nothing added or removed",
     )?;
-    let decision = set
-        .get(POLICY)
-        .ok_or("served")?
-        .decide_json("refund", ORDER, now)?;
+    let served = set.get(POLICY).ok_or("served")?;
+    let decision = served.decide_json("refund", ORDER, now)?;
     println!("\ngeneration {}: {}", set.generation(), decision.to_json());
     ensure(
-        decision.outcome == Outcome::Allowed && &*decision.rule == "pending_application",
+        decision.outcome == Outcome::Allowed && decision.rule == "pending_application",
         "with an 8-day window the same order is allowed",
     )?;
     ensure(

@@ -129,18 +129,12 @@ pub fn decide_lines(
     output: &mut impl Write,
     options: BatchOptions,
 ) -> Result<BatchSummary, BatchError> {
-    let own_copy = options.threads > 1;
+    // Every worker shares `policy`: a decision borrows from it and counts no references.
     let make_decider = || {
-        // Each worker decides with its own fork (see `Policy::fork`); one thread shares the caller's.
-        let policy = if own_copy {
-            policy.fork()
-        } else {
-            policy.clone()
-        };
         let mut order = Order::default();
         move |line_number: usize, line: &[u8], out: &mut Vec<u8>| {
             decide_line(
-                &policy,
+                policy,
                 action,
                 default_now,
                 line_number,

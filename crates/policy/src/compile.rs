@@ -7,12 +7,10 @@
 //! can flip; between two such instants no guard changes, so evaluating the rules at each instant in turn
 //! finds the deadline exactly. A comparison that cannot be solved is a diagnostic here, not a guess later.
 
-use std::sync::Arc;
-
 use crate::check::typed::{ArithOp, CmpOp, TExpr, TKind};
 use crate::check::CheckedPolicy;
+use crate::contract::Reasons;
 use crate::diagnostics::Diagnostic;
-use crate::eval::Reasons;
 use crate::value::Type;
 
 /// The most time comparisons one action may hold; their edges are kept on the stack per decision.
@@ -34,45 +32,48 @@ pub struct Program {
     pub requested_at: Option<u16>,
     pub id: Option<u16>,
     pub currency: Option<u16>,
-    /// Names and texts a decision shares with every other decision: cloned, never rebuilt.
+    /// Names and texts every decision borrows.
     pub outputs: Outputs,
 }
 
 #[derive(Debug)]
 pub struct Outputs {
-    pub policy: Arc<str>,
-    /// Shared by every decision that requires nothing: an empty `Arc` still allocates.
-    pub no_steps: Arc<[&'static str]>,
+    pub policy: Box<str>,
     pub actions: Vec<ActionOutputs>,
     /// Per enum, its values' names (for `next_status` and `values` of enum type).
-    pub enum_values: Vec<Vec<Arc<str>>>,
+    pub enum_values: Vec<Vec<Box<str>>>,
 }
 
 #[derive(Debug)]
 pub struct ActionOutputs {
-    pub name: Arc<str>,
+    pub name: Box<str>,
+    /// The reason of a decision no rule makes.
+    pub no_rule: Reasons,
     pub rules: Vec<RuleOutputs>,
 }
 
 #[derive(Debug)]
 pub struct RuleOutputs {
-    pub id: Arc<str>,
+    pub id: Box<str>,
     pub because: Reasons,
-    pub requires: Arc<[&'static str]>,
+    pub requires: Box<[&'static str]>,
     /// The names of the rule's `values`, in order.
-    pub value_names: Vec<Arc<str>>,
+    pub value_names: Vec<Box<str>>,
 }
 
 impl Outputs {
     fn new(policy: &CheckedPolicy) -> Outputs {
         Outputs {
             policy: policy.name.as_str().into(),
-            no_steps: Arc::from([]),
             actions: policy
                 .actions
                 .iter()
                 .map(|action| ActionOutputs {
                     name: action.name.as_str().into(),
+                    no_rule: Reasons::new(vec![format!(
+                        "no rule of action `{}` decides this order: the published rules leave this case open",
+                        action.name
+                    )]),
                     rules: action
                         .rules
                         .iter()
@@ -84,7 +85,7 @@ impl Outputs {
                                 .attrs
                                 .values
                                 .iter()
-                                .map(|(name, _)| Arc::from(name.as_str()))
+                                .map(|(name, _)| name.as_str().into())
                                 .collect(),
                         })
                         .collect(),
@@ -93,7 +94,7 @@ impl Outputs {
             enum_values: policy
                 .enums
                 .iter()
-                .map(|e| e.variants.iter().map(|v| Arc::from(v.as_str())).collect())
+                .map(|e| e.variants.iter().map(|v| v.as_str().into()).collect())
                 .collect(),
         }
     }

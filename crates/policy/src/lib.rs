@@ -41,8 +41,7 @@ pub mod time;
 pub mod value;
 pub mod zone;
 
-pub use eval::{
-    Decision, LoadError, LoadErrorKind, Order, OrderError, OrderErrorKind, Outcome, Policy,
-};
+pub use contract::{Decision, Outcome, Text};
+pub use eval::{LoadError, LoadErrorKind, Order, OrderError, OrderErrorKind, Policy};
 pub use registry::{PolicySet, PolicySetBuilder, ReloadReport, SetError, SetProblem, Snapshot};
 pub use time::Instant;

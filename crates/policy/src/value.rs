@@ -19,9 +19,6 @@ pub type EnumId = u16;
 /// The enum table always starts with the contract's own enums.
 pub const REFUND_TO_ENUM: EnumId = 0;
 pub const REVIEW_ENUM: EnumId = 1;
-/// The values of the contract's `refund_to` and `review`, in the order of their variants.
-pub const REFUND_TO_VALUES: [&str; 2] = ["original_payment", "account_balance"];
-pub const REVIEW_VALUES: [&str; 2] = ["none", "manual"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Type {

@@ -18,10 +18,11 @@ use serde_json::Map;
 
 use crate::calendar::Calendar;
 use crate::contract::ROLE_FIELDS;
+use crate::contract::{REFUND_DESTINATIONS, REVIEW_KINDS};
 use crate::diagnostics::{suggestion, Diagnostic};
 use crate::source::{SourceFile, Span};
 use crate::syntax::ast::{self, AttrKind, Outcome, PolicyAst};
-use crate::value::{Type, Value, REFUND_TO_VALUES, REVIEW_VALUES};
+use crate::value::{Type, Value};
 use typed::{Slot, TExpr, TKind, MAX_FIELDS};
 
 /// Enums, the contract's two built-in ones included.
@@ -157,17 +158,7 @@ impl Step {
     ];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Step::CancelApplication => "cancel_application",
-            Step::WithdrawApplication => "withdraw_application",
-            Step::Revoke => "revoke",
-            Step::ResetInstance => "reset_instance",
-            Step::ResetCa => "reset_ca",
-            Step::ContactAccountManager => "contact_account_manager",
-            Step::EmailConfirmation => "email_confirmation",
-            Step::AwaitRevocation => "await_revocation",
-            Step::AwaitWithdrawal => "await_withdrawal",
-        }
+        crate::contract::STEPS[self as usize]
     }
 }
 
@@ -281,8 +272,8 @@ impl<'a> Checker<'a> {
         };
         // INVARIANT: in the order of REFUND_TO_ENUM and REVIEW_ENUM.
         let enums = vec![
-            builtin("refund destination", &REFUND_TO_VALUES),
-            builtin("review", &REVIEW_VALUES),
+            builtin("refund destination", &REFUND_DESTINATIONS),
+            builtin("review", &REVIEW_KINDS),
         ];
         Checker {
             file,
@@ -1151,7 +1142,7 @@ pub(crate) fn with_article(name: &str) -> String {
 /// `review = none`, written as such.
 pub(crate) fn is_no_review(review: &TExpr) -> bool {
     // INVARIANT: `none` is the first of the contract's review values.
-    matches!(review.kind, TKind::Const(Value::Enum(0))) && REVIEW_VALUES[0] == "none"
+    matches!(review.kind, TKind::Const(Value::Enum(0))) && REVIEW_KINDS[0] == "none"
 }
 
 impl RuleAttrs {

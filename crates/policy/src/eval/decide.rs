@@ -5,27 +5,23 @@ use crate::zone::{day_number_to_date, IsoDate};
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::interp::{eval, truth, EdgeBounds, Env, Fault, Num};
-use super::{Decision, Order, OrderError, Outcome, Reasons};
-use crate::check::typed::TExpr;
+use super::{Decision, Order, OrderError, Outcome, Text};
+use crate::check::typed::{TExpr, TKind};
 use crate::check::{CheckedAction, CheckedRule};
 use crate::compile::{Edge, Program, MAX_EDGES};
+use crate::contract::{DEFAULT_CURRENCY, NO_RULE, REFUND_DESTINATIONS, REVIEW_KINDS};
 use crate::time::Instant;
-use crate::value::{
-    FieldProblem, Type, Value, REFUND_TO_ENUM, REFUND_TO_VALUES, REVIEW_ENUM, REVIEW_VALUES,
-};
+use crate::value::{FieldProblem, Type, Value, REFUND_TO_ENUM, REVIEW_ENUM};
 
 /// The last instant time reaches, in nanoseconds.
 const LAST: i128 = 253_402_300_799_999_999_999;
 
-/// Rule id reported when no rule of the action matches.
-pub const NO_RULE: &str = "(no rule)";
-
-pub(crate) fn decide(
-    program: &Program,
+pub(crate) fn decide<'p>(
+    program: &'p Program,
     action_index: usize,
     order: &Order,
     default_now: Instant,
-) -> Result<Decision, OrderError> {
+) -> Result<Decision<'p>, OrderError> {
     let now = program
         .requested_at
         .and_then(|slot| match order.frame.get(slot as usize) {
@@ -61,12 +57,12 @@ impl From<OrderError> for Stop {
     }
 }
 
-fn decide_in<N: Num>(
-    program: &Program,
+fn decide_in<'p, N: Num>(
+    program: &'p Program,
     action_index: usize,
     order: &Order,
     now: N,
-) -> Result<Decision, Stop> {
+) -> Result<Decision<'p>, Stop> {
     let policy = &program.policy;
     let action = &policy.actions[action_index];
     let outputs = &program.outputs.actions[action_index];
@@ -90,17 +86,13 @@ fn decide_in<N: Num>(
         ..Remembered::default()
     };
     let Some(index) = select_remembering(guards, &env, &mut remembered).map_err(fault)? else {
-        let because = Reasons::new(vec![format!(
-            "no rule of action `{}` decides this order: the published rules leave this case open",
-            action.name
-        )]);
         return Ok(empty_decision(
             program,
             action_index,
             order,
             Outcome::Undetermined,
-            NO_RULE.into(),
-            because,
+            NO_RULE,
+            &outputs.no_rule,
         ));
     };
     let rule = &action.rules[index];
@@ -110,11 +102,11 @@ fn decide_in<N: Num>(
         action_index,
         order,
         rule.outcome,
-        shared.id.clone(),
-        shared.because.clone(),
+        &shared.id,
+        &shared.because,
     );
     if rule.outcome.goes_through() {
-        decision.requires = shared.requires.clone();
+        decision.requires = &shared.requires;
         attributes(program, rule, &shared.value_names, &env, &mut decision).map_err(fault)?;
         decision.deadline = deadline(action, guards, &bounds, &env, &mut remembered)
             .map_err(fault)?
@@ -123,23 +115,23 @@ fn decide_in<N: Num>(
     Ok(decision)
 }
 
-fn empty_decision(
-    program: &Program,
+fn empty_decision<'p>(
+    program: &'p Program,
     action_index: usize,
     order: &Order,
     outcome: Outcome,
-    rule: std::sync::Arc<str>,
-    because: Reasons,
-) -> Decision {
+    rule: &'p str,
+    because: &'p crate::contract::Reasons,
+) -> Decision<'p> {
     Decision {
         order: order.id.clone(),
-        policy: program.outputs.policy.clone(),
-        action: program.outputs.actions[action_index].name.clone(),
+        policy: &program.outputs.policy,
+        action: &program.outputs.actions[action_index].name,
         outcome,
         amount: None,
         currency: None,
         refund_to: None,
-        requires: program.outputs.no_steps.clone(),
+        requires: &[],
         review: None,
         review_by: None,
         deadline: None,
@@ -271,12 +263,12 @@ fn edge_instants<N: Num>(
     ])
 }
 
-fn attributes<N: Num>(
-    program: &Program,
-    rule: &CheckedRule,
-    value_names: &[std::sync::Arc<str>],
+fn attributes<'p, N: Num>(
+    program: &'p Program,
+    rule: &'p CheckedRule,
+    value_names: &'p [Box<str>],
     env: &Env<'_, N>,
-    decision: &mut Decision,
+    decision: &mut Decision<'p>,
 ) -> Result<(), Fault> {
     let attrs = &rule.attrs;
     if let Some(amount) = &attrs.amount {
@@ -294,8 +286,8 @@ fn attributes<N: Num>(
                 .currency
                 .and_then(|s| env.frame[s as usize].as_ref())
             {
-                Some(Value::Str(s)) => s.clone(),
-                _ => crate::contract::DEFAULT_CURRENCY.into(),
+                Some(Value::Str(s)) => Text::Order(s.clone()),
+                _ => Text::Policy(DEFAULT_CURRENCY),
             },
         );
     }
@@ -317,10 +309,14 @@ fn attributes<N: Num>(
         decision.review_by = Some(day_number_to_date(i64::from(d)).ok_or(Fault::Internal)?);
     }
     if let Some(e) = &attrs.next_status {
-        decision.next_status = Some(match eval(e, env)? {
-            Value::Str(s) => s,
-            Value::Enum(v) => enum_name(program, e.ty, v).ok_or(Fault::Internal)?,
-            _ => return Err(Fault::Internal),
+        // A status the policy writes is borrowed from it; only one read from the order is the order's.
+        decision.next_status = Some(match &e.kind {
+            TKind::Const(Value::Str(s)) => Text::Policy(s),
+            _ => match eval(e, env)? {
+                Value::Str(s) => Text::Order(s),
+                Value::Enum(v) => Text::Policy(enum_name(program, e.ty, v).ok_or(Fault::Internal)?),
+                _ => return Err(Fault::Internal),
+            },
         });
     }
     if !attrs.values.is_empty() {
@@ -330,28 +326,28 @@ fn attributes<N: Num>(
         let value = eval(e, env)?;
         decision
             .values
-            .push((name.clone(), value_to_json(program, e.ty, &value)));
+            .push((name, value_to_json(program, e.ty, &value)));
     }
     Ok(())
 }
 
 fn builtin_variant(id: u16, v: u16) -> Option<&'static str> {
     let values = if id == REFUND_TO_ENUM {
-        &REFUND_TO_VALUES
+        &REFUND_DESTINATIONS
     } else {
-        &REVIEW_VALUES
+        &REVIEW_KINDS
     };
     values.get(usize::from(v)).copied()
 }
 
-fn enum_name(program: &Program, ty: Type, v: u16) -> Option<std::sync::Arc<str>> {
+fn enum_name(program: &Program, ty: Type, v: u16) -> Option<&str> {
     match ty {
         Type::Enum(id) => program
             .outputs
             .enum_values
             .get(id as usize)
             .and_then(|e| e.get(v as usize))
-            .cloned(),
+            .map(|name| &**name),
         _ => None,
     }
 }

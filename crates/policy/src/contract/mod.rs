@@ -1,0 +1,96 @@
+//! The contract with host applications (`docs/contract.md`) in one place: the decision and its fields,
+//! the order fields every policy understands by role, and the vocabularies the engine knows by default.
+//! Each name is written here once; the checker, the evaluator and the JSON writer read it from here.
+
+mod decision;
+
+pub use decision::{Decision, Outcome, Reasons, Text};
+
+use crate::value::Type;
+
+/// A decision's fields as its JSON names them, in the order they are written.
+pub const DECISION_FIELDS: [&str; 15] = [
+    "order",
+    "policy",
+    "action",
+    "outcome",
+    "amount",
+    "currency",
+    "refund_to",
+    "requires",
+    "review",
+    "review_by",
+    "deadline",
+    "next_status",
+    "values",
+    "rule",
+    "because",
+];
+
+/// The record that stands in place of a decision for an order that cannot be decided:
+/// `{"order": ID or null, "line": N, "error": MESSAGE}`, `line` only in batches. Fields in this order.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ErrorRecord<'a> {
+    /// The order's id, if it has one.
+    pub order: Option<&'a str>,
+    /// The line of the batch (from 1); in batches only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    /// What went wrong.
+    pub error: &'a str,
+}
+
+/// The rule a decision names when no rule of the action decides the order.
+pub const NO_RULE: &str = "(no rule)";
+
+/// Where a refund goes (`refund_to`), in the order of the enum's variants.
+pub const REFUND_DESTINATIONS: [&str; 2] = ["original_payment", "account_balance"];
+
+/// Whether a person reviews the request (`review`), in the order of the enum's variants.
+pub const REVIEW_KINDS: [&str; 2] = ["none", "manual"];
+
+/// The steps a decision may require first (`requires`), in the order of `check::Step`'s variants.
+pub const STEPS: [&str; 9] = [
+    "cancel_application",
+    "withdraw_application",
+    "revoke",
+    "reset_instance",
+    "reset_ca",
+    "contact_account_manager",
+    "email_confirmation",
+    "await_revocation",
+    "await_withdrawal",
+];
+
+/// A field of every order with a meaning fixed by the contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RoleField {
+    pub name: &'static str,
+    pub ty: Type,
+    /// What the field is for, as a diagnostic says it.
+    pub role: &'static str,
+}
+
+/// `id` (echoed as the decision's `order`), `requested_at` (the request time, else the caller's
+/// default) and `currency` (echoed with an amount). A policy that does not declare one gets it as an
+/// optional field of this type; one that declares it must give it this type.
+pub const ROLE_FIELDS: [RoleField; 3] = [
+    RoleField {
+        name: "id",
+        ty: Type::Str,
+        role: "the order's id, echoed in each decision",
+    },
+    RoleField {
+        name: "requested_at",
+        ty: Type::Timestamp,
+        role: "the request time",
+    },
+    RoleField {
+        name: "currency",
+        ty: Type::Str,
+        role: "the currency echoed with an amount",
+    },
+];
+
+/// The currency of an amount when the order gives none and the policy declares no default.
+pub const DEFAULT_CURRENCY: &str = "USD";
