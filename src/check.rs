@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use crate::output::{Stop, Terminal};
 use policy::analysis::analyze;
 use policy::diagnostics::{Diagnostic, Severity};
-use policy::eval::{calendar_dir, load_calendars, CalendarFolder, LoadError, Policy};
+use policy::eval::{CalendarFolder, LoadError, Policy};
+use policy::files::{calendar_dir, load_calendars};
 
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {

@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use policy::calendar::Calendar;
-use policy::eval::{load_calendars, CalendarProblem};
+use policy::eval::CalendarProblem;
+use policy::files::load_calendars;
 use policy::{LoadError, Policy};
 
 const NO_CALENDAR: &str = r#"policy plain

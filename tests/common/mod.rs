@@ -132,7 +132,7 @@ pub fn root() -> &'static Path {
 
 /// The shipped calendars.
 pub fn calendars() -> policy::check::Calendars {
-    policy::eval::load_calendars(&root().join("policies/calendars"))
+    policy::files::load_calendars(&root().join("policies/calendars"))
         .complete()
         .expect("the shipped calendars load")
 }

@@ -15,7 +15,7 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use policy::analysis::analyze;
-use policy::eval::load_calendars;
+use policy::files::load_calendars;
 use policy::Policy;
 
 fn check(c: &mut Criterion) {

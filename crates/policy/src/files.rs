@@ -1,8 +1,12 @@
-//! Finding policy files on disk: the walk shared by the CLI (`policy check`, `policy test`) and
-//! [`PolicySet`](crate::PolicySet).
+//! Reading from the file system (feature `files`): the walk that finds policy files, shared by the CLI
+//! (`policy check`, `policy test`) and [`PolicySet`](crate::PolicySet), and calendar folders.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::calendar::Calendar;
+use crate::eval::{CalendarFolder, CalendarProblem};
 
 /// Why the `.policy` files under some paths could not be listed.
 #[derive(Debug, thiserror::Error)]
@@ -98,4 +102,89 @@ impl Walk {
         entries.sort();
         Ok(Some(entries.into_iter()))
     }
+}
+
+/// Where the calendars of a policy file live: `calendars/` beside it.
+pub fn calendar_dir(policy_path: &Path) -> PathBuf {
+    policy_path
+        .parent()
+        .unwrap_or_else(|| Path::new("."))
+        .join("calendars")
+}
+
+/// Every `*.calendar` file in `dir`, by the name each declares. A missing folder is no calendars. A
+/// file that cannot be read or parsed, and a name several files declare, are kept as problems rather
+/// than failing the whole folder: see [`CalendarFolder::problems_for`].
+pub fn load_calendars(dir: &Path) -> CalendarFolder {
+    let mut folder = CalendarFolder::default();
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return folder,
+        Err(error) => {
+            folder.problems.push(CalendarProblem::Folder {
+                path: dir.to_path_buf(),
+                error,
+            });
+            return folder;
+        }
+    };
+    let mut paths = Vec::new();
+    for entry in entries {
+        match entry {
+            Ok(entry) => paths.push(entry.path()),
+            Err(error) => folder.problems.push(CalendarProblem::Folder {
+                path: dir.to_path_buf(),
+                error,
+            }),
+        }
+    }
+    paths.retain(|p| p.extension().is_some_and(|e| e == "calendar"));
+    paths.sort();
+    // Each name, with the files that declare it (loaded or not) and the calendar if one loaded.
+    let mut declared: BTreeMap<String, (Vec<PathBuf>, Option<Arc<Calendar>>)> = BTreeMap::new();
+    for path in paths {
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(error) => {
+                folder
+                    .problems
+                    .push(CalendarProblem::Unreadable { path, error });
+                continue;
+            }
+        };
+        match Calendar::parse(&path.display().to_string(), &text) {
+            Ok(calendar) => {
+                let entry = declared.entry(calendar.name().to_string()).or_default();
+                entry.0.push(path);
+                entry.1 = Some(Arc::new(calendar));
+            }
+            Err(error) => {
+                let declares = Calendar::declared_name(&text).map(str::to_string);
+                if let Some(name) = &declares {
+                    declared
+                        .entry(name.clone())
+                        .or_default()
+                        .0
+                        .push(path.clone());
+                }
+                folder.problems.push(CalendarProblem::Invalid {
+                    path,
+                    declares,
+                    error,
+                });
+            }
+        }
+    }
+    for (name, (paths, calendar)) in declared {
+        match (paths.len(), calendar) {
+            (1, Some(calendar)) => {
+                folder.calendars.insert(name, calendar);
+            }
+            (1, None) => {}
+            _ => folder
+                .problems
+                .push(CalendarProblem::Duplicate { name, paths }),
+        }
+    }
+    folder
 }

@@ -33,7 +33,9 @@ pub mod compile;
 pub mod contract;
 pub mod diagnostics;
 pub mod eval;
+#[cfg(feature = "files")]
 pub mod files;
+#[cfg(feature = "files")]
 pub mod registry;
 pub mod source;
 pub mod syntax;
@@ -43,5 +45,6 @@ pub mod zone;
 
 pub use contract::{Decision, Outcome, Text};
 pub use eval::{LoadError, LoadErrorKind, Order, OrderError, OrderErrorKind, Policy};
+#[cfg(feature = "files")]
 pub use registry::{PolicySet, PolicySetBuilder, ReloadReport, SetError, SetProblem, Snapshot};
 pub use time::Instant;

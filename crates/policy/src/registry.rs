@@ -33,10 +33,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
-use crate::eval::{
-    calendar_dir, file_list, load_calendars, CalendarFolder, CalendarProblem, LoadError,
-};
-use crate::files::{policy_files, FilesError};
+use crate::eval::{file_list, CalendarFolder, CalendarProblem, LoadError};
+use crate::files::{calendar_dir, load_calendars, policy_files, FilesError};
 use crate::Policy;
 
 /// The policies of a folder, by their declared names; reloaded on demand. `Send + Sync`: share it

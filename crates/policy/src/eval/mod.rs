@@ -6,12 +6,11 @@ mod examples;
 mod intake;
 mod interp;
 
-use std::collections::BTreeMap;
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::calendar::{Calendar, CalendarFileError};
+use crate::calendar::CalendarFileError;
 use crate::check::{check, Calendars};
 use crate::compile::{compile, Program};
 use crate::diagnostics::Diagnostic;
@@ -229,12 +228,13 @@ impl Policy {
     /// Loads a policy file and the calendars in `calendars/` beside it. A calendar file that does not
     /// load, or a name two files declare, fails only the policies that name a calendar it may concern
     /// (see [`Policy::from_source_in`]).
-    pub fn load(path: &Path) -> Result<Policy, LoadError> {
+    #[cfg(feature = "files")]
+    pub fn load(path: &std::path::Path) -> Result<Policy, LoadError> {
         let text = std::fs::read_to_string(path).map_err(|error| LoadError::Io {
             path: path.to_path_buf(),
             error,
         })?;
-        let folder = load_calendars(&calendar_dir(path));
+        let folder = crate::files::load_calendars(&crate::files::calendar_dir(path));
         Policy::from_source_in(&path.display().to_string(), &text, &folder)
     }
 
@@ -508,21 +508,13 @@ fn build_here(
     Ok((program, warnings))
 }
 
-/// Where the calendars of a policy file live: `calendars/` beside it.
-pub fn calendar_dir(policy_path: &Path) -> PathBuf {
-    policy_path
-        .parent()
-        .unwrap_or_else(|| Path::new("."))
-        .join("calendars")
-}
-
 /// The calendars of a folder (`calendars/` beside the policies): each name that exactly one file
 /// declares, from a file that loads; and every problem of the others, kept so that a policy fails
 /// only when it names a calendar a problem concerns.
 #[derive(Debug, Default)]
 pub struct CalendarFolder {
-    calendars: Calendars,
-    problems: Vec<CalendarProblem>,
+    pub(crate) calendars: Calendars,
+    pub(crate) problems: Vec<CalendarProblem>,
 }
 
 /// Why a calendar folder could not provide a calendar.
@@ -683,83 +675,6 @@ impl CalendarFolder {
         diagnostic.label = Some(label.to_string());
         diagnostic.help = Some(help);
     }
-}
-
-/// Every `*.calendar` file in `dir`, by the name each declares. A missing folder is no calendars. A
-/// file that cannot be read or parsed, and a name several files declare, are kept as problems rather
-/// than failing the whole folder: see [`CalendarFolder::problems_for`].
-pub fn load_calendars(dir: &Path) -> CalendarFolder {
-    let mut folder = CalendarFolder::default();
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return folder,
-        Err(error) => {
-            folder.problems.push(CalendarProblem::Folder {
-                path: dir.to_path_buf(),
-                error,
-            });
-            return folder;
-        }
-    };
-    let mut paths = Vec::new();
-    for entry in entries {
-        match entry {
-            Ok(entry) => paths.push(entry.path()),
-            Err(error) => folder.problems.push(CalendarProblem::Folder {
-                path: dir.to_path_buf(),
-                error,
-            }),
-        }
-    }
-    paths.retain(|p| p.extension().is_some_and(|e| e == "calendar"));
-    paths.sort();
-    // Each name, with the files that declare it (loaded or not) and the calendar if one loaded.
-    let mut declared: BTreeMap<String, (Vec<PathBuf>, Option<Arc<Calendar>>)> = BTreeMap::new();
-    for path in paths {
-        let text = match std::fs::read_to_string(&path) {
-            Ok(text) => text,
-            Err(error) => {
-                folder
-                    .problems
-                    .push(CalendarProblem::Unreadable { path, error });
-                continue;
-            }
-        };
-        match Calendar::parse(&path.display().to_string(), &text) {
-            Ok(calendar) => {
-                let entry = declared.entry(calendar.name().to_string()).or_default();
-                entry.0.push(path);
-                entry.1 = Some(Arc::new(calendar));
-            }
-            Err(error) => {
-                let declares = Calendar::declared_name(&text).map(str::to_string);
-                if let Some(name) = &declares {
-                    declared
-                        .entry(name.clone())
-                        .or_default()
-                        .0
-                        .push(path.clone());
-                }
-                folder.problems.push(CalendarProblem::Invalid {
-                    path,
-                    declares,
-                    error,
-                });
-            }
-        }
-    }
-    for (name, (paths, calendar)) in declared {
-        match (paths.len(), calendar) {
-            (1, Some(calendar)) => {
-                folder.calendars.insert(name, calendar);
-            }
-            (1, None) => {}
-            _ => folder
-                .problems
-                .push(CalendarProblem::Duplicate { name, paths }),
-        }
-    }
-    folder
 }
 
 #[cfg(test)]

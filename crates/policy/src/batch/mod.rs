@@ -11,12 +11,12 @@
 //! panics is decided again line by line, each line on its own, so that only the line that panics gets an
 //! "internal error" record in its place and every other line is decided as usual.
 
+#[cfg(feature = "threads")]
+mod parallel;
+
 use std::any::Any;
-use std::collections::BTreeMap;
 use std::io::{self, BufRead, Read, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::eval::{Order, Policy};
 
@@ -30,15 +30,12 @@ pub const MAX_LINE_BYTES: usize = 1 << 20;
 /// A chunk stops taking lines once it holds this many bytes, so that long lines do not make chunks huge.
 const CHUNK_BYTES: usize = 1 << 20;
 
-/// A worker thread's stack: the main thread's usual size, so that a worker decides whatever the calling
-/// thread would.
-const WORKER_STACK_BYTES: usize = 8 << 20;
-
 const BYTE_ORDER_MARK: &[u8] = b"\xEF\xBB\xBF";
 
 #[derive(Debug, Clone, Copy)]
 pub struct BatchOptions {
-    /// Worker threads (at most [`MAX_THREADS`]); 1 decides on the calling thread.
+    /// Worker threads (at most [`MAX_THREADS`]); 1 decides on the calling thread, as does any number
+    /// without the `threads` feature.
     pub threads: usize,
     /// Lines per unit of work.
     pub chunk_lines: usize,
@@ -47,9 +44,13 @@ pub struct BatchOptions {
 impl Default for BatchOptions {
     fn default() -> Self {
         BatchOptions {
-            threads: std::thread::available_parallelism()
-                .map_or(1, |n| n.get())
-                .min(MAX_THREADS),
+            threads: if cfg!(feature = "threads") {
+                std::thread::available_parallelism()
+                    .map_or(1, |n| n.get())
+                    .min(MAX_THREADS)
+            } else {
+                1
+            },
             chunk_lines: 2048,
         }
     }
@@ -114,6 +115,11 @@ impl Chunk {
 }
 
 struct Decided {
+    /// Which chunk this answers: workers finish out of order.
+    #[cfg_attr(
+        not(feature = "threads"),
+        expect(dead_code, reason = "read by the threaded path only")
+    )]
     sequence: u64,
     output: Vec<u8>,
     lines: usize,
@@ -156,6 +162,10 @@ pub fn decide_lines(
 struct Limits {
     line_bytes: usize,
     /// Threads the system is taken to allow: tests play a system that refuses threads.
+    #[cfg_attr(
+        not(feature = "threads"),
+        expect(dead_code, reason = "read by the threaded path only")
+    )]
     spawnable: usize,
 }
 
@@ -217,97 +227,19 @@ where
         ..BatchSummary::default()
     };
 
-    let threads = options.threads.clamp(1, MAX_THREADS);
-    if threads == 1 {
-        sequential(
-            &mut input,
-            output,
-            &mut read_chunk,
-            &make_decider,
-            &mut summary,
-        )?;
-        return Ok(summary);
+    // Without the `threads` feature, every batch is decided on the calling thread.
+    #[cfg(feature = "threads")]
+    if let threads @ 2.. = options.threads.clamp(1, MAX_THREADS) {
+        return parallel::parallel(input, output, read_chunk, &make_decider, threads, limits);
     }
-
-    let max_in_flight = threads * 2;
-    std::thread::scope(|scope| {
-        let (work_sender, work_receiver) = mpsc::sync_channel::<Chunk>(max_in_flight);
-        let work_receiver = Arc::new(Mutex::new(work_receiver));
-        let (done_sender, done_receiver) = mpsc::channel::<Decided>();
-        let make_decider = &make_decider;
-        let mut started = 0;
-        for i in 0..threads {
-            if i >= limits.spawnable {
-                break;
-            }
-            let work = Arc::clone(&work_receiver);
-            let done = done_sender.clone();
-            let spawned = std::thread::Builder::new()
-                .name(format!("policy-batch-{i}"))
-                .stack_size(WORKER_STACK_BYTES)
-                .spawn_scoped(scope, move || worker(&work, &done, make_decider));
-            match spawned {
-                Ok(_) => started += 1,
-                // The system refuses more threads: decide with those it gave.
-                Err(_) => break,
-            }
-        }
-        // Only the workers hold these now: if every worker is gone, sending and receiving fail rather
-        // than wait for good.
-        drop(work_receiver);
-        drop(done_sender);
-        if started == 0 {
-            return sequential(
-                &mut input,
-                output,
-                &mut read_chunk,
-                make_decider,
-                &mut summary,
-            )
-            .map(|()| summary);
-        }
-        summary.threads = started;
-        let max_in_flight = started * 2;
-
-        let mut pending: BTreeMap<u64, Decided> = BTreeMap::new();
-        let mut next_to_write = 0u64;
-        let mut in_flight = 0usize;
-        let mut write_ready = |pending: &mut BTreeMap<u64, Decided>,
-                               in_flight: &mut usize|
-         -> Result<(), BatchError> {
-            while let Some(decided) = pending.remove(&next_to_write) {
-                output
-                    .write_all(&decided.output)
-                    .map_err(BatchError::Write)?;
-                summary.lines += decided.lines;
-                summary.errors += decided.errors;
-                next_to_write += 1;
-                *in_flight -= 1;
-            }
-            Ok(())
-        };
-        let worker_gone = || BatchError::Internal("every worker thread stopped");
-        while let Some(chunk) = read_chunk(&mut input).map_err(BatchError::Read)? {
-            work_sender.send(chunk).map_err(|_| worker_gone())?;
-            in_flight += 1;
-            while let Ok(decided) = done_receiver.try_recv() {
-                pending.insert(decided.sequence, decided);
-            }
-            write_ready(&mut pending, &mut in_flight)?;
-            while in_flight >= max_in_flight {
-                let decided = done_receiver.recv().map_err(|_| worker_gone())?;
-                pending.insert(decided.sequence, decided);
-                write_ready(&mut pending, &mut in_flight)?;
-            }
-        }
-        drop(work_sender);
-        while in_flight > 0 {
-            let decided = done_receiver.recv().map_err(|_| worker_gone())?;
-            pending.insert(decided.sequence, decided);
-            write_ready(&mut pending, &mut in_flight)?;
-        }
-        Ok(summary)
-    })
+    sequential(
+        &mut input,
+        output,
+        &mut read_chunk,
+        &make_decider,
+        &mut summary,
+    )?;
+    Ok(summary)
 }
 
 /// Decides every chunk on the calling thread.
@@ -332,26 +264,6 @@ where
         summary.errors += decided.errors;
     }
     Ok(())
-}
-
-/// A worker: takes chunks until there are none, sends back each one decided.
-fn worker<F, D>(work: &Mutex<mpsc::Receiver<Chunk>>, done: &mpsc::Sender<Decided>, make_decider: &F)
-where
-    F: Fn() -> D,
-    D: FnMut(usize, &[u8], &mut Vec<u8>) -> bool,
-{
-    let mut decider = None;
-    loop {
-        // Nothing panics while holding the lock; a poisoned lock still guards a sound receiver.
-        let next = work.lock().unwrap_or_else(PoisonError::into_inner).recv();
-        let Ok(chunk) = next else { return };
-        if done
-            .send(decide_chunk_safely(make_decider, &mut decider, &chunk))
-            .is_err()
-        {
-            return;
-        }
-    }
 }
 
 /// Reads one line, its newline included, onto `text`; `None` at the end of the input. A line longer
