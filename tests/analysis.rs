@@ -225,17 +225,11 @@ fn run(policy: &Policy, action: &str, witness: &Witness) -> (String, Outcome) {
 
 /// `text` with every rule of `action` but `keep` cut out (by the checked rules' spans).
 fn only_rule(policy: &Policy, text: &str, action: &str, keep: &str) -> String {
-    let action = policy
-        .checked()
-        .actions
-        .iter()
-        .find(|a| a.name == action)
-        .unwrap();
-    let mut cuts: Vec<(usize, usize)> = action
-        .rules
-        .iter()
-        .filter(|r| r.id != keep)
-        .map(|r| (r.span.start as usize, r.span.end as usize))
+    let mut cuts: Vec<(usize, usize)> = policy
+        .rules(action)
+        .unwrap()
+        .filter(|r| r.id() != keep)
+        .map(|r| (r.span().start as usize, r.span().end as usize))
         .collect();
     cuts.sort_unstable();
     let mut out = text.to_string();
@@ -347,14 +341,9 @@ fn dead_rule_is_pre_empted(
     );
     let dead = &finding.rules[0];
     let rules: Vec<&str> = policy
-        .checked()
-        .actions
-        .iter()
-        .find(|a| a.name == finding.action)
+        .rules(&finding.action)
         .unwrap()
-        .rules
-        .iter()
-        .map(|r| r.id.as_str())
+        .map(|r| r.id())
         .collect();
     let position = rules.iter().position(|r| r == dead).unwrap();
     let (rule, _) = run(policy, &finding.action, witness);

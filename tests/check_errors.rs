@@ -15,9 +15,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::process::Command;
 
-use policy::check::Calendars;
+use common::build;
+use policy::calendar::Calendars;
 use policy::diagnostics::Diagnostic;
-use policy::eval::build;
 use policy::source::SourceFile;
 
 use common::{calendars, display_name, policy_files, root};

@@ -63,7 +63,7 @@ fn every_error_type_is_a_std_error() {
     is_error::<policy::files::FilesError>();
     is_error::<CalendarProblem>();
     is_error::<policy::calendar::CalendarFileError>();
-    is_error::<policy::value::TimestampError>();
+    is_error::<policy::eval::TimestampError>();
     is_error::<policy::time::OutOfRange>();
     is_error::<policy::batch::BatchError>();
 }

@@ -7,7 +7,7 @@
 
 mod common;
 
-use policy::check::Calendars;
+use policy::calendar::Calendars;
 use policy::{Instant, Policy};
 use serde_json::{json, Value};
 

@@ -25,8 +25,8 @@ mod common;
 use std::sync::OnceLock;
 
 use chrono::{DateTime, Datelike, FixedOffset, SecondsFormat, TimeZone, Utc};
+use policy::eval::FieldType as Type;
 use policy::eval::{parse_time, run_examples, LoadError, Outcome};
-use policy::value::Type;
 use policy::{Decision, Policy};
 use proptest::prelude::*;
 use proptest::sample::{select, Index};
@@ -343,7 +343,7 @@ fn valid(ty: Type, variants: Vec<String>, omittable: bool) -> BoxedStrategy<Fiel
         ]
         .prop_map(|s| FieldGen::Raw(json_string(&s)))
         .boxed(),
-        Type::Enum(_) if !variants.is_empty() => select(variants)
+        Type::Enum { .. } if !variants.is_empty() => select(variants)
             .prop_map(|s| FieldGen::Raw(json_string(&s)))
             .boxed(),
         Type::Timestamp => near_time(field_seconds()).prop_map(FieldGen::Time).boxed(),
@@ -384,7 +384,7 @@ fn edge(ty: Type) -> BoxedStrategy<FieldGen> {
                 ]
             })
             .boxed(),
-        Type::Enum(_) => select(vec!["", "nope", "Issued", "issued ", "0"])
+        Type::Enum { .. } => select(vec!["", "nope", "Issued", "issued ", "0"])
             .prop_map(|s| FieldGen::Raw(json_string(s)))
             .boxed(),
         Type::Timestamp => edge_time().prop_map(FieldGen::Time).boxed(),
@@ -453,20 +453,15 @@ struct OrderCase {
 
 fn order_case() -> impl Strategy<Value = OrderCase> {
     (0..ACTIONS.len()).prop_flat_map(|pair| {
-        let checked = shipped(pair).0.checked();
-        let fields: Vec<BoxedStrategy<FieldChoice>> = checked
-            .fields
-            .iter()
+        let fields: Vec<BoxedStrategy<FieldChoice>> = shipped(pair)
+            .0
+            .fields()
             .map(|f| {
-                let variants = match f.ty {
-                    Type::Enum(e) => checked
-                        .enums
-                        .get(e as usize)
-                        .map(|e| e.variants.clone())
-                        .unwrap_or_default(),
+                let variants = match f.ty() {
+                    Type::Enum { values, .. } => values.to_vec(),
                     _ => Vec::new(),
                 };
-                field(f.ty, variants, f.optional || f.default.is_some())
+                field(f.ty(), variants, f.optional())
             })
             .collect();
         let rate = || select(vec![0u8, 0, 0, 0, 0, 5, 20, 50]);
@@ -507,9 +502,9 @@ impl OrderCase {
     fn text(&self, requested_at: Option<&str>) -> String {
         let policy = shipped(self.pair).0;
         let mut members = Vec::new();
-        for (info, choice) in policy.checked().fields.iter().zip(&self.fields) {
+        for (info, choice) in policy.fields().zip(&self.fields) {
             let gen = choice.get(self.edge_rate, self.noise_rate);
-            let value = if info.name == "requested_at" && requested_at.is_some() {
+            let value = if info.name() == "requested_at" && requested_at.is_some() {
                 requested_at.map(json_string)
             } else {
                 match gen {
@@ -523,17 +518,12 @@ impl OrderCase {
                 }
             };
             if let Some(value) = value {
-                members.push(format!("{}:{value}", json_string(&info.name)));
+                members.push(format!("{}:{value}", json_string(info.name())));
             }
         }
         // An undeclared `requested_at` still says when the order was requested.
         if let Some(at) = requested_at {
-            if !policy
-                .checked()
-                .fields
-                .iter()
-                .any(|f| f.name == "requested_at")
-            {
+            if !policy.fields().any(|f| f.name() == "requested_at") {
                 members.push(format!("\"requested_at\":{}", json_string(at)));
             }
         }
@@ -684,8 +674,8 @@ fn edge_values_in_example_orders() {
                 .get("requested_at")
                 .and_then(|t| serde_json::from_str::<String>(t.get()).ok())
                 .unwrap_or_else(|| DEFAULT_REQUEST.to_string());
-            for field in &policy.checked().fields {
-                let edges: Vec<String> = match field.ty {
+            for field in policy.fields() {
+                let edges: Vec<String> = match field.ty() {
                     Type::Timestamp => TIME_EDGES.iter().map(|t| json_string(t)).collect(),
                     Type::Date => DATE_EDGES.iter().map(|t| json_string(t)).collect(),
                     Type::Money => MONEY_EDGES
@@ -708,9 +698,9 @@ fn edge_values_in_example_orders() {
                             .map(|(k, v)| (k.clone(), v.get().to_string()))
                             .collect();
                         fields.retain(|(k, _)| {
-                            k != &field.name && (at.is_none() || k != "requested_at")
+                            k != field.name() && (at.is_none() || k != "requested_at")
                         });
-                        fields.push((field.name.clone(), edge.clone()));
+                        fields.push((field.name().to_string(), edge.clone()));
                         if let Some(at) = at {
                             fields.push(("requested_at".into(), json_string(at)));
                         }
@@ -727,10 +717,10 @@ fn edge_values_in_example_orders() {
                     match outcome {
                         Ok(Ok(())) => {}
                         Ok(Err(e)) => {
-                            failures.push(format!("{file}: `{}` = {edge}: {e}", field.name))
+                            failures.push(format!("{file}: `{}` = {edge}: {e}", field.name()))
                         }
                         Err(_) => {
-                            failures.push(format!("{file}: `{}` = {edge}: panicked", field.name))
+                            failures.push(format!("{file}: `{}` = {edge}: panicked", field.name()))
                         }
                     }
                 }
@@ -977,8 +967,8 @@ fn shipped_text(index: usize) -> &'static str {
     })[index]
 }
 
-fn calendars() -> &'static policy::check::Calendars {
-    static CALENDARS: OnceLock<policy::check::Calendars> = OnceLock::new();
+fn calendars() -> &'static policy::calendar::Calendars {
+    static CALENDARS: OnceLock<policy::calendar::Calendars> = OnceLock::new();
     CALENDARS.get_or_init(common::calendars)
 }
 

@@ -8,9 +8,9 @@ mod common;
 
 use std::process::Command;
 
-use policy::check::Calendars;
+use common::build;
+use policy::calendar::Calendars;
 use policy::diagnostics::Diagnostic;
-use policy::eval::build;
 use policy::source::{SourceFile, Span};
 
 /// A policy whose `let` runs over one line of `padding` spaces and ends in an unknown name.

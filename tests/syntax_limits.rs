@@ -12,9 +12,9 @@ mod common;
 
 use std::path::PathBuf;
 
-use policy::check::Calendars;
+use common::build;
+use policy::calendar::Calendars;
 use policy::diagnostics::Diagnostic;
-use policy::eval::build;
 use policy::source::SourceFile;
 use policy::syntax::{MAX_EXPR_DEPTH, MAX_NESTING, MAX_SOURCE_LEN, MAX_SYNTAX_ERRORS};
 use policy::{LoadError, Policy};
@@ -142,7 +142,7 @@ fn at_the_nesting_limit_a_policy_loads_on_a_small_stack() {
         "  rule other",
         &format!("  example \"deep\" {{ order {{\"x\": {json}}} }}\n\n  rule other"),
     );
-    on_small_stack(|| policy::syntax::parse(&text)).unwrap();
+    on_small_stack(|| policy::syntax::check_syntax(&text)).unwrap();
 }
 
 #[test]
@@ -217,7 +217,8 @@ fn one_past_the_nesting_limit_is_a_located_error() {
         "  rule other",
         &format!("  example \"deep\" {{ order {{\"x\": {json}}} }}\n\n  rule other"),
     );
-    let d = on_small_stack(|| policy::syntax::parse(&text)).expect_err("too deep")[0].clone();
+    let d =
+        on_small_stack(|| policy::syntax::check_syntax(&text)).expect_err("too deep")[0].clone();
     assert_eq!(d.code, "policy::parse::too_deep");
 }
 

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use policy::check::Calendars;
+use policy::calendar::Calendars;
 use policy::Policy;
 
 /// Every (policy, action) pair the shipped policies offer, in a fixed order: the first input byte of the
@@ -48,7 +48,7 @@ pub fn shipped(selector: u8) -> (&'static Policy, &'static str) {
 pub fn calendars() -> &'static Calendars {
     static CALENDARS: OnceLock<Calendars> = OnceLock::new();
     CALENDARS.get_or_init(|| {
-        match policy::eval::load_calendars(&policies_dir().join("calendars")).complete() {
+        match policy::files::load_calendars(&policies_dir().join("calendars")).complete() {
             Ok(c) => c,
             Err(e) => panic!("cannot load shipped calendars: {e}"),
         }

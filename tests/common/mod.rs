@@ -131,7 +131,7 @@ pub fn root() -> &'static Path {
 }
 
 /// The shipped calendars.
-pub fn calendars() -> policy::check::Calendars {
+pub fn calendars() -> policy::calendar::Calendars {
     policy::files::load_calendars(&root().join("policies/calendars"))
         .complete()
         .expect("the shipped calendars load")
@@ -215,4 +215,20 @@ pub fn aligned_table(header: &[&str], rows: &[Vec<String>]) -> String {
         out.push(line(row.iter().map(String::as_str).collect()));
     }
     out.join("\n") + "\n"
+}
+
+/// Loads a policy from its text, as a host would: its warnings when it loads, else every finding
+/// (errors and warnings).
+pub fn build(
+    file: &policy::source::SourceFile,
+    calendars: &policy::calendar::Calendars,
+) -> Result<(Policy, Vec<policy::diagnostics::Diagnostic>), Vec<policy::diagnostics::Diagnostic>> {
+    match Policy::from_source(&file.name, &file.text, calendars) {
+        Ok(policy) => {
+            let warnings = policy.warnings().to_vec();
+            Ok((policy, warnings))
+        }
+        Err(policy::LoadError::Invalid { diagnostics, .. }) => Err(diagnostics),
+        Err(error) => panic!("{error}"),
+    }
 }

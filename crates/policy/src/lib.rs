@@ -28,8 +28,8 @@
 pub mod analysis;
 pub mod batch;
 pub mod calendar;
-pub mod check;
-pub mod compile;
+mod check;
+mod compile;
 pub mod contract;
 pub mod diagnostics;
 pub mod eval;
@@ -40,8 +40,8 @@ pub mod registry;
 pub mod source;
 pub mod syntax;
 pub mod time;
-pub mod value;
-pub mod zone;
+mod value;
+mod zone;
 
 pub use contract::{Decision, Outcome, Text};
 pub use eval::{LoadError, LoadErrorKind, Order, OrderError, OrderErrorKind, Policy};

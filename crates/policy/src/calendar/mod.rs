@@ -43,9 +43,14 @@
 //! Mistakes are reported as a [`CalendarFileError`] naming the origin, the 1-based line and
 //! what is wrong; a missing directive is reported at line 1.
 
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 
 use chrono::{Datelike, Days, NaiveDate, Weekday};
+
+/// Calendars a policy may name, by name.
+pub type Calendars = HashMap<String, Arc<Calendar>>;
 
 /// A business-day calendar: weekend days, holidays, make-up working days, and the dates it covers.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -174,8 +174,7 @@ pub struct Example {
     pub span: Span,
 }
 
-/// Calendars a policy may name, by name.
-pub type Calendars = HashMap<String, Arc<Calendar>>;
+pub use crate::calendar::Calendars;
 
 /// Checks a parsed policy. On failure, every error found (and the warnings) in source order.
 pub fn check(

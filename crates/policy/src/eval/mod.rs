@@ -2,6 +2,7 @@
 //! across threads; `Order` is an order's fields read into slots; `Decision` is the contract's output.
 
 mod decide;
+mod describe;
 mod examples;
 mod intake;
 mod interp;
@@ -17,9 +18,11 @@ use crate::diagnostics::Diagnostic;
 use crate::source::SourceFile;
 use crate::syntax::parse;
 use crate::time::Instant;
-use crate::value::{parse_field, FieldInput, FieldProblem, TimestampError, Type, Value};
+use crate::value::{parse_field, FieldInput, Type, Value};
 
 pub use crate::contract::{Decision, ErrorRecord, Outcome, Reasons, Text, NO_RULE};
+pub use crate::value::{FieldProblem, TimestampError};
+pub use describe::{Field, FieldType, Rule};
 pub use examples::{run_examples, ExampleResult, Mismatch};
 
 /// A loaded, checked and compiled policy. Cheap to clone; `Send + Sync`.
@@ -296,8 +299,25 @@ impl Policy {
         self.program.policy.actions.iter().map(|a| a.name.as_str())
     }
 
+    /// The fields an order may carry, in the order declared (the contract's own last, when the policy
+    /// does not declare them).
+    pub fn fields(&self) -> impl ExactSizeIterator<Item = Field<'_>> {
+        Field::all(&self.program.policy)
+    }
+
+    /// The rules of `action`, in the order they are tried; `None` for an action the policy lacks.
+    pub fn rules(&self, action: &str) -> Option<impl ExactSizeIterator<Item = Rule<'_>>> {
+        let action = self
+            .program
+            .policy
+            .actions
+            .iter()
+            .find(|a| a.name == action)?;
+        Some(Rule::of(action))
+    }
+
     /// The checked policy behind this one (fields, rules, examples), for tools.
-    pub fn checked(&self) -> &crate::check::CheckedPolicy {
+    pub(crate) fn checked(&self) -> &crate::check::CheckedPolicy {
         &self.program.policy
     }
 

@@ -57,6 +57,10 @@ pub struct RequireDef {
 pub struct ConstraintDef {
     pub condition: Expr,
     pub message: Spanned<String>,
+    #[expect(
+        dead_code,
+        reason = "read by no pass yet; explain and the language server will point here"
+    )]
     pub span: Span,
 }
 
@@ -77,6 +81,10 @@ pub struct ActionDef {
     pub requires: Vec<RequireDef>,
     pub rules: Vec<RuleDef>,
     pub examples: Vec<ExampleDef>,
+    #[expect(
+        dead_code,
+        reason = "read by no pass yet; explain and the language server will point here"
+    )]
     pub span: Span,
 }
 
@@ -158,6 +166,10 @@ impl AttrKind {
 pub struct Reason {
     pub text: Spanned<String>,
     pub cite: Option<Citation>,
+    #[expect(
+        dead_code,
+        reason = "read by no pass yet; explain and the language server will point here"
+    )]
     pub span: Span,
 }
 

@@ -8,7 +8,7 @@
 //! times. The limits are chosen so that loading and deciding a policy at the limits runs on a 256 KiB
 //! thread stack in a debug build (`tests/syntax_limits.rs`).
 
-pub mod ast;
+pub(crate) mod ast;
 mod errors;
 mod expr;
 mod grammar;
@@ -36,9 +36,16 @@ pub const MAX_EXPR_DEPTH: usize = 32;
 /// Syntax errors reported for one file before the parser gives up (with a note saying so).
 pub const MAX_SYNTAX_ERRORS: usize = 20;
 
+/// Parses a policy's text without checking it: `Ok` when it parses, else every syntax error found, as
+/// [`Policy::from_source`](crate::Policy::from_source) would report them. For tools that only ask
+/// whether a text parses, and to time the parser alone.
+pub fn check_syntax(text: &str) -> Result<(), Vec<Diagnostic>> {
+    parse(text).map(|_| ())
+}
+
 /// Parses a policy file: its AST, or every syntax error found (each declaration with a syntax error is
 /// reported; a declaration's other errors, such as a bad escape, only once the file parses).
-pub fn parse(text: &str) -> Result<PolicyAst, Vec<Diagnostic>> {
+pub(crate) fn parse(text: &str) -> Result<PolicyAst, Vec<Diagnostic>> {
     if text.len() > MAX_SOURCE_LEN {
         let mut at = MAX_SOURCE_LEN;
         while !text.is_char_boundary(at) {
