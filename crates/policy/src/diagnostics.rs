@@ -8,29 +8,38 @@ use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan};
 
 use crate::source::{SourceFile, Span};
 
+/// How much a finding matters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
     /// Information that needs no action (a gap the author declared on purpose).
     Note,
+    /// The policy runs, but something is likely wrong; `policy check --deny warnings` fails on it.
     Warning,
+    /// The policy does not load.
     Error,
 }
 
 /// One finding about a policy file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
+    /// How much it matters.
     pub severity: Severity,
-    /// Stable code, e.g. `policy::check::unknown_name`.
+    /// Stable code, e.g. `policy::check::unknown_name` (`docs/language.md` lists them all).
     pub code: &'static str,
+    /// What is wrong, in lowercase, without a final period.
     pub message: String,
+    /// Where, in the policy's text.
     pub span: Span,
+    /// What to underline the span with.
     pub label: Option<String>,
+    /// How to fix it.
     pub help: Option<String>,
     /// Further places that explain the finding (the earlier definition of a duplicate, say).
     pub related: Vec<(Span, String)>,
 }
 
 impl Diagnostic {
+    /// An error with `code` and `message` at `span`.
     #[cold]
     pub fn error(code: &'static str, message: impl Into<String>, span: Span) -> Self {
         Diagnostic {
@@ -44,6 +53,7 @@ impl Diagnostic {
         }
     }
 
+    /// A warning with `code` and `message` at `span`.
     #[cold]
     pub fn warning(code: &'static str, message: impl Into<String>, span: Span) -> Self {
         Diagnostic {
@@ -52,6 +62,7 @@ impl Diagnostic {
         }
     }
 
+    /// A note with `code` and `message` at `span`.
     #[cold]
     pub fn note(code: &'static str, message: impl Into<String>, span: Span) -> Self {
         Diagnostic {
@@ -60,21 +71,25 @@ impl Diagnostic {
         }
     }
 
+    /// Says what the underline of the span means.
     pub fn with_label(mut self, label: impl Into<String>) -> Self {
         self.label = Some(label.into());
         self
     }
 
+    /// Says how to fix it.
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
     }
 
+    /// Adds another place that explains the finding.
     pub fn with_related(mut self, span: Span, label: impl Into<String>) -> Self {
         self.related.push((span, label.into()));
         self
     }
 
+    /// Whether it stops the policy from loading.
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }

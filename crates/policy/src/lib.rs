@@ -20,6 +20,7 @@
 //! # }
 //! ```
 
+#![warn(missing_docs)]
 #![expect(
     clippy::result_large_err,
     reason = "diagnostics travel only on the error path, where their size costs nothing"

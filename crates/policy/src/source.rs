@@ -9,11 +9,14 @@ use miette::{MietteError, SourceCode, SourceSpan, SpanContents};
 /// A byte range in a source file. Spans never take part in equality of the nodes that carry them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct Span {
+    /// The first byte.
     pub start: u32,
+    /// One past the last byte.
     pub end: u32,
 }
 
 impl Span {
+    /// The bytes `start..end`.
     pub fn new(start: usize, end: usize) -> Span {
         // INVARIANT: policy texts are at most `syntax::MAX_SOURCE_LEN` bytes (4 MiB); `parse` refuses
         // longer ones before any span is made.
@@ -23,6 +26,7 @@ impl Span {
         }
     }
 
+    /// From the start of the earlier span to the end of the later one.
     pub fn to(self, other: Span) -> Span {
         Span {
             start: self.start.min(other.start),
@@ -30,10 +34,12 @@ impl Span {
         }
     }
 
+    /// Its length in bytes.
     pub fn len(self) -> usize {
         self.end.saturating_sub(self.start) as usize
     }
 
+    /// Whether it covers no byte (a place, not a stretch).
     pub fn is_empty(self) -> bool {
         self.end == self.start
     }
@@ -53,13 +59,13 @@ impl From<pest::Span<'_>> for Span {
 
 /// A value with the span of the text it came from.
 #[derive(Debug, Clone)]
-pub struct Spanned<T> {
+pub(crate) struct Spanned<T> {
     pub node: T,
     pub span: Span,
 }
 
 impl<T> Spanned<T> {
-    pub fn new(node: T, span: Span) -> Self {
+    pub(crate) fn new(node: T, span: Span) -> Self {
         Spanned { node, span }
     }
 }
@@ -81,13 +87,16 @@ const WINDOW_AFTER: usize = 60;
 /// A policy's text and the name it is reported under (usually its path).
 #[derive(Debug, Clone)]
 pub struct SourceFile {
+    /// The name diagnostics give it.
     pub name: Arc<str>,
+    /// The policy's text.
     pub text: Arc<str>,
     /// Where each line starts, computed when first needed (rendering a diagnostic) and shared by clones.
     line_starts: Arc<OnceLock<Vec<usize>>>,
 }
 
 impl SourceFile {
+    /// The text `text`, reported as `name`.
     pub fn new(name: impl Into<Arc<str>>, text: impl Into<Arc<str>>) -> Self {
         SourceFile {
             name: name.into(),

@@ -10,6 +10,7 @@ use std::fmt;
 
 use chrono::{DateTime, TimeZone, Utc};
 
+/// Nanoseconds in a second.
 pub const NANOS_PER_SECOND: i64 = 1_000_000_000;
 const NANOS_PER_SECOND_WIDE: i128 = NANOS_PER_SECOND as i128;
 

@@ -113,7 +113,9 @@ pub const WHOLE_ORDER: &str = "(order)";
 /// A field value that is not what the policy declares.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldProblem {
+    /// The field's name, or `(order)` for the order as a whole.
     pub field: String,
+    /// What is wrong with it.
     pub message: String,
 }
 

@@ -51,10 +51,15 @@ const MAX_TRIES: usize = 64;
 /// What kind of finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FindingKind {
+    /// Valid orders no rule decides (`policy::analysis::gap`).
     Gap,
+    /// A rule no order reaches: earlier rules decide every order it matches.
     DeadRule,
+    /// Two rules of a `unique` action match one order.
     Overlap,
+    /// An enum value no guard of the action mentions.
     UnmentionedValue,
+    /// A gap the policy declares on purpose (a note).
     DeclaredGap,
     /// The analysis could not prove something: a region it could not confirm, or a budget spent.
     Incomplete,
@@ -63,15 +68,20 @@ pub enum FindingKind {
 /// A concrete order and request time that shows a finding.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Witness {
+    /// The order's fields, as JSON.
     pub order: Map<String, Json>,
+    /// The request time, RFC 3339.
     pub at: String,
     /// The interpreter, run on the witness, reached the situation claimed.
     pub confirmed: bool,
 }
 
+/// One claim about an action's rule table, with the order that shows it.
 #[derive(Debug, Clone)]
 pub struct Finding {
+    /// What is claimed.
     pub kind: FindingKind,
+    /// The action whose table it concerns.
     pub action: String,
     /// The rules concerned (the dead rule and those pre-empting it; the overlapping pair).
     pub rules: Vec<String>,
@@ -80,6 +90,7 @@ pub struct Finding {
     /// For a gap or an overlap, an order in it; for a dead rule, an order it matches that an earlier
     /// rule decides.
     pub witness: Option<Witness>,
+    /// The finding as `policy check` reports it.
     pub diagnostic: Diagnostic,
 }
 

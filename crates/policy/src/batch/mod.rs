@@ -32,6 +32,7 @@ const CHUNK_BYTES: usize = 1 << 20;
 
 const BYTE_ORDER_MARK: &[u8] = b"\xEF\xBB\xBF";
 
+/// How a batch is decided.
 #[derive(Debug, Clone, Copy)]
 pub struct BatchOptions {
     /// Worker threads (at most [`MAX_THREADS`]); 1 decides on the calling thread, as does any number
@@ -56,8 +57,10 @@ impl Default for BatchOptions {
     }
 }
 
+/// What a batch did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BatchSummary {
+    /// Lines answered (every line of the input).
     pub lines: usize,
     /// Lines answered with an error record.
     pub errors: usize,
@@ -70,10 +73,13 @@ pub struct BatchSummary {
 /// answered with an error record in its place.
 #[derive(Debug, thiserror::Error)]
 pub enum BatchError {
+    /// The input failed.
     #[error("cannot read the orders: {0}")]
     Read(io::Error),
+    /// The output failed (a closed pipe, a full disk).
     #[error("cannot write the decisions: {0}")]
     Write(io::Error),
+    /// A bug: every worker thread stopped.
     #[error("internal error: {0}; please report it")]
     Internal(&'static str),
 }

@@ -67,9 +67,13 @@ pub struct Calendar {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("calendar `{calendar}` does not cover {date} (it covers {first} to {last})")]
 pub struct OutOfCalendar {
+    /// The calendar's name.
     pub calendar: String,
+    /// The date it was asked about.
     pub date: NaiveDate,
+    /// The first date it covers.
     pub first: NaiveDate,
+    /// The last date it covers.
     pub last: NaiveDate,
 }
 
@@ -77,8 +81,11 @@ pub struct OutOfCalendar {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{origin}:{line}: {message}")]
 pub struct CalendarFileError {
+    /// The file's path, or the label it was parsed under.
     pub origin: String,
+    /// The line, from 1.
     pub line: usize,
+    /// What is wrong there.
     pub message: String,
 }
 

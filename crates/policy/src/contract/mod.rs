@@ -65,8 +65,9 @@ pub const STEPS: [&str; 9] = [
 /// A field of every order with a meaning fixed by the contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RoleField {
+    /// The field's name in an order.
     pub name: &'static str,
-    pub ty: Type,
+    pub(crate) ty: Type,
     /// What the field is for, as a diagnostic says it.
     pub role: &'static str,
 }

@@ -9,13 +9,18 @@ use crate::source::Span;
 /// One example's result: empty `mismatches` means it passed.
 #[derive(Debug, Clone)]
 pub struct ExampleResult {
+    /// The action the example decides.
     pub action: String,
+    /// The example's name.
     pub name: String,
+    /// Where the policy writes it.
     pub span: Span,
+    /// Each expected field the decision does not match (or the order's error, as field `error`).
     pub mismatches: Vec<Mismatch>,
 }
 
 impl ExampleResult {
+    /// Whether the decision matched every expected field.
     pub fn passed(&self) -> bool {
         self.mismatches.is_empty()
     }
@@ -24,8 +29,11 @@ impl ExampleResult {
 /// A decision field that is not what the example expects.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mismatch {
+    /// The decision field.
     pub field: String,
+    /// What the example expects.
     pub expected: Json,
+    /// What the decision says.
     pub actual: Json,
 }
 

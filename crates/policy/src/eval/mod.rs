@@ -222,6 +222,7 @@ pub struct Order {
 }
 
 impl Order {
+    /// The order's `id`, if it gives one.
     pub fn id(&self) -> Option<&str> {
         self.id.as_deref()
     }
@@ -277,10 +278,12 @@ impl Policy {
         })
     }
 
+    /// The policy's declared name (`policy NAME`).
     pub fn name(&self) -> &str {
         &self.program.policy.name
     }
 
+    /// The text it was loaded from.
     pub fn source(&self) -> &SourceFile {
         &self.source
     }
@@ -295,6 +298,7 @@ impl Policy {
         &self.program.policy.warnings
     }
 
+    /// Its actions' names, in the order declared.
     pub fn actions(&self) -> impl Iterator<Item = &str> {
         self.program.policy.actions.iter().map(|a| a.name.as_str())
     }
@@ -543,25 +547,37 @@ pub enum CalendarProblem {
     /// The folder exists but cannot be listed.
     #[error("cannot read calendar folder `{}`: {error}", .path.display())]
     Folder {
+        /// The folder.
         path: PathBuf,
+        /// What the system said.
         error: std::io::Error,
     },
     /// A calendar file cannot be read.
     #[error("cannot read calendar file `{}`: {error}", .path.display())]
     Unreadable {
+        /// The file.
         path: PathBuf,
+        /// What the system said.
         error: std::io::Error,
     },
     /// A calendar file does not parse. `declares`: the name on its `name` line, if that can be read.
     #[error("{error}")]
     Invalid {
+        /// The file.
         path: PathBuf,
+        /// The name its `name` line declares, if that line can be read.
         declares: Option<String>,
+        /// What is wrong, at which line.
         error: CalendarFileError,
     },
     /// Several files declare the same name (whether or not they load): none of them is used.
     #[error("calendar `{name}` is declared by more than one file: {}", file_list(.paths))]
-    Duplicate { name: String, paths: Vec<PathBuf> },
+    Duplicate {
+        /// The calendar's name.
+        name: String,
+        /// Every file that declares it.
+        paths: Vec<PathBuf>,
+    },
 }
 
 /// `` `a`, `b` ``: paths as a message lists them.

@@ -88,15 +88,21 @@ pub struct ActionDef {
     pub span: Span,
 }
 
+/// What a decision says of the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Outcome {
+    /// It may go ahead.
     Allowed,
+    /// It may go ahead once the `requires` steps are done.
     Conditional,
+    /// It may not.
     Denied,
+    /// No rule decides it: the source leaves the case open.
     Undetermined,
 }
 
 impl Outcome {
+    /// Its name in the decision's JSON.
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Allowed => "allowed",
