@@ -4,6 +4,7 @@ use serde_json::Map;
 
 use super::typed::{TExpr, TKind};
 use super::{with_article, Checked, Checker, Example, Facts, Reported, RuleAttrs, Step};
+use crate::contract::{DECISION_FIELDS, ERROR_FIELD};
 use crate::diagnostics::{suggestion, Diagnostic};
 use crate::source::Span;
 use crate::syntax::ast::{self, AttrKind, ExprKind};
@@ -11,26 +12,11 @@ use crate::value::{
     parse_field, parse_timestamp, FieldInput, Type, Value, REFUND_TO_ENUM, REVIEW_ENUM,
 };
 
-/// The fields of a decision an example may expect.
-pub const DECISION_FIELDS: [&str; 16] = [
-    "order",
-    "policy",
-    "action",
-    "outcome",
-    "amount",
-    "currency",
-    "refund_to",
-    "requires",
-    "review",
-    "review_by",
-    "deadline",
-    "next_status",
-    "values",
-    "rule",
-    "because",
-    // Not a decision field: the example expects the order to be refused with this in the message.
-    "error",
-];
+/// What an example may expect: a decision's fields, or the error record's `error` (the order is
+/// refused with this in the message).
+fn expectable() -> impl Iterator<Item = &'static str> + Clone {
+    DECISION_FIELDS.into_iter().chain([ERROR_FIELD])
+}
 
 impl Checker<'_> {
     pub(crate) fn attrs(
@@ -320,9 +306,13 @@ impl Checker<'_> {
         let expect_span = def.expect.as_ref().map_or(def.span, |e| e.span);
         for (key, value) in &expect {
             let span = key_span(expect_text, expect_span, key);
-            if !DECISION_FIELDS.contains(&key.as_str()) {
-                let help = suggestion(key, DECISION_FIELDS)
-                    .unwrap_or_else(|| format!("a decision has: {}", DECISION_FIELDS.join(", ")));
+            if !expectable().any(|field| field == key) {
+                let help = suggestion(key, expectable()).unwrap_or_else(|| {
+                    format!(
+                        "a decision has: {}",
+                        expectable().collect::<Vec<_>>().join(", ")
+                    )
+                });
                 found = found.or(Some(
                     self.report(
                         Diagnostic::error(

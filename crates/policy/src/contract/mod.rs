@@ -40,6 +40,9 @@ pub struct ErrorRecord<'a> {
     pub error: &'a str,
 }
 
+/// The field of an error record that says what went wrong (see [`ErrorRecord`]).
+pub const ERROR_FIELD: &str = "error";
+
 /// The rule a decision names when no rule of the action decides the order.
 pub const NO_RULE: &str = "(no rule)";
 
