@@ -7,8 +7,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use super::interp::{eval, truth, EdgeBounds, Env, Fault, Num};
 use super::{Decision, Order, OrderError, Outcome, Reasons};
 use crate::check::typed::TExpr;
-use crate::check::{CheckedAction, CheckedRule};
-use crate::compile::{Edge, Program, MAX_EDGES};
+use crate::compile::{CompiledAction, CompiledRule, Edge, Program, MAX_EDGES};
 use crate::time::Instant;
 use crate::value::{
     FieldProblem, Type, Value, REFUND_TO_ENUM, REFUND_TO_VALUES, REVIEW_ENUM, REVIEW_VALUES,
@@ -68,9 +67,8 @@ fn decide_in<N: Num>(
     now: N,
 ) -> Result<Decision, Stop> {
     let policy = &program.policy;
-    let action = &policy.actions[action_index];
-    let outputs = &program.outputs.actions[action_index];
-    let bounds = EdgeBounds::new(&program.edges[action_index]);
+    let action = &program.actions[action_index];
+    let bounds = EdgeBounds::new(&action.edges);
     let env = Env {
         frame: &order.frame,
         now,
@@ -79,24 +77,24 @@ fn decide_in<N: Num>(
         edges: Some(&bounds),
     };
     validate(program, action, order, &env)?;
-    let guards = &program.guards[action_index];
     let fault = |fault: Fault| match fault {
         Fault::Wide => Stop::Widen,
         other => Stop::Order(fault_error(program, order, other)),
     };
 
     let mut remembered = Remembered {
-        timeless: program.timeless[action_index],
+        timeless: action.timeless,
         ..Remembered::default()
     };
-    let Some(index) = select_remembering(guards, &env, &mut remembered).map_err(fault)? else {
+    let Some(index) = select_remembering(&action.rules, &env, &mut remembered).map_err(fault)?
+    else {
         let because = Reasons::new(vec![format!(
             "no rule of action `{}` decides this order: the published rules leave this case open",
             action.name
         )]);
         return Ok(empty_decision(
             program,
-            action_index,
+            action,
             order,
             Outcome::Undetermined,
             NO_RULE.into(),
@@ -104,19 +102,18 @@ fn decide_in<N: Num>(
         ));
     };
     let rule = &action.rules[index];
-    let shared = &outputs.rules[index];
     let mut decision = empty_decision(
         program,
-        action_index,
+        action,
         order,
         rule.outcome,
-        shared.id.clone(),
-        shared.because.clone(),
+        rule.id.clone(),
+        rule.because.clone(),
     );
     if rule.outcome.goes_through() {
-        decision.requires = shared.requires.clone();
-        attributes(program, rule, &shared.value_names, &env, &mut decision).map_err(fault)?;
-        decision.deadline = deadline(action, guards, &bounds, &env, &mut remembered)
+        decision.requires = rule.requires.clone();
+        attributes(program, rule, &env, &mut decision).map_err(fault)?;
+        decision.deadline = deadline(&action.rules, &bounds, &env, &mut remembered)
             .map_err(fault)?
             .map(|t| policy.zone.datetime(t.to_i128()));
     }
@@ -125,7 +122,7 @@ fn decide_in<N: Num>(
 
 fn empty_decision(
     program: &Program,
-    action_index: usize,
+    action: &CompiledAction,
     order: &Order,
     outcome: Outcome,
     rule: std::sync::Arc<str>,
@@ -133,13 +130,13 @@ fn empty_decision(
 ) -> Decision {
     Decision {
         order: order.id.clone(),
-        policy: program.outputs.policy.clone(),
-        action: program.outputs.actions[action_index].name.clone(),
+        policy: program.name.clone(),
+        action: action.name.clone(),
         outcome,
         amount: None,
         currency: None,
         refund_to: None,
-        requires: program.outputs.no_steps.clone(),
+        requires: program.no_steps.clone(),
         review: None,
         review_by: None,
         deadline: None,
@@ -153,7 +150,7 @@ fn empty_decision(
 /// The truth of guards that do not read the request time, once computed for an order.
 #[derive(Default)]
 struct Remembered {
-    /// Which rules may be remembered (`Program::timeless`).
+    /// Which rules may be remembered (`CompiledAction::timeless`).
     timeless: u64,
     known: u64,
     holds: u64,
@@ -161,16 +158,16 @@ struct Remembered {
 
 /// The first rule whose guard holds, reusing and recording what `remembered` allows.
 fn select_remembering<N: Num>(
-    guards: &[Option<TExpr>],
+    rules: &[CompiledRule],
     env: &Env<'_, N>,
     remembered: &mut Remembered,
 ) -> Result<Option<usize>, Fault> {
-    for (i, guard) in guards.iter().enumerate() {
+    for (i, rule) in rules.iter().enumerate() {
         let bit = if i < 64 { 1u64 << i } else { 0 };
         let matches = if remembered.known & bit != 0 {
             remembered.holds & bit != 0
         } else {
-            let holds = match guard {
+            let holds = match &rule.guard {
                 Some(guard) => truth(guard, env)?,
                 None => true,
             };
@@ -191,8 +188,7 @@ fn select_remembering<N: Num>(
 
 /// The first instant after the request at which the outcome is `denied` with only time passing.
 fn deadline<N: Num>(
-    action: &CheckedAction,
-    guards: &[Option<TExpr>],
+    rules: &[CompiledRule],
     bounds: &EdgeBounds<'_, N>,
     env: &Env<'_, N>,
     remembered: &mut Remembered,
@@ -226,8 +222,8 @@ fn deadline<N: Num>(
             now: instant,
             ..*env
         };
-        let outcome = select_remembering(guards, &later, remembered)?
-            .map_or(Outcome::Undetermined, |i| action.rules[i].outcome);
+        let outcome = select_remembering(rules, &later, remembered)?
+            .map_or(Outcome::Undetermined, |i| rules[i].outcome);
         if outcome == Outcome::Denied {
             return Ok(Some(instant));
         }
@@ -273,13 +269,11 @@ fn edge_instants<N: Num>(
 
 fn attributes<N: Num>(
     program: &Program,
-    rule: &CheckedRule,
-    value_names: &[std::sync::Arc<str>],
+    rule: &CompiledRule,
     env: &Env<'_, N>,
     decision: &mut Decision,
 ) -> Result<(), Fault> {
-    let attrs = &rule.attrs;
-    if let Some(amount) = &attrs.amount {
+    if let Some(amount) = &rule.amount {
         let Value::Money(m) = eval(amount, env)? else {
             return Err(Fault::Internal);
         };
@@ -308,25 +302,25 @@ fn attributes<N: Num>(
             },
         }
     };
-    decision.refund_to = variant(&attrs.refund_to, REFUND_TO_ENUM)?;
-    decision.review = variant(&attrs.review, REVIEW_ENUM)?;
-    if let Some(e) = &attrs.review_by {
+    decision.refund_to = variant(&rule.refund_to, REFUND_TO_ENUM)?;
+    decision.review = variant(&rule.review, REVIEW_ENUM)?;
+    if let Some(e) = &rule.review_by {
         let Value::Date(d) = eval(e, env)? else {
             return Err(Fault::Internal);
         };
         decision.review_by = Some(day_number_to_date(i64::from(d)).ok_or(Fault::Internal)?);
     }
-    if let Some(e) = &attrs.next_status {
+    if let Some(e) = &rule.next_status {
         decision.next_status = Some(match eval(e, env)? {
             Value::Str(s) => s,
             Value::Enum(v) => enum_name(program, e.ty, v).ok_or(Fault::Internal)?,
             _ => return Err(Fault::Internal),
         });
     }
-    if !attrs.values.is_empty() {
-        decision.values = Vec::with_capacity(attrs.values.len());
+    if !rule.values.is_empty() {
+        decision.values = Vec::with_capacity(rule.values.len());
     }
-    for ((_, e), name) in attrs.values.iter().zip(value_names) {
+    for (name, e) in &rule.values {
         let value = eval(e, env)?;
         decision
             .values
@@ -347,7 +341,6 @@ fn builtin_variant(id: u16, v: u16) -> Option<&'static str> {
 fn enum_name(program: &Program, ty: Type, v: u16) -> Option<std::sync::Arc<str>> {
     match ty {
         Type::Enum(id) => program
-            .outputs
             .enum_values
             .get(id as usize)
             .and_then(|e| e.get(v as usize))
@@ -389,7 +382,7 @@ pub(crate) fn value_to_json(program: &Program, ty: Type, value: &Value) -> serde
 /// Input errors: what the action needs, the policy's requirements and constraints.
 fn validate<N: Num>(
     program: &Program,
-    action: &CheckedAction,
+    action: &CompiledAction,
     order: &Order,
     env: &Env<'_, N>,
 ) -> Result<(), Stop> {
