@@ -4,7 +4,7 @@
 use crate::zone::{day_number_to_date, IsoDate};
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use super::interp::{eval, truth, EdgeBounds, Env, Fault, Num};
+use super::interp::{date_number, eval, truth, EdgeBounds, Env, Fault, Num, Val};
 use super::{Decision, Order, OrderError, Outcome, Reasons};
 use crate::check::typed::TExpr;
 use crate::compile::{CompiledAction, CompiledRule, Edge, Program, MAX_EDGES};
@@ -267,16 +267,14 @@ fn edge_instants<N: Num>(
     ])
 }
 
-fn attributes<N: Num>(
+fn attributes<'a, N: Num>(
     program: &Program,
-    rule: &CompiledRule,
-    env: &Env<'_, N>,
+    rule: &'a CompiledRule,
+    env: &Env<'a, N>,
     decision: &mut Decision,
 ) -> Result<(), Fault> {
     if let Some(amount) = &rule.amount {
-        let Value::Money(m) = eval(amount, env)? else {
-            return Err(Fault::Internal);
-        };
+        let m = eval(amount, env)?.money()?;
         if m.is_sign_negative() && !m.is_zero() {
             return Err(Fault::Overflow("refund amount (negative)"));
         }
@@ -293,27 +291,24 @@ fn attributes<N: Num>(
             },
         );
     }
-    let variant = |e: &Option<TExpr>, id: u16| -> Result<Option<&'static str>, Fault> {
+    let variant = |e: &'a Option<TExpr>, id: u16| -> Result<Option<&'static str>, Fault> {
         match e {
             None => Ok(None),
-            Some(e) => match eval(e, env)? {
-                Value::Enum(v) => builtin_variant(id, v).ok_or(Fault::Internal).map(Some),
-                _ => Err(Fault::Internal),
-            },
+            Some(e) => builtin_variant(id, eval(e, env)?.variant()?)
+                .ok_or(Fault::Internal)
+                .map(Some),
         }
     };
     decision.refund_to = variant(&rule.refund_to, REFUND_TO_ENUM)?;
     decision.review = variant(&rule.review, REVIEW_ENUM)?;
     if let Some(e) = &rule.review_by {
-        let Value::Date(d) = eval(e, env)? else {
-            return Err(Fault::Internal);
-        };
+        let d = date_number(eval(e, env)?.number()?)?;
         decision.review_by = Some(day_number_to_date(i64::from(d)).ok_or(Fault::Internal)?);
     }
     if let Some(e) = &rule.next_status {
         decision.next_status = Some(match eval(e, env)? {
-            Value::Str(s) => s,
-            Value::Enum(v) => enum_name(program, e.ty, v).ok_or(Fault::Internal)?,
+            Val::Str(s) => s.clone(),
+            Val::Enum(v) => enum_name(program, e.ty, v).ok_or(Fault::Internal)?,
             _ => return Err(Fault::Internal),
         });
     }
@@ -321,7 +316,7 @@ fn attributes<N: Num>(
         decision.values = Vec::with_capacity(rule.values.len());
     }
     for (name, e) in &rule.values {
-        let value = eval(e, env)?;
+        let value = eval(e, env)?.into_value(e.ty)?;
         decision
             .values
             .push((name.clone(), value_to_json(program, e.ty, &value)));
@@ -508,6 +503,10 @@ fn fault_error(program: &Program, order: &Order, fault: Fault) -> OrderError {
                 .fields
                 .get(slot as usize)
                 .map_or("?", |f| f.name.as_str())
+        ),
+        Fault::TooDeep => format!(
+            "internal error: an expression nests deeper than the checker allows ({})",
+            crate::syntax::MAX_EXPR_DEPTH
         ),
         Fault::Internal => {
             "internal error: the policy evaluated to an unexpected value".to_string()

@@ -1,8 +1,9 @@
-//! The expression interpreter: one dispatch `match` over the checked tree, values by slot, no name
-//! lookups and no allocation.
+//! The expression interpreter: one dispatch `match` per node of the checked tree, values by slot, no
+//! name lookups and no allocation.
 
 use std::cell::Cell;
 use std::cmp::Ordering;
+use std::sync::Arc;
 
 use rust_decimal::{Decimal, RoundingStrategy};
 
@@ -10,6 +11,7 @@ use crate::calendar::{Calendar, OutOfCalendar};
 use crate::check::typed::{ArithOp, CmpOp, Slot, TExpr, TKind};
 use crate::compile::{Edge, MAX_EDGES};
 use crate::syntax::ast::Rounding;
+use crate::syntax::MAX_EXPR_DEPTH;
 use crate::time::Instant;
 use crate::value::{Type, Value};
 use crate::zone::{date_to_day_number, day_number_to_date, Zone};
@@ -140,7 +142,7 @@ impl<'a, N: Num> EdgeBounds<'a, N> {
 
     /// `(base, shift)` of edge `index`, or `None` when it reads an absent field.
     #[inline]
-    pub(crate) fn bound(&self, index: usize, env: &Env<'_, N>) -> Result<Option<(N, N)>> {
+    pub(crate) fn bound(&self, index: usize, env: &Env<'a, N>) -> Result<Option<(N, N)>> {
         let cell = self.bounds.get(index).ok_or(Fault::Internal)?;
         let bound = match cell.get() {
             Bound::Unknown => {
@@ -161,7 +163,7 @@ impl<'a, N: Num> EdgeBounds<'a, N> {
         })
     }
 
-    pub(crate) fn edge(&self, index: usize) -> Option<&Edge> {
+    pub(crate) fn edge(&self, index: usize) -> Option<&'a Edge> {
         self.edges.get(index)
     }
 
@@ -173,15 +175,16 @@ impl<'a, N: Num> EdgeBounds<'a, N> {
     }
 }
 
-fn edge_bound<N: Num>(edge: &Edge, env: &Env<'_, N>) -> Result<(N, N)> {
+fn edge_bound<'a, N: Num>(edge: &'a Edge, env: &Env<'a, N>) -> Result<(N, N)> {
     let sum = |terms: &[(i64, TExpr)]| -> Result<N> {
         terms.iter().try_fold(N::ZERO, |total, (sign, term)| {
-            signed(*sign, number(term, env)?)
+            signed(*sign, eval(term, env)?.number()?)
                 .and_then(|signed| total.checked_add(signed))
                 .ok_or_else(|| N::overflow("time edge"))
         })
     };
-    let base = number(&edge.other, env)?
+    let base = eval(&edge.other, env)?
+        .number()?
         .checked_sub(sum(&edge.terms)?)
         .ok_or_else(|| N::overflow("time edge"))?;
     Ok((base, sum(&edge.shift)?))
@@ -244,6 +247,8 @@ pub(crate) enum Fault {
     /// A value does not fit the `i64` number path: decide again in `i128` (see `Num`).
     Wide,
     DivisionByZero,
+    /// An expression nested deeper than the checker allows (`MAX_EXPR_DEPTH`).
+    TooDeep,
     /// A shape the checker rules out; reported, never panicked on.
     Internal,
 }
@@ -255,28 +260,93 @@ fn overflow(what: &'static str) -> Fault {
     Fault::Overflow(what)
 }
 
-/// Types whose values are one integer: counts, calendar days, dates (day numbers), instants and
-/// durations (nanoseconds). They are evaluated by `number`, in `i128` (wide enough that no sum or
-/// difference of in-range values overflows), without building `Value`s; each result is checked
-/// against its type's range when it becomes a `Value` again (`from_number`).
-fn is_number(ty: Type) -> bool {
-    matches!(
-        ty,
-        Type::Int | Type::Days | Type::Date | Type::Timestamp | Type::Duration | Type::BusinessDays
-    )
+/// A value while an expression is evaluated. Numbers stay in the number type `N` whatever they
+/// count (their node's type says which: see `from_number`); texts are borrowed from the program or the
+/// order, never copied or counted.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Val<'a, N> {
+    Bool(bool),
+    /// Counts, calendar and business days, dates (day numbers), instants and durations (nanoseconds).
+    Num(N),
+    Enum(u16),
+    Money(Decimal),
+    Str(&'a Arc<str>),
 }
 
-fn as_number<N: Num>(value: &Value) -> Result<N> {
-    match value {
-        Value::Int(n) | Value::Days(n) | Value::Duration(n) | Value::BusinessDays(n) => {
-            Ok(N::from_i64(*n))
+impl<'a, N: Num> Val<'a, N> {
+    #[inline]
+    fn of(value: &'a Value) -> Result<Self> {
+        Ok(match value {
+            Value::Bool(b) => Val::Bool(*b),
+            Value::Int(n) | Value::Days(n) | Value::Duration(n) | Value::BusinessDays(n) => {
+                Val::Num(N::from_i64(*n))
+            }
+            Value::Timestamp(t) => Val::Num(N::from_i128(t.nanos()).ok_or(Fault::Wide)?),
+            Value::Date(d) => Val::Num(N::from_i64(i64::from(*d))),
+            Value::Money(m) => Val::Money(*m),
+            Value::Str(s) => Val::Str(s),
+            Value::Enum(v) => Val::Enum(*v),
+        })
+    }
+
+    #[inline]
+    pub(crate) fn truth(self) -> Result<bool> {
+        match self {
+            Val::Bool(b) => Ok(b),
+            _ => Err(Fault::Internal),
         }
-        Value::Timestamp(t) => N::from_i128(t.nanos()).ok_or(Fault::Wide),
-        Value::Date(d) => Ok(N::from_i64(i64::from(*d))),
-        _ => Err(Fault::Internal),
+    }
+
+    #[inline]
+    pub(crate) fn number(self) -> Result<N> {
+        match self {
+            Val::Num(n) => Ok(n),
+            _ => Err(Fault::Internal),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn variant(self) -> Result<u16> {
+        match self {
+            Val::Enum(v) => Ok(v),
+            _ => Err(Fault::Internal),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn money(self) -> Result<Decimal> {
+        match self {
+            Val::Money(m) => Ok(m),
+            _ => Err(Fault::Internal),
+        }
+    }
+
+    /// How this value compares with another of the same type.
+    #[inline]
+    fn order(&self, other: &Self) -> Result<Ordering> {
+        Ok(match (self, other) {
+            (Val::Num(x), Val::Num(y)) => x.cmp(y),
+            (Val::Bool(x), Val::Bool(y)) => x.cmp(y),
+            (Val::Enum(x), Val::Enum(y)) => x.cmp(y),
+            (Val::Money(x), Val::Money(y)) => x.cmp(y),
+            (Val::Str(x), Val::Str(y)) => x.cmp(y),
+            _ => return Err(Fault::Internal),
+        })
+    }
+
+    /// The value as a `Value` of type `ty`; a number is checked against its type's range here.
+    pub(crate) fn into_value(self, ty: Type) -> Result<Value> {
+        Ok(match self {
+            Val::Bool(b) => Value::Bool(b),
+            Val::Num(n) => return from_number(ty, n),
+            Val::Enum(v) => Value::Enum(v),
+            Val::Money(m) => Value::Money(m),
+            Val::Str(s) => Value::Str(s.clone()),
+        })
     }
 }
 
+/// A number as a `Value` of type `ty`, if it is in that type's range.
 fn from_number<N: Num>(ty: Type, n: N) -> Result<Value> {
     let n = n.to_i128();
     let narrow = |what| i64::try_from(n).map_err(|_| overflow(what));
@@ -294,7 +364,7 @@ fn from_number<N: Num>(ty: Type, n: N) -> Result<Value> {
 }
 
 /// A day number that is a date of years 0001 to 9999.
-fn date_number<N: Num>(n: N) -> Result<i32> {
+pub(crate) fn date_number<N: Num>(n: N) -> Result<i32> {
     /// 0001-01-01 and 9999-12-31 as days since 1970-01-01.
     const FIRST: i128 = -719_162;
     const LAST: i128 = 2_932_896;
@@ -307,59 +377,144 @@ fn date_number<N: Num>(n: N) -> Result<i32> {
     }
 }
 
-/// Evaluates an expression of a number type (see `is_number`) to its integer.
-pub(crate) fn number<N: Num>(e: &TExpr, env: &Env<'_, N>) -> Result<N> {
-    match &e.kind {
-        TKind::Const(v) => as_number(v),
-        TKind::Field(slot) => match env.frame.get(*slot as usize) {
-            Some(Some(v)) => as_number(v),
-            _ => Err(Fault::Absent(*slot)),
+/// Evaluates an expression.
+#[inline]
+pub(crate) fn eval<'a, N: Num>(e: &'a TExpr, env: &Env<'a, N>) -> Result<Val<'a, N>> {
+    eval_at(e, env, 0)
+}
+
+/// Evaluates a condition.
+#[inline]
+pub(crate) fn truth<'a, N: Num>(e: &'a TExpr, env: &Env<'a, N>) -> Result<bool> {
+    eval_at(e, env, 0)?.truth()
+}
+
+/// The one dispatch over the checked IR: `e` is `depth` operations below the expression evaluated.
+/// The checker bounds every expression to `MAX_EXPR_DEPTH`; deeper is a fault, never a deeper stack.
+fn eval_at<'a, N: Num>(e: &'a TExpr, env: &Env<'a, N>, depth: usize) -> Result<Val<'a, N>> {
+    if depth > MAX_EXPR_DEPTH {
+        return Err(Fault::TooDeep);
+    }
+    let below = |e: &'a TExpr| eval_at(e, env, depth + 1);
+    let truth = |e: &'a TExpr| eval_at(e, env, depth + 1)?.truth();
+    Ok(match &e.kind {
+        TKind::Const(v) => Val::of(v)?,
+        TKind::Field(slot) => match env.frame.get(usize::from(*slot)) {
+            Some(Some(v)) => Val::of(v)?,
+            _ => return Err(Fault::Absent(*slot)),
         },
-        TKind::Now => Ok(env.now),
-        TKind::DateOf(a) => Ok(N::from_i64(i64::from(
-            env.zone.day_of(instant(number(a, env)?)?),
+        TKind::Now => Val::Num(env.now),
+        TKind::Present(slot) => {
+            Val::Bool(matches!(env.frame.get(usize::from(*slot)), Some(Some(_))))
+        }
+        TKind::Not(a) => Val::Bool(!truth(a)?),
+        TKind::And(a, b) => Val::Bool(truth(a)? && truth(b)?),
+        TKind::Or(a, b) => Val::Bool(truth(a)? || truth(b)?),
+        TKind::Cmp(op, a, b) => Val::Bool(holds(*op, below(a)?.order(&below(b)?)?)),
+        TKind::InSet(subject, mask) => {
+            let bit = 1u64
+                .checked_shl(u32::from(below(subject)?.variant()?))
+                .ok_or(Fault::Internal)?;
+            Val::Bool(mask & bit != 0)
+        }
+        TKind::Edge(index) => Val::Bool(edge_holds(usize::from(*index), env)?),
+        TKind::Arith(op, a, b) => arith(*op, below(a)?, below(b)?, env)?,
+        TKind::Neg(a) => match below(a)? {
+            Val::Num(n) => Val::Num(n.checked_neg().ok_or_else(|| N::overflow("number"))?),
+            Val::Money(m) => Val::Money(-m),
+            _ => return Err(Fault::Internal),
+        },
+        TKind::DateOf(a) => Val::Num(N::from_i64(i64::from(
+            env.zone.day_of(instant(below(a)?.number()?)?),
         ))),
         TKind::StartOfDay(a) => {
-            let day = date_number(number(a, env)?)?;
+            let day = date_number(below(a)?.number()?)?;
             let start = env
                 .zone
                 .start_of_day_number(day)
                 .filter(|&t| Instant::contains(t))
                 .ok_or_else(|| overflow("timestamp"))?;
-            N::from_i128(start).ok_or(Fault::Wide)
+            Val::Num(N::from_i128(start).ok_or(Fault::Wide)?)
         }
-        TKind::Arith(op, a, b) => {
-            let (x, y) = (number(a, env)?, number(b, env)?);
-            let result = match op {
-                ArithOp::AddNanos | ArithOp::DateAddDays | ArithOp::AddInt => x.checked_add(y),
-                ArithOp::SubNanos | ArithOp::DateSubDays | ArithOp::DateDiff | ArithOp::SubInt => {
-                    x.checked_sub(y)
-                }
-                ArithOp::MulInt => x.checked_mul(y),
-                ArithOp::DateAddBusiness => return business_days(x, y, env),
-                ArithOp::DateSubBusiness => {
-                    return business_days(
-                        x,
-                        y.checked_neg().ok_or_else(|| overflow("business days"))?,
-                        env,
-                    )
-                }
-                _ => return Err(Fault::Internal),
-            };
-            result.ok_or_else(|| N::overflow("number"))
-        }
-        TKind::Neg(a) => number(a, env)?
-            .checked_neg()
-            .ok_or_else(|| N::overflow("number")),
-        TKind::Min(a, b) => Ok(number(a, env)?.min(number(b, env)?)),
-        TKind::Max(a, b) => Ok(number(a, env)?.max(number(b, env)?)),
-        TKind::If(c, a, b) => {
-            if truth(c, env)? {
-                number(a, env)
+        TKind::Min(a, b) | TKind::Max(a, b) => {
+            let (x, y) = (below(a)?, below(b)?);
+            // On a tie, `min` keeps the first and `max` the second (as `Ord::min` and `Ord::max`).
+            let take_first =
+                matches!(e.kind, TKind::Min(..)) == (x.order(&y)? != Ordering::Greater);
+            if take_first {
+                x
             } else {
-                number(b, env)
+                y
             }
         }
+        TKind::If(c, a, b) => {
+            if truth(c)? {
+                below(a)?
+            } else {
+                below(b)?
+            }
+        }
+        TKind::Round(a, mode, quantum) => Val::Money(round(below(a)?.money()?, *mode, *quantum)?),
+    })
+}
+
+/// A solved comparison with the request time, at `env.now`.
+#[inline]
+fn edge_holds<'a, N: Num>(index: usize, env: &Env<'a, N>) -> Result<bool> {
+    let bounds = env.edges.ok_or(Fault::Internal)?;
+    let edge = bounds.edge(index).ok_or(Fault::Internal)?;
+    let Some((base, shift)) = bounds.bound(index, env)? else {
+        return Err(Fault::Absent(bounds.absent_slot(index)));
+    };
+    let linear =
+        signed(edge.sign, edge_axis(edge, shift, env)?).ok_or_else(|| N::overflow("time edge"))?;
+    let ordering = if edge.linear_left {
+        linear.cmp(&base)
+    } else {
+        base.cmp(&linear)
+    };
+    Ok(holds(edge.op, ordering))
+}
+
+/// Arithmetic with its units settled by the checker: numbers in `N`, money in decimals.
+#[inline]
+fn arith<'a, N: Num>(
+    op: ArithOp,
+    x: Val<'a, N>,
+    y: Val<'a, N>,
+    env: &Env<'a, N>,
+) -> Result<Val<'a, N>> {
+    use Val::{Money, Num as Number};
+    let number = |n: Option<N>| n.map(Number).ok_or_else(|| N::overflow("number"));
+    let money = |m: Option<Decimal>| m.map(Money).ok_or_else(|| overflow("money"));
+    // Counts that multiply or divide money: as `Value::Int` holds them.
+    let count = |n: N| i64::try_from(n.to_i128()).map_err(|_| overflow("number"));
+    match (op, x, y) {
+        (ArithOp::AddNanos | ArithOp::DateAddDays | ArithOp::AddInt, Number(x), Number(y)) => {
+            number(x.checked_add(y))
+        }
+        (
+            ArithOp::SubNanos | ArithOp::DateSubDays | ArithOp::DateDiff | ArithOp::SubInt,
+            Number(x),
+            Number(y),
+        ) => number(x.checked_sub(y)),
+        (ArithOp::MulInt, Number(x), Number(y)) => number(x.checked_mul(y)),
+        (ArithOp::DateAddBusiness, Number(day), Number(n)) => {
+            business_days(day, n, env).map(Number)
+        }
+        (ArithOp::DateSubBusiness, Number(day), Number(n)) => {
+            let back = n.checked_neg().ok_or_else(|| overflow("business days"))?;
+            business_days(day, back, env).map(Number)
+        }
+        (ArithOp::AddMoney, Money(x), Money(y)) => money(x.checked_add(y)),
+        (ArithOp::SubMoney, Money(x), Money(y)) => money(x.checked_sub(y)),
+        (ArithOp::MulMoneyInt, Money(x), Number(y)) => {
+            money(x.checked_mul(Decimal::from(count(y)?)))
+        }
+        (ArithOp::DivMoneyInt, Money(x), Number(y)) => match count(y)? {
+            0 => Err(Fault::DivisionByZero),
+            y => money(x.checked_div(Decimal::from(y))),
+        },
         _ => Err(Fault::Internal),
     }
 }
@@ -372,127 +527,6 @@ fn business_days<N: Num>(day: N, n: N, env: &Env<'_, N>) -> Result<N> {
         .add_business_days(date, n)
         .map_err(|e| Fault::Calendar(Box::new(e)))?;
     Ok(N::from_i64(date_to_day_number(shifted)))
-}
-
-pub(crate) fn truth<N: Num>(e: &TExpr, env: &Env<'_, N>) -> Result<bool> {
-    match &e.kind {
-        TKind::And(a, b) => Ok(truth(a, env)? && truth(b, env)?),
-        TKind::Or(a, b) => Ok(truth(a, env)? || truth(b, env)?),
-        TKind::Not(a) => Ok(!truth(a, env)?),
-        TKind::Present(slot) => Ok(matches!(env.frame.get(*slot as usize), Some(Some(_)))),
-        TKind::InSet(subject, mask) => Ok(mask & (1 << variant(subject, env)?) != 0),
-        TKind::Cmp(op, a, b) => {
-            let ordering = if is_number(a.ty) {
-                number(a, env)?.cmp(&number(b, env)?)
-            } else if matches!(a.ty, Type::Enum(_)) {
-                variant(a, env)?.cmp(&variant(b, env)?)
-            } else {
-                compare(&eval(a, env)?, &eval(b, env)?).ok_or(Fault::Internal)?
-            };
-            Ok(holds(*op, ordering))
-        }
-        TKind::Edge(index) => {
-            let index = usize::from(*index);
-            let bounds = env.edges.ok_or(Fault::Internal)?;
-            let edge = bounds.edge(index).ok_or(Fault::Internal)?;
-            let Some((base, shift)) = bounds.bound(index, env)? else {
-                return Err(Fault::Absent(bounds.absent_slot(index)));
-            };
-            let linear = signed(edge.sign, edge_axis(edge, shift, env)?)
-                .ok_or_else(|| N::overflow("time edge"))?;
-            let ordering = if edge.linear_left {
-                linear.cmp(&base)
-            } else {
-                base.cmp(&linear)
-            };
-            Ok(holds(edge.op, ordering))
-        }
-        TKind::Field(slot) => match env.frame.get(*slot as usize) {
-            Some(Some(Value::Bool(b))) => Ok(*b),
-            Some(Some(_)) => Err(Fault::Internal),
-            _ => Err(Fault::Absent(*slot)),
-        },
-        TKind::Const(Value::Bool(b)) => Ok(*b),
-        _ => match eval(e, env)? {
-            Value::Bool(b) => Ok(b),
-            _ => Err(Fault::Internal),
-        },
-    }
-}
-
-/// The variant of an enum-typed expression; fields and constants are read without building a `Value`.
-fn variant<N: Num>(e: &TExpr, env: &Env<'_, N>) -> Result<u16> {
-    match &e.kind {
-        TKind::Const(Value::Enum(v)) => Ok(*v),
-        TKind::Field(slot) => match env.frame.get(*slot as usize) {
-            Some(Some(Value::Enum(v))) => Ok(*v),
-            Some(Some(_)) => Err(Fault::Internal),
-            _ => Err(Fault::Absent(*slot)),
-        },
-        _ => match eval(e, env)? {
-            Value::Enum(v) => Ok(v),
-            _ => Err(Fault::Internal),
-        },
-    }
-}
-
-fn compare(a: &Value, b: &Value) -> Option<Ordering> {
-    Some(match (a, b) {
-        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
-        (Value::Timestamp(x), Value::Timestamp(y)) => x.cmp(y),
-        (Value::Int(x), Value::Int(y))
-        | (Value::Duration(x), Value::Duration(y))
-        | (Value::Days(x), Value::Days(y)) => x.cmp(y),
-        (Value::Money(x), Value::Money(y)) => x.cmp(y),
-        (Value::Str(x), Value::Str(y)) => x.cmp(y),
-        (Value::Enum(x), Value::Enum(y)) => x.cmp(y),
-        (Value::Date(x), Value::Date(y)) => x.cmp(y),
-        _ => return None,
-    })
-}
-
-pub(crate) fn eval<N: Num>(e: &TExpr, env: &Env<'_, N>) -> Result<Value> {
-    if is_number(e.ty) && !matches!(e.kind, TKind::Const(_) | TKind::Field(_)) {
-        return from_number(e.ty, number(e, env)?);
-    }
-    match &e.kind {
-        TKind::Const(v) => Ok(v.clone()),
-        TKind::Field(slot) => match env.frame.get(*slot as usize) {
-            Some(Some(v)) => Ok(v.clone()),
-            _ => Err(Fault::Absent(*slot)),
-        },
-        TKind::Present(_)
-        | TKind::Not(_)
-        | TKind::And(..)
-        | TKind::Or(..)
-        | TKind::Cmp(..)
-        | TKind::Edge(_)
-        | TKind::InSet(..) => truth(e, env).map(Value::Bool),
-        TKind::Arith(op, a, b) => arith(*op, eval(a, env)?, eval(b, env)?),
-        // Numbers (dates, instants, counts) took the `number` path above; what is left is money.
-        TKind::Neg(a) => match eval(a, env)? {
-            Value::Money(m) => Ok(Value::Money(-m)),
-            _ => Err(Fault::Internal),
-        },
-        TKind::Now | TKind::DateOf(_) | TKind::StartOfDay(_) => Err(Fault::Internal),
-        TKind::Min(a, b) | TKind::Max(a, b) => {
-            let (x, y) = (eval(a, env)?, eval(b, env)?);
-            let ordering = compare(&x, &y).ok_or(Fault::Internal)?;
-            let take_first = matches!(e.kind, TKind::Min(..)) == (ordering != Ordering::Greater);
-            Ok(if take_first { x } else { y })
-        }
-        TKind::If(c, a, b) => {
-            if truth(c, env)? {
-                eval(a, env)
-            } else {
-                eval(b, env)
-            }
-        }
-        TKind::Round(a, mode, quantum) => match eval(a, env)? {
-            Value::Money(m) => round(m, *mode, *quantum).map(Value::Money),
-            _ => Err(Fault::Internal),
-        },
-    }
 }
 
 fn strategy(mode: Rounding) -> RoundingStrategy {
@@ -520,27 +554,39 @@ pub(crate) fn round(value: Decimal, mode: Rounding, quantum: Decimal) -> Result<
         .ok_or_else(|| overflow("money"))
 }
 
-/// Money arithmetic; every other operation is on numbers (see `number`).
-fn arith(op: ArithOp, a: Value, b: Value) -> Result<Value> {
-    use Value as V;
-    let result = match (op, a, b) {
-        (ArithOp::AddMoney, V::Money(x), V::Money(y)) => x.checked_add(y),
-        (ArithOp::SubMoney, V::Money(x), V::Money(y)) => x.checked_sub(y),
-        (ArithOp::MulMoneyInt, V::Money(x), V::Int(y)) => x.checked_mul(Decimal::from(y)),
-        (ArithOp::DivMoneyInt, V::Money(x), V::Int(y)) => {
-            if y == 0 {
-                return Err(Fault::DivisionByZero);
-            }
-            x.checked_div(Decimal::from(y))
-        }
-        _ => return Err(Fault::Internal),
-    };
-    result.map(V::Money).ok_or_else(|| overflow("money"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::Span;
+
+    /// `not not ... true`, `levels` operations deep.
+    fn nested(levels: usize) -> TExpr {
+        let leaf = TExpr::new(TKind::Const(Value::Bool(true)), Type::Bool, Span::default());
+        (0..levels).fold(leaf, |inner, _| {
+            TExpr::new(TKind::Not(Box::new(inner)), Type::Bool, Span::default())
+        })
+    }
+
+    /// An expression deeper than the checker allows is a fault, found before going deeper.
+    #[test]
+    fn depth_past_the_limit_is_a_fault() {
+        let env = Env::<i64> {
+            frame: &[],
+            now: 0,
+            zone: Zone::new(chrono_tz::UTC),
+            calendar: None,
+            edges: None,
+        };
+        assert_eq!(truth(&nested(MAX_EXPR_DEPTH), &env), Ok(true));
+        assert_eq!(
+            truth(&nested(MAX_EXPR_DEPTH + 1), &env),
+            Err(Fault::TooDeep)
+        );
+        assert_eq!(
+            truth(&nested(4 * MAX_EXPR_DEPTH), &env),
+            Err(Fault::TooDeep)
+        );
+    }
 
     /// Rounding to 0.01 without dividing gives what dividing by the quantum gives, in every mode.
     #[test]
