@@ -1,7 +1,7 @@
 //! Solving a guard's comparisons with the request time: each becomes an `Edge`, `sign * x op bound`,
 //! where only `x` (the request instant, or its date) moves while the deadline is sought.
 
-use crate::check::typed::{ArithOp, CmpOp, TExpr, TKind};
+use crate::check::typed::{ArithOp, CheckedLet, CmpOp, TExpr, TKind};
 use crate::diagnostics::Diagnostic;
 use crate::source::Span;
 
@@ -58,13 +58,23 @@ fn unsolvable(span: Span, why: &str) -> Diagnostic {
 }
 
 /// The guard with each comparison with the request time replaced by an `Edge` node, the edges
-/// pushed to `edges`.
-pub(super) fn solve(e: &TExpr, edges: &mut Vec<Edge>) -> Result<TExpr, Diagnostic> {
-    if !e.uses_now() {
+/// pushed to `edges`. A definition that reads `now` is spelled out where it is used, so that each of
+/// its comparisons becomes an edge; one that does not stays a reference.
+pub(super) fn solve(
+    e: &TExpr,
+    edges: &mut Vec<Edge>,
+    lets: &[CheckedLet],
+) -> Result<TExpr, Diagnostic> {
+    if !e.uses_now(lets) {
         return Ok(e.clone());
     }
     let node = |kind| TExpr::new(kind, e.ty, e.span);
+    let solve = |e: &TExpr, edges: &mut Vec<Edge>| solve(e, edges, lets);
     match &e.kind {
+        TKind::Let(_) => match e.substituted(lets) {
+            Some(value) => solve(&value, edges),
+            None => Err(unsolvable(e.span, "it is not a comparison")),
+        },
         TKind::Not(a) => Ok(node(TKind::Not(Box::new(solve(a, edges)?)))),
         TKind::And(a, b) => Ok(node(TKind::And(
             Box::new(solve(a, edges)?),
@@ -80,7 +90,7 @@ pub(super) fn solve(e: &TExpr, edges: &mut Vec<Edge>) -> Result<TExpr, Diagnosti
             Box::new(solve(b, edges)?),
         ))),
         TKind::Cmp(op, a, b) => {
-            let (left, right) = (linear(a)?, linear(b)?);
+            let (left, right) = (linear(a, lets)?, linear(b, lets)?);
             let (form, other, linear_left) = match (left, right) {
                 (Some(form), None) => (form, (**b).clone(), true),
                 (None, Some(form)) => (form, (**a).clone(), false),
@@ -104,14 +114,19 @@ pub(super) fn solve(e: &TExpr, edges: &mut Vec<Edge>) -> Result<TExpr, Diagnosti
 }
 
 /// `Some` form if `e` depends on the request time linearly, `None` if it does not depend on it.
-fn linear(e: &TExpr) -> Result<Option<Linear>, Diagnostic> {
-    if !e.uses_now() {
+fn linear(e: &TExpr, lets: &[CheckedLet]) -> Result<Option<Linear>, Diagnostic> {
+    if !e.uses_now(lets) {
         return Ok(None);
     }
+    let linear = |e: &TExpr| linear(e, lets);
     let both = |a: &TExpr, b: &TExpr| -> Result<(Option<Linear>, Option<Linear>), Diagnostic> {
         Ok((linear(a)?, linear(b)?))
     };
     match &e.kind {
+        TKind::Let(_) => match e.substituted(lets) {
+            Some(value) => linear(&value),
+            None => Ok(None),
+        },
         TKind::Now => Ok(Some(Linear {
             on_date: false,
             sign: 1,

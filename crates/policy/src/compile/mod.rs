@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 pub use edges::{Edge, MAX_EDGES};
 
-use crate::check::typed::{Slot, TExpr};
+use crate::check::typed::{CheckedLet, Slot, TExpr};
 use crate::check::{CheckedAction, CheckedPolicy, CheckedRule, Requirement};
 use crate::diagnostics::Diagnostic;
 use crate::eval::Reasons;
@@ -29,6 +29,9 @@ pub struct Program {
     /// What was compiled: fields, enums, constraints, examples, for the evaluator and for tools.
     pub policy: CheckedPolicy,
     pub actions: Vec<CompiledAction>,
+    /// Which of the first 64 definitions (`policy.lets`) read the request time, as a mask: the
+    /// evaluator keeps the others' values across the instants it tries.
+    pub lets_reading_now: u64,
     /// Slots the evaluator reads by role.
     pub requested_at: Option<Slot>,
     pub id: Option<Slot>,
@@ -97,7 +100,7 @@ pub fn compile(policy: CheckedPolicy) -> Result<Program, Vec<Diagnostic>> {
         .actions
         .iter()
         .enumerate()
-        .map(|(index, action)| compile_action(index, action, &mut diagnostics))
+        .map(|(index, action)| compile_action(index, action, &policy.lets, &mut diagnostics))
         .collect();
     if !diagnostics.is_empty() {
         return Err(diagnostics);
@@ -111,6 +114,13 @@ pub fn compile(policy: CheckedPolicy) -> Result<Program, Vec<Diagnostic>> {
     };
     Ok(Program {
         actions,
+        lets_reading_now: policy
+            .lets
+            .iter()
+            .take(64)
+            .enumerate()
+            .filter(|(_, definition)| definition.expanded.uses_now)
+            .fold(0, |mask, (i, _)| mask | 1 << i),
         requested_at: slot("requested_at", Some(Type::Timestamp)),
         id: slot("id", Some(Type::Str)),
         currency: slot("currency", Some(Type::Str)),
@@ -129,6 +139,7 @@ pub fn compile(policy: CheckedPolicy) -> Result<Program, Vec<Diagnostic>> {
 fn compile_action(
     index: usize,
     action: &CheckedAction,
+    lets: &[CheckedLet],
     diagnostics: &mut Vec<Diagnostic>,
 ) -> CompiledAction {
     let mut edges = Vec::new();
@@ -138,7 +149,7 @@ fn compile_action(
         .enumerate()
         .map(|(index, rule)| {
             let guard = rule.guard.as_ref().and_then(|guard| {
-                edges::solve(guard, &mut edges)
+                edges::solve(guard, &mut edges, lets)
                     .map_err(|d| diagnostics.push(d))
                     .ok()
             });
@@ -164,7 +175,7 @@ fn compile_action(
         .take(64)
         .enumerate()
         .fold(0u64, |mask, (i, rule)| {
-            if rule.guard.as_ref().is_some_and(TExpr::uses_now) {
+            if rule.guard.as_ref().is_some_and(|g| g.uses_now(lets)) {
                 mask
             } else {
                 mask | 1 << i

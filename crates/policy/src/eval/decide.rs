@@ -4,7 +4,7 @@
 use crate::zone::{day_number_to_date, IsoDate};
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use super::interp::{date_number, eval, truth, EdgeBounds, Env, Fault, Num, Val};
+use super::interp::{date_number, eval, truth, EdgeBounds, Env, Fault, Lets, Num, Val};
 use super::{Decision, Order, OrderError, Outcome, Reasons};
 use crate::check::typed::TExpr;
 use crate::compile::{CompiledAction, CompiledRule, Edge, Program, MAX_EDGES};
@@ -69,12 +69,14 @@ fn decide_in<N: Num>(
     let policy = &program.policy;
     let action = &program.actions[action_index];
     let bounds = EdgeBounds::new(&action.edges);
+    let lets = Lets::new(program);
     let env = Env {
         frame: &order.frame,
         now,
         zone: policy.zone,
         calendar: policy.calendar.as_deref(),
         edges: Some(&bounds),
+        lets: &lets,
     };
     validate(program, action, order, &env)?;
     let fault = |fault: Fault| match fault {
@@ -157,9 +159,9 @@ struct Remembered {
 }
 
 /// The first rule whose guard holds, reusing and recording what `remembered` allows.
-fn select_remembering<N: Num>(
-    rules: &[CompiledRule],
-    env: &Env<'_, N>,
+fn select_remembering<'a, N: Num>(
+    rules: &'a [CompiledRule],
+    env: &Env<'a, N>,
     remembered: &mut Remembered,
 ) -> Result<Option<usize>, Fault> {
     for (i, rule) in rules.iter().enumerate() {
@@ -187,10 +189,10 @@ fn select_remembering<N: Num>(
 }
 
 /// The first instant after the request at which the outcome is `denied` with only time passing.
-fn deadline<N: Num>(
-    rules: &[CompiledRule],
-    bounds: &EdgeBounds<'_, N>,
-    env: &Env<'_, N>,
+fn deadline<'a, N: Num>(
+    rules: &'a [CompiledRule],
+    bounds: &EdgeBounds<'a, N>,
+    env: &Env<'a, N>,
     remembered: &mut Remembered,
 ) -> Result<Option<N>, Fault> {
     // INVARIANT: compile refuses actions with more than MAX_EDGES edges, each giving two instants.
@@ -375,11 +377,11 @@ pub(crate) fn value_to_json(program: &Program, ty: Type, value: &Value) -> serde
 }
 
 /// Input errors: what the action needs, the policy's requirements and constraints.
-fn validate<N: Num>(
-    program: &Program,
-    action: &CompiledAction,
+fn validate<'a, N: Num>(
+    program: &'a Program,
+    action: &'a CompiledAction,
     order: &Order,
-    env: &Env<'_, N>,
+    env: &Env<'a, N>,
 ) -> Result<(), Stop> {
     let policy = &program.policy;
     // Fields present and well formed; a malformed field was reported when the order was read.
@@ -515,5 +517,124 @@ fn fault_error(program: &Program, order: &Order, fault: Fault) -> OrderError {
     OrderError::Eval {
         order: order.id.as_deref().map(str::to_string),
         message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::{check, CheckedPolicy};
+    use crate::compile::compile;
+    use crate::eval::{calendar_dir, load_calendars, Policy};
+    use crate::source::SourceFile;
+    use crate::syntax::parse;
+
+    /// The policy with every definition spelled out where it is used, as the checker once inlined
+    /// them, and its table of definitions emptied: a reference left behind could not be evaluated.
+    fn inlined(mut policy: CheckedPolicy) -> CheckedPolicy {
+        let lets = std::mem::take(&mut policy.lets);
+        let expand = |e: &mut TExpr| *e = e.expand(&lets);
+        for constraint in &mut policy.constraints {
+            expand(&mut constraint.condition);
+        }
+        for action in &mut policy.actions {
+            for requirement in &mut action.requirements {
+                requirement.when.as_mut().map(expand);
+            }
+            for rule in &mut action.rules {
+                rule.guard.as_mut().map(expand);
+                let attrs = &mut rule.attrs;
+                for e in [
+                    &mut attrs.amount,
+                    &mut attrs.refund_to,
+                    &mut attrs.review,
+                    &mut attrs.review_by,
+                    &mut attrs.next_status,
+                ]
+                .into_iter()
+                .flatten()
+                {
+                    expand(e);
+                }
+                for (_, e) in &mut attrs.values {
+                    expand(e);
+                }
+            }
+        }
+        policy
+    }
+
+    /// Definitions evaluated once per decision and instant decide as definitions spelled out do,
+    /// deadlines included: every example of every shipped policy, at instants around its own.
+    #[test]
+    fn definitions_by_reference_decide_as_definitions_inlined() {
+        const HOUR: i128 = 3_600_000_000_000;
+        const DAY: i128 = 24 * HOUR;
+        let offsets = [
+            -DAY,
+            0,
+            HOUR,
+            DAY,
+            6 * DAY,
+            8 * DAY,
+            16 * DAY,
+            29 * DAY,
+            200 * DAY,
+            400 * DAY,
+        ];
+        let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../policies"));
+        let (mut decisions, mut deadlines, mut definitions) = (0, 0, 0);
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "policy") {
+                continue;
+            }
+            let policy = Policy::load(&path).unwrap();
+            let program = &*policy.program;
+            definitions += program.policy.lets.len();
+            let file = SourceFile::new(path.display().to_string(), policy.source().text.clone());
+            let folder = load_calendars(&calendar_dir(&path));
+            let checked = check(&parse(&file.text).unwrap(), &file, folder.calendars()).unwrap();
+            let spelled = compile(inlined(checked)).unwrap();
+            for (index, action) in program.policy.actions.iter().enumerate() {
+                for example in &action.examples {
+                    let Ok(mut order) = policy.read_order_str(&example.order_text) else {
+                        continue;
+                    };
+                    // The order's own request time, if any, is the one moved.
+                    let mut at = example.at.unwrap_or(Instant::UNIX_EPOCH);
+                    if let Some(slot) = program.requested_at.map(usize::from) {
+                        if let Some(Value::Timestamp(t)) = order.frame[slot].take() {
+                            at = t;
+                        }
+                        order.present &= !(1 << slot);
+                    }
+                    for offset in offsets {
+                        let now = Instant::from_nanos(at.nanos() + offset).unwrap();
+                        let decide = |program: &Program| {
+                            decide(program, index, &order, now)
+                                .map(|d| d.to_json())
+                                .map_err(|e| e.to_string())
+                        };
+                        let by_reference = decide(program);
+                        assert_eq!(
+                            by_reference,
+                            decide(&spelled),
+                            "{} {} at {now:?}",
+                            path.display(),
+                            example.name
+                        );
+                        decisions += 1;
+                        deadlines += by_reference
+                            .as_ref()
+                            .is_ok_and(|json| !json.contains("\"deadline\":null"))
+                            as usize;
+                    }
+                }
+            }
+        }
+        assert!(definitions >= 9, "{definitions}");
+        assert!(decisions > 500, "{decisions}");
+        assert!(deadlines > 50, "{deadlines}");
     }
 }

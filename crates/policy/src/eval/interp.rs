@@ -8,8 +8,8 @@ use std::sync::Arc;
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::calendar::{Calendar, OutOfCalendar};
-use crate::check::typed::{ArithOp, CmpOp, Slot, TExpr, TKind};
-use crate::compile::{Edge, MAX_EDGES};
+use crate::check::typed::{ArithOp, CheckedLet, CmpOp, LetId, Slot, TExpr, TKind};
+use crate::compile::{Edge, Program, MAX_EDGES};
 use crate::syntax::ast::Rounding;
 use crate::syntax::MAX_EXPR_DEPTH;
 use crate::time::Instant;
@@ -111,7 +111,76 @@ pub(crate) struct Env<'a, N: Num> {
     pub calendar: Option<&'a Calendar>,
     /// The solved comparisons with the request time, for compiled guards (`TKind::Edge`).
     pub edges: Option<&'a EdgeBounds<'a, N>>,
+    /// The definitions, and the values of those evaluated so far (`TKind::Let`).
+    pub lets: &'a Lets<'a, N>,
 }
+
+/// The most definitions a decision keeps the values of: the first ones, by id. A later one is
+/// evaluated at each use, as when definitions were inlined (the checker bounds that work:
+/// `check::limits::MAX_INLINED_NODES`).
+const MEMO_SLOTS: usize = 32;
+
+/// Per decision, the values of the definitions (`let`) evaluated so far, each computed when first
+/// used: once per instant for those that read the request time, once for all instants for the others.
+/// On the stack, with no allocation.
+pub(crate) struct Lets<'a, N: Num> {
+    definitions: &'a [CheckedLet],
+    /// Which definitions read `now` (`Program::lets_reading_now`): forgotten when the instant changes.
+    reading_now: u64,
+    /// Which definitions have their value in `values`.
+    known: Cell<u64>,
+    /// The instant the known values that read `now` were computed at.
+    at: Cell<N>,
+    values: [Cell<Val<'a, N>>; MEMO_SLOTS],
+    /// How many values were computed, for tests.
+    #[cfg(test)]
+    computed: Cell<usize>,
+}
+
+impl<'a, N: Num> Lets<'a, N> {
+    pub(crate) fn new(program: &'a Program) -> Self {
+        Lets {
+            definitions: &program.policy.lets,
+            reading_now: program.lets_reading_now,
+            known: Cell::new(0),
+            at: Cell::new(N::ZERO),
+            values: std::array::from_fn(|_| Cell::new(Val::Bool(false))),
+            #[cfg(test)]
+            computed: Cell::new(0),
+        }
+    }
+
+    /// The value of definition `id` where it is used, `depth` operations below the expression
+    /// evaluated: the checker counts a definition's depth where it is used, as if written out there.
+    fn value(&self, id: LetId, env: &Env<'a, N>, depth: usize) -> Result<Val<'a, N>> {
+        let index = id as usize;
+        let Some(slot) = self.values.get(index) else {
+            return self.compute(index, env, depth);
+        };
+        // INVARIANT: index < MEMO_SLOTS <= 64.
+        let bit = 1u64 << index;
+        if self.reading_now & bit != 0 && self.at.get() != env.now {
+            self.known.set(self.known.get() & !self.reading_now);
+            self.at.set(env.now);
+        }
+        if self.known.get() & bit != 0 {
+            return Ok(slot.get());
+        }
+        let value = self.compute(index, env, depth)?;
+        slot.set(value);
+        self.known.set(self.known.get() | bit);
+        Ok(value)
+    }
+
+    fn compute(&self, index: usize, env: &Env<'a, N>, depth: usize) -> Result<Val<'a, N>> {
+        #[cfg(test)]
+        self.computed.set(self.computed.get() + 1);
+        let definition = self.definitions.get(index).ok_or(Fault::Internal)?;
+        eval_at(&definition.value, env, depth)
+    }
+}
+
+const _: () = assert!(MEMO_SLOTS <= 64, "`Lets::known` is a u64 mask");
 
 /// Per order, each edge's bound, computed when first needed: the comparison `sign * x + Σ terms op
 /// other` is `sign * x op (other - Σ terms)`, and only `x` (the request instant, or the date of the
@@ -176,7 +245,7 @@ impl<'a, N: Num> EdgeBounds<'a, N> {
 }
 
 fn edge_bound<'a, N: Num>(edge: &'a Edge, env: &Env<'a, N>) -> Result<(N, N)> {
-    let sum = |terms: &[(i64, TExpr)]| -> Result<N> {
+    let sum = |terms: &'a [(i64, TExpr)]| -> Result<N> {
         terms.iter().try_fold(N::ZERO, |total, (sign, term)| {
             signed(*sign, eval(term, env)?.number()?)
                 .and_then(|signed| total.checked_add(signed))
@@ -403,6 +472,7 @@ fn eval_at<'a, N: Num>(e: &'a TExpr, env: &Env<'a, N>, depth: usize) -> Result<V
             Some(Some(v)) => Val::of(v)?,
             _ => return Err(Fault::Absent(*slot)),
         },
+        TKind::Let(id) => env.lets.value(*id, env, depth)?,
         TKind::Now => Val::Num(env.now),
         TKind::Present(slot) => {
             Val::Bool(matches!(env.frame.get(usize::from(*slot)), Some(Some(_))))
@@ -567,25 +637,156 @@ mod tests {
         })
     }
 
+    const LETS: &str = r#"
+policy lets
+  document "x.txt"
+  zone "Asia/Shanghai"
+
+field paid_at: timestamp
+field price: money
+field fee: money = 0
+
+let cash = price - fee
+let worth_it = cash > 10 and cash < 1000
+let today = date(now)
+
+action refund {
+  rule in_time
+    when worth_it and (cash > 20 or worth_it) and today <= date(paid_at) + 30 calendar days
+    then allowed
+    amount = cash
+    review = manual
+    review_by = today + 1 calendar days
+    because "in time" cite "row 1"
+
+  rule otherwise
+    then denied
+    because "too late" cite "row 2"
+}
+"#;
+
+    const ORDER: &str = r#"{"paid_at":"2026-01-01T10:00:00+08:00","price":"100.00","fee":"5"}"#;
+
+    fn policy() -> crate::eval::Policy {
+        crate::eval::Policy::from_source("lets.policy", LETS, &crate::check::Calendars::new())
+            .unwrap()
+    }
+
+    fn at(text: &str) -> i64 {
+        i64::try_from(Instant::parse(text).unwrap().nanos()).unwrap()
+    }
+
+    /// A definition used several times in a guard, and again in an attribute, is computed once.
+    #[test]
+    fn a_definition_is_evaluated_once_per_decision() {
+        let policy = policy();
+        let program = &*policy.program;
+        let order = policy.read_order_str(ORDER).unwrap();
+        let action = &program.actions[0];
+        let rule = &action.rules[0];
+        let guard = rule.guard.as_ref().unwrap();
+        // `worth_it` twice and `cash` once, by reference; `today` solved into an edge.
+        assert_eq!(format!("{guard:?}").matches("Let(").count(), 3);
+        let lets = Lets::new(program);
+        let bounds = EdgeBounds::new(&action.edges);
+        let env = Env {
+            frame: &order.frame,
+            now: at("2026-01-05T12:00:00+08:00"),
+            zone: program.policy.zone,
+            calendar: None,
+            edges: Some(&bounds),
+            lets: &lets,
+        };
+        assert_eq!(truth(guard, &env), Ok(true));
+        // `worth_it`, and `cash` (twice in `worth_it`, once in the guard): each once.
+        assert_eq!(lets.computed.get(), 2);
+        assert_eq!(truth(guard, &env), Ok(true));
+        let amount = eval(rule.amount.as_ref().unwrap(), &env).and_then(Val::money);
+        assert_eq!(amount, Ok(Decimal::new(9500, 2)));
+        assert_eq!(lets.computed.get(), 2);
+    }
+
+    /// A definition that reads `now` is computed again at each instant; the others are kept.
+    #[test]
+    fn a_definition_that_reads_now_is_evaluated_at_each_instant() {
+        let policy = policy();
+        let program = &*policy.program;
+        let order = policy.read_order_str(ORDER).unwrap();
+        let action = &program.actions[0];
+        let rule = &action.rules[0];
+        let lets = Lets::new(program);
+        let bounds = EdgeBounds::new(&action.edges);
+        let env = Env {
+            frame: &order.frame,
+            now: at("2026-01-05T12:00:00+08:00"),
+            zone: program.policy.zone,
+            calendar: None,
+            edges: Some(&bounds),
+            lets: &lets,
+        };
+        let review_by = |now: &str| {
+            let env = Env {
+                now: at(now),
+                ..env
+            };
+            eval(rule.review_by.as_ref().unwrap(), &env)
+                .and_then(Val::number)
+                .map(|day| day_number_to_date(day).unwrap().to_string())
+        };
+        assert_eq!(truth(rule.guard.as_ref().unwrap(), &env), Ok(true));
+        assert_eq!(lets.computed.get(), 2);
+        assert_eq!(
+            review_by("2026-01-05T12:00:00+08:00").unwrap(),
+            "2026-01-06"
+        );
+        assert_eq!(lets.computed.get(), 3);
+        assert_eq!(
+            review_by("2026-01-05T13:00:00+08:00").unwrap(),
+            "2026-01-06"
+        );
+        assert_eq!(lets.computed.get(), 4);
+        assert_eq!(
+            review_by("2026-01-07T13:00:00+08:00").unwrap(),
+            "2026-01-08"
+        );
+        assert_eq!(lets.computed.get(), 5);
+        // Back at the first instant: `today` again, and the guard's timeless definitions kept.
+        assert_eq!(
+            review_by("2026-01-05T12:00:00+08:00").unwrap(),
+            "2026-01-06"
+        );
+        assert_eq!(truth(rule.guard.as_ref().unwrap(), &env), Ok(true));
+        assert_eq!(lets.computed.get(), 6);
+        // Past the window the guard's edge turns, with nothing computed again.
+        let later = Env {
+            now: at("2026-02-01T00:00:00+08:00"),
+            ..env
+        };
+        assert_eq!(truth(rule.guard.as_ref().unwrap(), &later), Ok(false));
+        assert_eq!(lets.computed.get(), 6);
+    }
+
     /// An expression deeper than the checker allows is a fault, found before going deeper.
     #[test]
     fn depth_past_the_limit_is_a_fault() {
+        let (deepest, deeper, far) = (
+            nested(MAX_EXPR_DEPTH),
+            nested(MAX_EXPR_DEPTH + 1),
+            nested(4 * MAX_EXPR_DEPTH),
+        );
+        let policy = policy();
+        let lets = Lets::new(&policy.program);
         let env = Env::<i64> {
             frame: &[],
             now: 0,
             zone: Zone::new(chrono_tz::UTC),
             calendar: None,
             edges: None,
+            lets: &lets,
         };
-        assert_eq!(truth(&nested(MAX_EXPR_DEPTH), &env), Ok(true));
-        assert_eq!(
-            truth(&nested(MAX_EXPR_DEPTH + 1), &env),
-            Err(Fault::TooDeep)
-        );
-        assert_eq!(
-            truth(&nested(4 * MAX_EXPR_DEPTH), &env),
-            Err(Fault::TooDeep)
-        );
+        assert_eq!(truth(&deepest, &env), Ok(true));
+        assert_eq!(truth(&deeper, &env), Err(Fault::TooDeep));
+        assert_eq!(truth(&far, &env), Err(Fault::TooDeep));
     }
 
     /// Rounding to 0.01 without dividing gives what dividing by the quantum gives, in every mode.
