@@ -10,15 +10,16 @@
 //! guess later.
 
 mod edges;
+mod reasons;
 
 use std::sync::Arc;
 
 pub use edges::{Edge, MAX_EDGES};
+pub use reasons::Reasons;
 
 use crate::check::typed::{CheckedLet, Slot, TExpr};
 use crate::check::{CheckedAction, CheckedPolicy, CheckedRule, Requirement};
 use crate::diagnostics::Diagnostic;
-use crate::eval::Reasons;
 use crate::source::Span;
 use crate::syntax::ast::Outcome;
 use crate::value::Type;

@@ -10,6 +10,7 @@ use rust_decimal::Decimal;
 use serde::ser::{SerializeMap, SerializeStruct};
 use serde::{Serialize, Serializer};
 
+use crate::compile::Reasons;
 use crate::zone::{format_datetime, IsoDate};
 
 pub use crate::syntax::ast::Outcome;
@@ -35,39 +36,6 @@ pub struct Decision {
     pub values: Vec<(Arc<str>, serde_json::Value)>,
     pub rule: Arc<str>,
     pub because: Reasons,
-}
-
-/// A decision's reasons: the texts, and their JSON array escaped once when the policy is compiled.
-#[derive(Debug, Clone)]
-pub struct Reasons(Arc<ReasonsInner>);
-
-#[derive(Debug)]
-struct ReasonsInner {
-    texts: Box<[String]>,
-    json: Box<str>,
-}
-
-impl Reasons {
-    pub fn new(texts: Vec<String>) -> Reasons {
-        let json = serde_json::to_string(&texts).unwrap_or_else(|_| "[]".to_string());
-        Reasons(Arc::new(ReasonsInner {
-            texts: texts.into_boxed_slice(),
-            json: json.into_boxed_str(),
-        }))
-    }
-}
-
-impl std::ops::Deref for Reasons {
-    type Target = [String];
-    fn deref(&self) -> &[String] {
-        &self.0.texts
-    }
-}
-
-impl PartialEq for Reasons {
-    fn eq(&self, other: &Self) -> bool {
-        self.0.texts == other.0.texts
-    }
 }
 
 impl Serialize for Outcome {
@@ -119,7 +87,7 @@ impl Serialize for Decision {
         s.serialize_field("next_status", &self.next_status.as_deref())?;
         s.serialize_field("values", &Values(&self.values))?;
         s.serialize_field("rule", &*self.rule)?;
-        s.serialize_field("because", &*self.because.0.texts)?;
+        s.serialize_field("because", &*self.because)?;
         s.end()
     }
 }
@@ -187,7 +155,7 @@ impl Decision {
         out.extend_from_slice(b",\"rule\":");
         string(out, &self.rule);
         out.extend_from_slice(b",\"because\":");
-        out.extend_from_slice(self.because.0.json.as_bytes());
+        out.extend_from_slice(self.because.json().as_bytes());
         out.push(b'}');
     }
 }

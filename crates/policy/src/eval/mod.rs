@@ -21,8 +21,9 @@ use crate::syntax::parse;
 use crate::time::Instant;
 use crate::value::{parse_field, FieldInput, FieldProblem, TimestampError, Type, Value};
 
+pub use crate::compile::Reasons;
 pub use decide::NO_RULE;
-pub use decision::{Decision, Outcome, Reasons};
+pub use decision::{Decision, Outcome};
 pub use examples::{run_examples, ExampleResult, Mismatch};
 
 /// A loaded, checked and compiled policy. Cheap to clone; `Send + Sync`.
