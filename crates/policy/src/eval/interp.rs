@@ -1,7 +1,7 @@
 //! The expression interpreter: one dispatch `match` per node of the checked tree, values by slot, no
 //! name lookups and no allocation.
 
-use std::cell::Cell;
+use std::cell::{Cell, OnceCell};
 use std::cmp::Ordering;
 use std::sync::Arc;
 
@@ -131,7 +131,8 @@ pub(crate) struct Lets<'a, N: Num> {
     known: Cell<u64>,
     /// The instant the known values that read `now` were computed at.
     at: Cell<N>,
-    values: [Cell<Val<'a, N>>; MEMO_SLOTS],
+    /// Set up when a first definition is used: a decision that uses none does not pay for them.
+    values: OnceCell<[Cell<Val<'a, N>>; MEMO_SLOTS]>,
     /// How many values were computed, for tests.
     #[cfg(test)]
     computed: Cell<usize>,
@@ -144,7 +145,7 @@ impl<'a, N: Num> Lets<'a, N> {
             reading_now: program.lets_reading_now,
             known: Cell::new(0),
             at: Cell::new(N::ZERO),
-            values: std::array::from_fn(|_| Cell::new(Val::Bool(false))),
+            values: OnceCell::new(),
             #[cfg(test)]
             computed: Cell::new(0),
         }
@@ -152,9 +153,13 @@ impl<'a, N: Num> Lets<'a, N> {
 
     /// The value of definition `id` where it is used, `depth` operations below the expression
     /// evaluated: the checker counts a definition's depth where it is used, as if written out there.
-    fn value(&self, id: LetId, env: &Env<'a, N>, depth: usize) -> Result<Val<'a, N>> {
+    #[inline]
+    fn value<T: Take<'a, N>>(&self, id: LetId, env: &Env<'a, N>, depth: usize) -> Result<T> {
         let index = id as usize;
-        let Some(slot) = self.values.get(index) else {
+        let values = self
+            .values
+            .get_or_init(|| std::array::from_fn(|_| Cell::new(Val::Bool(false))));
+        let Some(slot) = values.get(index) else {
             return self.compute(index, env, depth);
         };
         // INVARIANT: index < MEMO_SLOTS <= 64.
@@ -164,15 +169,18 @@ impl<'a, N: Num> Lets<'a, N> {
             self.at.set(env.now);
         }
         if self.known.get() & bit != 0 {
-            return Ok(slot.get());
+            return T::val(slot.get());
         }
-        let value = self.compute(index, env, depth)?;
-        slot.set(value);
+        let value: T = self.compute(index, env, depth)?;
+        slot.set(value.kept());
         self.known.set(self.known.get() | bit);
         Ok(value)
     }
 
-    fn compute(&self, index: usize, env: &Env<'a, N>, depth: usize) -> Result<Val<'a, N>> {
+    /// A definition's value, evaluated where it is first used (out of line: the uses after that only
+    /// read its slot).
+    #[inline(never)]
+    fn compute<T: Take<'a, N>>(&self, index: usize, env: &Env<'a, N>, depth: usize) -> Result<T> {
         #[cfg(test)]
         self.computed.set(self.computed.get() + 1);
         let definition = self.definitions.get(index).ok_or(Fault::Internal)?;
@@ -247,13 +255,12 @@ impl<'a, N: Num> EdgeBounds<'a, N> {
 fn edge_bound<'a, N: Num>(edge: &'a Edge, env: &Env<'a, N>) -> Result<(N, N)> {
     let sum = |terms: &'a [(i64, TExpr)]| -> Result<N> {
         terms.iter().try_fold(N::ZERO, |total, (sign, term)| {
-            signed(*sign, eval(term, env)?.number()?)
+            signed(*sign, eval::<N, N>(term, env)?)
                 .and_then(|signed| total.checked_add(signed))
                 .ok_or_else(|| N::overflow("time edge"))
         })
     };
-    let base = eval(&edge.other, env)?
-        .number()?
+    let base = eval::<N, N>(&edge.other, env)?
         .checked_sub(sum(&edge.terms)?)
         .ok_or_else(|| N::overflow("time edge"))?;
     Ok((base, sum(&edge.shift)?))
@@ -329,9 +336,9 @@ fn overflow(what: &'static str) -> Fault {
     Fault::Overflow(what)
 }
 
-/// A value while an expression is evaluated. Numbers stay in the number type `N` whatever they
-/// count (their node's type says which: see `from_number`); texts are borrowed from the program or the
-/// order, never copied or counted.
+/// A value of any type while an expression is evaluated: what a definition's slot keeps. Numbers stay in
+/// the number type `N` whatever they count (their node's type says which: see `from_number`); texts
+/// are borrowed from the program or the order, never copied or counted.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Val<'a, N> {
     Bool(bool),
@@ -343,7 +350,7 @@ pub(crate) enum Val<'a, N> {
 }
 
 impl<'a, N: Num> Val<'a, N> {
-    #[inline]
+    #[inline(always)]
     fn of(value: &'a Value) -> Result<Self> {
         Ok(match value {
             Value::Bool(b) => Val::Bool(*b),
@@ -358,40 +365,149 @@ impl<'a, N: Num> Val<'a, N> {
         })
     }
 
-    #[inline]
-    pub(crate) fn truth(self) -> Result<bool> {
-        match self {
-            Val::Bool(b) => Ok(b),
-            _ => Err(Fault::Internal),
-        }
+    /// The value as a `Value` of type `ty`; a number is checked against its type's range here.
+    pub(crate) fn into_value(self, ty: Type) -> Result<Value> {
+        Ok(match self {
+            Val::Bool(b) => Value::Bool(b),
+            Val::Num(n) => return from_number(ty, n),
+            Val::Enum(v) => Value::Enum(v),
+            Val::Money(m) => Value::Money(m),
+            Val::Str(s) => Value::Str(s.clone()),
+        })
     }
+}
 
-    #[inline]
-    pub(crate) fn number(self) -> Result<N> {
-        match self {
-            Val::Num(n) => Ok(n),
-            _ => Err(Fault::Internal),
-        }
+/// The form a caller takes a node's value in: `bool` for a condition, `N` for a number, `u16` for an
+/// enum value, `Decimal` for money, `Val` for anything. The one dispatch (`eval_at`) is generic over
+/// it, so that a condition returns a `bool` and a number an `N` on the hot path, not a `Val` (whose
+/// size makes every return a copy through memory). A value of another type is `Fault::Internal`.
+pub(crate) trait Take<'a, N: Num>: Sized + Copy {
+    #[inline(always)]
+    fn truth(_: bool) -> Result<Self> {
+        Err(Fault::Internal)
     }
-
-    #[inline]
-    pub(crate) fn variant(self) -> Result<u16> {
-        match self {
-            Val::Enum(v) => Ok(v),
-            _ => Err(Fault::Internal),
-        }
+    #[inline(always)]
+    fn number(_: N) -> Result<Self> {
+        Err(Fault::Internal)
     }
-
-    #[inline]
-    pub(crate) fn money(self) -> Result<Decimal> {
-        match self {
-            Val::Money(m) => Ok(m),
-            _ => Err(Fault::Internal),
-        }
+    #[inline(always)]
+    fn variant(_: u16) -> Result<Self> {
+        Err(Fault::Internal)
     }
-
+    #[inline(always)]
+    fn money(_: Decimal) -> Result<Self> {
+        Err(Fault::Internal)
+    }
+    #[inline(always)]
+    fn text(_: &'a Arc<str>) -> Result<Self> {
+        Err(Fault::Internal)
+    }
     /// How this value compares with another of the same type.
-    #[inline]
+    fn order(&self, other: &Self) -> Result<Ordering>;
+
+    /// This value as a definition's slot keeps it.
+    fn kept(self) -> Val<'a, N>;
+
+    #[inline(always)]
+    fn val(value: Val<'a, N>) -> Result<Self> {
+        match value {
+            Val::Bool(b) => Self::truth(b),
+            Val::Num(n) => Self::number(n),
+            Val::Enum(v) => Self::variant(v),
+            Val::Money(m) => Self::money(m),
+            Val::Str(s) => Self::text(s),
+        }
+    }
+
+    /// A constant's or a field's value.
+    #[inline(always)]
+    fn value(value: &'a Value) -> Result<Self> {
+        Self::val(Val::of(value)?)
+    }
+}
+
+impl<'a, N: Num> Take<'a, N> for bool {
+    #[inline(always)]
+    fn truth(b: bool) -> Result<bool> {
+        Ok(b)
+    }
+    #[inline(always)]
+    fn order(&self, other: &bool) -> Result<Ordering> {
+        Ok(self.cmp(other))
+    }
+    #[inline(always)]
+    fn kept(self) -> Val<'a, N> {
+        Val::Bool(self)
+    }
+}
+
+impl<'a, N: Num> Take<'a, N> for N {
+    #[inline(always)]
+    fn number(n: N) -> Result<N> {
+        Ok(n)
+    }
+    #[inline(always)]
+    fn order(&self, other: &N) -> Result<Ordering> {
+        Ok(self.cmp(other))
+    }
+    #[inline(always)]
+    fn kept(self) -> Val<'a, N> {
+        Val::Num(self)
+    }
+}
+
+impl<'a, N: Num> Take<'a, N> for u16 {
+    #[inline(always)]
+    fn variant(v: u16) -> Result<u16> {
+        Ok(v)
+    }
+    #[inline(always)]
+    fn order(&self, other: &u16) -> Result<Ordering> {
+        Ok(self.cmp(other))
+    }
+    #[inline(always)]
+    fn kept(self) -> Val<'a, N> {
+        Val::Enum(self)
+    }
+}
+
+impl<'a, N: Num> Take<'a, N> for Decimal {
+    #[inline(always)]
+    fn money(m: Decimal) -> Result<Decimal> {
+        Ok(m)
+    }
+    #[inline(always)]
+    fn order(&self, other: &Decimal) -> Result<Ordering> {
+        Ok(self.cmp(other))
+    }
+    #[inline(always)]
+    fn kept(self) -> Val<'a, N> {
+        Val::Money(self)
+    }
+}
+
+impl<'a, N: Num> Take<'a, N> for Val<'a, N> {
+    #[inline(always)]
+    fn truth(b: bool) -> Result<Self> {
+        Ok(Val::Bool(b))
+    }
+    #[inline(always)]
+    fn number(n: N) -> Result<Self> {
+        Ok(Val::Num(n))
+    }
+    #[inline(always)]
+    fn variant(v: u16) -> Result<Self> {
+        Ok(Val::Enum(v))
+    }
+    #[inline(always)]
+    fn money(m: Decimal) -> Result<Self> {
+        Ok(Val::Money(m))
+    }
+    #[inline(always)]
+    fn text(s: &'a Arc<str>) -> Result<Self> {
+        Ok(Val::Str(s))
+    }
+    #[inline(always)]
     fn order(&self, other: &Self) -> Result<Ordering> {
         Ok(match (self, other) {
             (Val::Num(x), Val::Num(y)) => x.cmp(y),
@@ -402,16 +518,17 @@ impl<'a, N: Num> Val<'a, N> {
             _ => return Err(Fault::Internal),
         })
     }
-
-    /// The value as a `Value` of type `ty`; a number is checked against its type's range here.
-    pub(crate) fn into_value(self, ty: Type) -> Result<Value> {
-        Ok(match self {
-            Val::Bool(b) => Value::Bool(b),
-            Val::Num(n) => return from_number(ty, n),
-            Val::Enum(v) => Value::Enum(v),
-            Val::Money(m) => Value::Money(m),
-            Val::Str(s) => Value::Str(s.clone()),
-        })
+    #[inline(always)]
+    fn kept(self) -> Self {
+        self
+    }
+    #[inline(always)]
+    fn val(value: Self) -> Result<Self> {
+        Ok(value)
+    }
+    #[inline(always)]
+    fn value(value: &'a Value) -> Result<Self> {
+        Val::of(value)
     }
 }
 
@@ -446,86 +563,148 @@ pub(crate) fn date_number<N: Num>(n: N) -> Result<i32> {
     }
 }
 
-/// Evaluates an expression.
+/// Evaluates an expression, taking its value as `T`.
 #[inline]
-pub(crate) fn eval<'a, N: Num>(e: &'a TExpr, env: &Env<'a, N>) -> Result<Val<'a, N>> {
+pub(crate) fn eval<'a, N: Num, T: Take<'a, N>>(e: &'a TExpr, env: &Env<'a, N>) -> Result<T> {
     eval_at(e, env, 0)
 }
 
 /// Evaluates a condition.
 #[inline]
 pub(crate) fn truth<'a, N: Num>(e: &'a TExpr, env: &Env<'a, N>) -> Result<bool> {
-    eval_at(e, env, 0)?.truth()
+    eval_at(e, env, 0)
 }
 
-/// The one dispatch over the checked IR: `e` is `depth` operations below the expression evaluated.
-/// The checker bounds every expression to `MAX_EXPR_DEPTH`; deeper is a fault, never a deeper stack.
-fn eval_at<'a, N: Num>(e: &'a TExpr, env: &Env<'a, N>, depth: usize) -> Result<Val<'a, N>> {
+/// The value of `e`, `depth` operations below the expression evaluated. The checker bounds every
+/// expression to `MAX_EXPR_DEPTH`; deeper is a fault, never a deeper stack. A leaf is read in place,
+/// without a call: most operands are fields and constants.
+#[inline(always)]
+fn eval_at<'a, N: Num, T: Take<'a, N>>(e: &'a TExpr, env: &Env<'a, N>, depth: usize) -> Result<T> {
     if depth > MAX_EXPR_DEPTH {
         return Err(Fault::TooDeep);
     }
-    let below = |e: &'a TExpr| eval_at(e, env, depth + 1);
-    let truth = |e: &'a TExpr| eval_at(e, env, depth + 1)?.truth();
-    Ok(match &e.kind {
-        TKind::Const(v) => Val::of(v)?,
-        TKind::Field(slot) => match env.frame.get(usize::from(*slot)) {
-            Some(Some(v)) => Val::of(v)?,
-            _ => return Err(Fault::Absent(*slot)),
-        },
-        TKind::Let(id) => env.lets.value(*id, env, depth)?,
-        TKind::Now => Val::Num(env.now),
+    match &e.kind {
+        TKind::Const(v) => T::value(v),
+        TKind::Field(slot) => field(*slot, env),
+        _ => dispatch(e, env, depth),
+    }
+}
+
+#[inline(always)]
+fn condition<'a, N: Num>(e: &'a TExpr, env: &Env<'a, N>, depth: usize) -> Result<bool> {
+    eval_at(e, env, depth)
+}
+
+#[inline(always)]
+fn number<'a, N: Num>(e: &'a TExpr, env: &Env<'a, N>, depth: usize) -> Result<N> {
+    eval_at(e, env, depth)
+}
+
+#[inline(always)]
+fn money<'a, N: Num>(e: &'a TExpr, env: &Env<'a, N>, depth: usize) -> Result<Decimal> {
+    eval_at(e, env, depth)
+}
+
+#[inline(always)]
+fn field<'a, N: Num, T: Take<'a, N>>(slot: Slot, env: &Env<'a, N>) -> Result<T> {
+    match env.frame.get(usize::from(slot)) {
+        Some(Some(v)) => T::value(v),
+        _ => Err(Fault::Absent(slot)),
+    }
+}
+
+/// The one dispatch over the checked IR (through `eval_at`, which reads leaves in place): `e` is
+/// `depth` operations below the expression evaluated.
+fn dispatch<'a, N: Num, T: Take<'a, N>>(e: &'a TExpr, env: &Env<'a, N>, depth: usize) -> Result<T> {
+    let below = depth + 1;
+    match &e.kind {
+        TKind::Const(v) => T::value(v),
+        TKind::Field(slot) => field(*slot, env),
+        TKind::Let(id) => env.lets.value(*id, env, depth),
+        TKind::Now => T::number(env.now),
         TKind::Present(slot) => {
-            Val::Bool(matches!(env.frame.get(usize::from(*slot)), Some(Some(_))))
+            T::truth(matches!(env.frame.get(usize::from(*slot)), Some(Some(_))))
         }
-        TKind::Not(a) => Val::Bool(!truth(a)?),
-        TKind::And(a, b) => Val::Bool(truth(a)? && truth(b)?),
-        TKind::Or(a, b) => Val::Bool(truth(a)? || truth(b)?),
-        TKind::Cmp(op, a, b) => Val::Bool(holds(*op, below(a)?.order(&below(b)?)?)),
+        TKind::Not(a) => T::truth(!condition(a, env, below)?),
+        TKind::And(a, b) => T::truth(condition(a, env, below)? && condition(b, env, below)?),
+        TKind::Or(a, b) => T::truth(condition(a, env, below)? || condition(b, env, below)?),
+        TKind::Cmp(op, a, b) => T::truth(holds(*op, compare(a, b, env, below)?)),
         TKind::InSet(subject, mask) => {
+            let variant = eval_at::<N, u16>(subject, env, below)?;
             let bit = 1u64
-                .checked_shl(u32::from(below(subject)?.variant()?))
+                .checked_shl(u32::from(variant))
                 .ok_or(Fault::Internal)?;
-            Val::Bool(mask & bit != 0)
+            T::truth(mask & bit != 0)
         }
-        TKind::Edge(index) => Val::Bool(edge_holds(usize::from(*index), env)?),
-        TKind::Arith(op, a, b) => arith(*op, below(a)?, below(b)?, env)?,
-        TKind::Neg(a) => match below(a)? {
-            Val::Num(n) => Val::Num(n.checked_neg().ok_or_else(|| N::overflow("number"))?),
-            Val::Money(m) => Val::Money(-m),
-            _ => return Err(Fault::Internal),
-        },
-        TKind::DateOf(a) => Val::Num(N::from_i64(i64::from(
-            env.zone.day_of(instant(below(a)?.number()?)?),
+        TKind::Edge(index) => T::truth(edge_holds(usize::from(*index), env)?),
+        TKind::Arith(op, a, b) => arith(*op, a, b, env, below),
+        TKind::Neg(a) if e.ty == Type::Money => T::money(-money(a, env, below)?),
+        TKind::Neg(a) => T::number(
+            number(a, env, below)?
+                .checked_neg()
+                .ok_or_else(|| N::overflow("number"))?,
+        ),
+        TKind::DateOf(a) => T::number(N::from_i64(i64::from(
+            env.zone.day_of(instant(number(a, env, below)?)?),
         ))),
         TKind::StartOfDay(a) => {
-            let day = date_number(below(a)?.number()?)?;
+            let day = date_number(number(a, env, below)?)?;
             let start = env
                 .zone
                 .start_of_day_number(day)
                 .filter(|&t| Instant::contains(t))
                 .ok_or_else(|| overflow("timestamp"))?;
-            Val::Num(N::from_i128(start).ok_or(Fault::Wide)?)
+            T::number(N::from_i128(start).ok_or(Fault::Wide)?)
         }
         TKind::Min(a, b) | TKind::Max(a, b) => {
-            let (x, y) = (below(a)?, below(b)?);
+            let x: T = eval_at(a, env, below)?;
+            let y: T = eval_at(b, env, below)?;
             // On a tie, `min` keeps the first and `max` the second (as `Ord::min` and `Ord::max`).
             let take_first =
                 matches!(e.kind, TKind::Min(..)) == (x.order(&y)? != Ordering::Greater);
-            if take_first {
-                x
-            } else {
-                y
-            }
+            Ok(if take_first { x } else { y })
         }
         TKind::If(c, a, b) => {
-            if truth(c)? {
-                below(a)?
+            if condition(c, env, below)? {
+                eval_at(a, env, below)
             } else {
-                below(b)?
+                eval_at(b, env, below)
             }
         }
-        TKind::Round(a, mode, quantum) => Val::Money(round(below(a)?.money()?, *mode, *quantum)?),
-    })
+        TKind::Round(a, mode, quantum) => T::money(round(money(a, env, below)?, *mode, *quantum)?),
+    }
+}
+
+/// How the values of two expressions of the same type compare, each taken in its type's form.
+#[inline(always)]
+fn compare<'a, N: Num>(
+    a: &'a TExpr,
+    b: &'a TExpr,
+    env: &Env<'a, N>,
+    depth: usize,
+) -> Result<Ordering> {
+    #[inline(always)]
+    fn both<'a, N: Num, T: Take<'a, N>>(
+        a: &'a TExpr,
+        b: &'a TExpr,
+        env: &Env<'a, N>,
+        depth: usize,
+    ) -> Result<Ordering> {
+        let x: T = eval_at(a, env, depth)?;
+        x.order(&eval_at(b, env, depth)?)
+    }
+    match a.ty {
+        Type::Bool => both::<N, bool>(a, b, env, depth),
+        Type::Enum(_) => both::<N, u16>(a, b, env, depth),
+        Type::Money => both::<N, Decimal>(a, b, env, depth),
+        Type::Str => both::<N, Val<'a, N>>(a, b, env, depth),
+        Type::Int
+        | Type::Days
+        | Type::Date
+        | Type::Timestamp
+        | Type::Duration
+        | Type::BusinessDays => both::<N, N>(a, b, env, depth),
+    }
 }
 
 /// A solved comparison with the request time, at `env.now`.
@@ -548,44 +727,45 @@ fn edge_holds<'a, N: Num>(index: usize, env: &Env<'a, N>) -> Result<bool> {
 
 /// Arithmetic with its units settled by the checker: numbers in `N`, money in decimals.
 #[inline]
-fn arith<'a, N: Num>(
+fn arith<'a, N: Num, T: Take<'a, N>>(
     op: ArithOp,
-    x: Val<'a, N>,
-    y: Val<'a, N>,
+    a: &'a TExpr,
+    b: &'a TExpr,
     env: &Env<'a, N>,
-) -> Result<Val<'a, N>> {
-    use Val::{Money, Num as Number};
-    let number = |n: Option<N>| n.map(Number).ok_or_else(|| N::overflow("number"));
-    let money = |m: Option<Decimal>| m.map(Money).ok_or_else(|| overflow("money"));
+    depth: usize,
+) -> Result<T> {
+    let numbers = |n: Option<N>| T::number(n.ok_or_else(|| N::overflow("number"))?);
+    let amount = |m: Option<Decimal>| T::money(m.ok_or_else(|| overflow("money"))?);
     // Counts that multiply or divide money: as `Value::Int` holds them.
     let count = |n: N| i64::try_from(n.to_i128()).map_err(|_| overflow("number"));
-    match (op, x, y) {
-        (ArithOp::AddNanos | ArithOp::DateAddDays | ArithOp::AddInt, Number(x), Number(y)) => {
-            number(x.checked_add(y))
+    match op {
+        ArithOp::AddNanos | ArithOp::DateAddDays | ArithOp::AddInt => {
+            numbers(number(a, env, depth)?.checked_add(number(b, env, depth)?))
         }
-        (
-            ArithOp::SubNanos | ArithOp::DateSubDays | ArithOp::DateDiff | ArithOp::SubInt,
-            Number(x),
-            Number(y),
-        ) => number(x.checked_sub(y)),
-        (ArithOp::MulInt, Number(x), Number(y)) => number(x.checked_mul(y)),
-        (ArithOp::DateAddBusiness, Number(day), Number(n)) => {
-            business_days(day, n, env).map(Number)
+        ArithOp::SubNanos | ArithOp::DateSubDays | ArithOp::DateDiff | ArithOp::SubInt => {
+            numbers(number(a, env, depth)?.checked_sub(number(b, env, depth)?))
         }
-        (ArithOp::DateSubBusiness, Number(day), Number(n)) => {
+        ArithOp::MulInt => numbers(number(a, env, depth)?.checked_mul(number(b, env, depth)?)),
+        ArithOp::DateAddBusiness => T::number(business_days(
+            number(a, env, depth)?,
+            number(b, env, depth)?,
+            env,
+        )?),
+        ArithOp::DateSubBusiness => {
+            let (day, n) = (number(a, env, depth)?, number(b, env, depth)?);
             let back = n.checked_neg().ok_or_else(|| overflow("business days"))?;
-            business_days(day, back, env).map(Number)
+            T::number(business_days(day, back, env)?)
         }
-        (ArithOp::AddMoney, Money(x), Money(y)) => money(x.checked_add(y)),
-        (ArithOp::SubMoney, Money(x), Money(y)) => money(x.checked_sub(y)),
-        (ArithOp::MulMoneyInt, Money(x), Number(y)) => {
-            money(x.checked_mul(Decimal::from(count(y)?)))
+        ArithOp::AddMoney => amount(money(a, env, depth)?.checked_add(money(b, env, depth)?)),
+        ArithOp::SubMoney => amount(money(a, env, depth)?.checked_sub(money(b, env, depth)?)),
+        ArithOp::MulMoneyInt => {
+            let (x, y) = (money(a, env, depth)?, count(number(b, env, depth)?)?);
+            amount(x.checked_mul(Decimal::from(y)))
         }
-        (ArithOp::DivMoneyInt, Money(x), Number(y)) => match count(y)? {
-            0 => Err(Fault::DivisionByZero),
-            y => money(x.checked_div(Decimal::from(y))),
+        ArithOp::DivMoneyInt => match (money(a, env, depth)?, count(number(b, env, depth)?)?) {
+            (_, 0) => Err(Fault::DivisionByZero),
+            (x, y) => amount(x.checked_div(Decimal::from(y))),
         },
-        _ => Err(Fault::Internal),
     }
 }
 
@@ -701,7 +881,7 @@ action refund {
         // `worth_it`, and `cash` (twice in `worth_it`, once in the guard): each once.
         assert_eq!(lets.computed.get(), 2);
         assert_eq!(truth(guard, &env), Ok(true));
-        let amount = eval(rule.amount.as_ref().unwrap(), &env).and_then(Val::money);
+        let amount = eval::<_, Decimal>(rule.amount.as_ref().unwrap(), &env);
         assert_eq!(amount, Ok(Decimal::new(9500, 2)));
         assert_eq!(lets.computed.get(), 2);
     }
@@ -729,8 +909,7 @@ action refund {
                 now: at(now),
                 ..env
             };
-            eval(rule.review_by.as_ref().unwrap(), &env)
-                .and_then(Val::number)
+            eval::<_, i64>(rule.review_by.as_ref().unwrap(), &env)
                 .map(|day| day_number_to_date(day).unwrap().to_string())
         };
         assert_eq!(truth(rule.guard.as_ref().unwrap(), &env), Ok(true));
