@@ -272,7 +272,8 @@ pub(crate) struct Checker<'a> {
     /// Definitions that failed to check, each with the proof its problem was reported: a later use
     /// of one is not reported again.
     poisoned: Vec<(String, Reported)>,
-    /// Expression nodes copied so far by inlining definitions (`limits::MAX_INLINED_NODES`).
+    /// Expression nodes the uses of definitions so far stand for, spelled out (as deadline solving and
+    /// the analysis spell them out): `limits::MAX_INLINED_NODES`.
     inlined: usize,
     /// Set when `inlined` passed the limit, with the proof it was reported.
     inlining_exhausted: Option<Reported>,
