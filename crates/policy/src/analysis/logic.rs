@@ -620,7 +620,7 @@ impl<'a> Model<'a> {
                 kind: AtomKind::Opaque,
                 negated_text: format!("not ({text})"),
                 text,
-                reads: e.fields_read(),
+                reads: e.fields_read(&self.policy.lets),
             },
         )
     }
@@ -669,7 +669,7 @@ impl<'a> Model<'a> {
         let Some(difference) = left.plus(right, -1) else {
             return self.opaque(e);
         };
-        let reads = e.fields_read();
+        let reads = e.fields_read(&self.policy.lets);
         // Desugared windows carry one span for the whole window: describe them as written.
         let (sides, flipped) = if a.span == e.span || b.span == e.span {
             let whole = self.text(e);
@@ -1016,6 +1016,10 @@ fn shape(e: &TExpr, out: &mut String) {
         }
         TKind::Edge(index) => {
             let _ = write!(out, "e{index}");
+            return;
+        }
+        TKind::Let(id) => {
+            let _ = write!(out, "l{id}");
             return;
         }
         TKind::Not(a) => {

@@ -30,7 +30,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use serde_json::{Map, Value as Json};
 
-use crate::check::typed::{Slot, TExpr};
+use crate::check::typed::Slot;
 use crate::check::CheckedAction;
 use crate::diagnostics::Diagnostic;
 use crate::eval::{Outcome, Policy, NO_RULE};
@@ -214,12 +214,14 @@ impl Goal for Table<'_> {
 impl<'a> ActionAnalysis<'a> {
     fn new(policy: &'a Policy, action: &'a CheckedAction, zone: &'a Arc<ZoneModel>) -> Self {
         let checked = policy.checked();
+        // The model reads conditions with their definitions spelled out, as they were once inlined.
+        let lets = &checked.lets;
         let mut model = Model::new(checked, &policy.source().text, zone);
         let guards: Vec<Formula> = action
             .rules
             .iter()
             .map(|rule| match &rule.guard {
-                Some(guard) => model.formula(guard),
+                Some(guard) => model.formula(&guard.expand(lets)),
                 None => Formula::Const(true),
             })
             .collect();
@@ -228,7 +230,7 @@ impl<'a> ActionAnalysis<'a> {
         for requirement in &action.requirements {
             let present = model.present(requirement.field);
             validity.push(match &requirement.when {
-                Some(when) => Formula::Or(vec![model.formula(when).not(), present]),
+                Some(when) => Formula::Or(vec![model.formula(&when.expand(lets)).not(), present]),
                 None => present,
             });
         }
@@ -237,7 +239,7 @@ impl<'a> ActionAnalysis<'a> {
                 .filter(|i| constraint.reads & (1 << i) != 0)
                 .map(|i| model.present(i as Slot).not())
                 .collect();
-            alternatives.push(model.formula(&constraint.condition));
+            alternatives.push(model.formula(&constraint.condition.expand(lets)));
             validity.push(Formula::Or(alternatives));
         }
         model.finish();
@@ -668,11 +670,11 @@ impl<'a> ActionAnalysis<'a> {
             if mentioned == 0 {
                 continue;
             }
-            let catch_all = self
-                .action
-                .rules
-                .iter()
-                .any(|r| r.guard.as_ref().is_none_or(|g| !mentions_enum(g, slot)));
+            let catch_all = self.action.rules.iter().any(|r| {
+                r.guard
+                    .as_ref()
+                    .is_none_or(|g| g.fields_read(&checked.lets) & (1 << slot) == 0)
+            });
             if catch_all {
                 continue;
             }
@@ -1292,16 +1294,6 @@ fn narrow(masks: &mut Vec<(Slot, u64)>, slot: Slot, allowed: u64) {
         Some((_, mask)) => *mask &= allowed,
         None => masks.push((slot, allowed)),
     }
-}
-
-fn mentions_enum(e: &TExpr, slot: Slot) -> bool {
-    let mut found = false;
-    e.walk(&mut |node| {
-        if let crate::check::typed::TKind::Field(s) = node.kind {
-            found |= s == slot;
-        }
-    });
-    found
 }
 
 fn witness_text(witness: &Option<Witness>, claim: &str) -> String {

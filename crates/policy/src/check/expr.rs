@@ -3,7 +3,7 @@
 use rust_decimal::Decimal;
 
 use super::limits::{self, MAX_INLINED_NODES};
-use super::typed::{ArithOp, CmpOp, Slot, TExpr, TKind};
+use super::typed::{ArithOp, CheckedLet, CmpOp, LetId, Slot, TExpr, TKind};
 use super::{with_article, Checked, Checker};
 use crate::diagnostics::{suggestion, Diagnostic};
 use crate::source::Span;
@@ -29,16 +29,18 @@ impl Facts {
             .fold(u64::MAX, |mask, (_, m)| mask & m)
     }
 
-    /// These facts, plus what follows from `condition` being `truth`.
-    pub fn with(mut self, condition: &TExpr, truth: bool) -> Facts {
+    /// These facts, plus what follows from `condition` being `truth` (seen through the definitions
+    /// it refers to).
+    pub fn with(mut self, condition: &TExpr, truth: bool, lets: &[CheckedLet]) -> Facts {
+        let condition = condition.resolved(lets);
         match (&condition.kind, truth) {
             (TKind::Present(slot), true) => self.present |= 1 << slot,
-            (TKind::Not(inner), t) => return self.with(inner, !t),
+            (TKind::Not(inner), t) => return self.with(inner, !t, lets),
             (TKind::And(a, b), true) | (TKind::Or(a, b), false) => {
-                return self.with(a, truth).with(b, truth)
+                return self.with(a, truth, lets).with(b, truth, lets)
             }
             _ => {
-                if let Some(fact) = enum_fact(condition, truth) {
+                if let Some(fact) = enum_fact(condition, truth, lets) {
                     self.enums.push(fact);
                 }
             }
@@ -48,21 +50,25 @@ impl Facts {
 }
 
 /// `field == value`, `field != value`, `field in {...}` as (field, allowed values) when `truth`.
-pub(crate) fn enum_fact(condition: &TExpr, truth: bool) -> Option<(Slot, u64)> {
-    let (slot, mask, positive) = match &condition.kind {
+pub(crate) fn enum_fact(
+    condition: &TExpr,
+    truth: bool,
+    lets: &[CheckedLet],
+) -> Option<(Slot, u64)> {
+    let (slot, mask, positive) = match &condition.resolved(lets).kind {
         TKind::Cmp(op @ (CmpOp::Eq | CmpOp::Ne), a, b) => {
-            let (slot, variant) = match (&a.kind, &b.kind) {
+            let (slot, variant) = match (&a.resolved(lets).kind, &b.resolved(lets).kind) {
                 (TKind::Field(s), TKind::Const(Value::Enum(v)))
                 | (TKind::Const(Value::Enum(v)), TKind::Field(s)) => (*s, *v),
                 _ => return None,
             };
             (slot, 1u64 << variant, *op == CmpOp::Eq)
         }
-        TKind::InSet(subject, mask) => match subject.kind {
+        TKind::InSet(subject, mask) => match subject.resolved(lets).kind {
             TKind::Field(s) => (s, *mask, true),
             _ => return None,
         },
-        TKind::Not(inner) => return enum_fact(inner, !truth),
+        TKind::Not(inner) => return enum_fact(inner, !truth, lets),
         _ => return None,
     };
     Some((slot, if positive == truth { mask } else { !mask }))
@@ -171,8 +177,8 @@ impl Checker<'_> {
             }
             ExprKind::If(cond, then, otherwise) => {
                 let cond = self.condition(cond, facts)?;
-                let then_facts = self.narrowed(facts.clone().with(&cond, true));
-                let else_facts = self.narrowed(facts.clone().with(&cond, false));
+                let then_facts = self.narrowed(facts.clone().with(&cond, true, &self.definitions));
+                let else_facts = self.narrowed(facts.clone().with(&cond, false, &self.definitions));
                 let then = self.expr(then, hint, &then_facts);
                 let otherwise = self.expr(
                     otherwise,
@@ -347,7 +353,12 @@ impl Checker<'_> {
             }
             return Ok(TExpr::new(TKind::Field(slot), ty, span));
         }
-        if let Some((_, size)) = self.lets.get(name).map(|info| info.value.depth_and_size()) {
+        // INVARIANT: `LetInfo::id` indexes `definitions`.
+        if let Some(size) = self
+            .lets
+            .get(name)
+            .map(|info| self.definitions[info.id as usize].expanded.size)
+        {
             self.inlined = self.inlined.saturating_add(size);
             if self.inlined > MAX_INLINED_NODES {
                 // Reported once, at the use that passes the budget.
@@ -361,9 +372,8 @@ impl Checker<'_> {
         }
         if let Some(info) = self.lets.get_mut(name) {
             info.used = true;
-            let missing = info.needs & !facts.present;
-            let mut value = info.value.clone();
-            value.span = span;
+            let (id, missing) = (info.id, info.needs & !facts.present);
+            let value = self.reference(id, span);
             if missing != 0 {
                 match &mut self.collecting_needs {
                     Some(needs) => *needs |= missing,
@@ -407,6 +417,19 @@ impl Checker<'_> {
             ));
         }
         Err(self.unknown_name(name, span, "name"))
+    }
+
+    /// A use of definition `id` at `span`: a reference, or for a definition that is a single leaf or
+    /// reference, a copy of it (a reference would cost more than the node, and a constant stays a
+    /// constant: `review = none`, money from an integer literal).
+    fn reference(&self, id: LetId, span: Span) -> TExpr {
+        let value = &self.definitions[id as usize].value;
+        match value.kind {
+            TKind::Const(_) | TKind::Field(_) | TKind::Let(_) | TKind::Now | TKind::Present(_) => {
+                TExpr::new(value.kind.clone(), value.ty, span)
+            }
+            _ => TExpr::new(TKind::Let(id), value.ty, span),
+        }
     }
 
     fn call(
@@ -598,7 +621,11 @@ impl Checker<'_> {
             BinaryOp::And | BinaryOp::Or => {
                 let ca = self.condition(a, facts);
                 let inner = match &ca {
-                    Ok(ca) => self.narrowed(facts.clone().with(ca, op == BinaryOp::And)),
+                    Ok(ca) => self.narrowed(facts.clone().with(
+                        ca,
+                        op == BinaryOp::And,
+                        &self.definitions,
+                    )),
                     Err(_) => facts.clone(),
                 };
                 let cb = self.condition(b, &inner);

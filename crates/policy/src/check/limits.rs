@@ -1,57 +1,24 @@
 //! Limits on checked expressions. The parser bounds an expression as written (`syntax::MAX_EXPR_DEPTH`);
-//! the checker inlines each definition (`let`) where it is used and expands windows into arithmetic, so
-//! a checked expression can be deeper and larger than its text. Every later pass (compiling, deciding,
-//! the analysis) recurses over checked expressions, so the same depth limit holds for them, and the
-//! nodes copied by inlining are counted against a budget: definitions that use definitions would
-//! otherwise double the size of an expression with each line of text.
+//! the checker expands windows into arithmetic, and refers to definitions (`let`) that later passes
+//! spell out where they are used (deadline solving and the analysis, `TExpr::expand`), so a checked
+//! expression with its definitions spelled out can be deeper and larger than its text. Every later pass
+//! (compiling, deciding, the analysis) recurses over checked expressions with their definitions
+//! spelled out, so the same depth limit holds for them (the evaluator refuses deeper, `Fault::TooDeep`),
+//! and the nodes each use of a definition stands for are counted against a budget: definitions that
+//! use definitions would otherwise double the size of the spelled-out expression with each line of text.
 
-use super::typed::{TExpr, TKind};
+use super::typed::{CheckedLet, TExpr};
 use super::{CheckedAction, Constraint, Requirement};
 use crate::diagnostics::Diagnostic;
 use crate::syntax::MAX_EXPR_DEPTH;
 
-/// The most expression nodes the checker copies while inlining definitions, over a whole policy.
+/// The most expression nodes the uses of definitions stand for, spelled out, over a whole policy.
 pub const MAX_INLINED_NODES: usize = 100_000;
-
-impl TExpr {
-    /// The most operations on a path from this expression to a leaf, and its number of nodes. Walks the
-    /// tree with a stack of its own: the tree may be deeper than the limit.
-    pub fn depth_and_size(&self) -> (usize, usize) {
-        let (mut deepest, mut size) = (0, 0);
-        let mut stack = vec![(self, 0usize)];
-        while let Some((e, depth)) = stack.pop() {
-            size += 1;
-            deepest = deepest.max(depth);
-            let below = depth + 1;
-            match &e.kind {
-                TKind::Const(_)
-                | TKind::Field(_)
-                | TKind::Now
-                | TKind::Present(_)
-                | TKind::Edge(_) => {}
-                TKind::Not(a)
-                | TKind::InSet(a, _)
-                | TKind::Neg(a)
-                | TKind::DateOf(a)
-                | TKind::StartOfDay(a)
-                | TKind::Round(a, _, _) => stack.push((a, below)),
-                TKind::And(a, b)
-                | TKind::Or(a, b)
-                | TKind::Cmp(_, a, b)
-                | TKind::Arith(_, a, b)
-                | TKind::Min(a, b)
-                | TKind::Max(a, b) => stack.extend([(&**a, below), (&**b, below)]),
-                TKind::If(c, a, b) => stack.extend([(&**c, below), (&**a, below), (&**b, below)]),
-            }
-        }
-        (deepest, size)
-    }
-}
 
 /// The error for a checked expression deeper than the limit (`what` says where it comes from).
 #[cold]
-pub(super) fn too_deep(e: &TExpr, what: &str) -> Option<Diagnostic> {
-    let (depth, _) = e.depth_and_size();
+pub(super) fn too_deep(e: &TExpr, what: &str, lets: &[CheckedLet]) -> Option<Diagnostic> {
+    let depth = e.expanded(lets).depth;
     (depth > MAX_EXPR_DEPTH).then(|| {
         Diagnostic::error(
             "policy::check::too_deep",
@@ -68,7 +35,8 @@ pub(super) fn too_deep(e: &TExpr, what: &str) -> Option<Diagnostic> {
     })
 }
 
-/// The error for inlining past `MAX_INLINED_NODES`, at the use of a definition that passes it.
+/// The error for uses of definitions that stand for more than `MAX_INLINED_NODES` nodes spelled out,
+/// at the use that passes the budget.
 #[cold]
 pub(super) fn too_large(span: crate::source::Span, name: &str) -> Diagnostic {
     Diagnostic::error(
@@ -90,9 +58,10 @@ pub(super) fn deep_expressions(
     constraints: &[Constraint],
     requirements: &[Requirement],
     actions: &[CheckedAction],
+    lets: &[CheckedLet],
 ) -> Vec<Diagnostic> {
     let mut found = Vec::new();
-    let mut test = |e: &TExpr, what: &str| found.extend(too_deep(e, what));
+    let mut test = |e: &TExpr, what: &str| found.extend(too_deep(e, what, lets));
     for c in constraints {
         test(&c.condition, "this constraint");
     }

@@ -1,5 +1,5 @@
-//! Checking: the AST to a `CheckedPolicy`. Names resolve to field slots, enum values and inlined
-//! definitions; every expression gets a type with its unit (a timestamp is not a date, calendar days are
+//! Checking: the AST to a `CheckedPolicy`. Names resolve to field slots, enum values and references
+//! to definitions; every expression gets a type with its unit (a timestamp is not a date, calendar days are
 //! not business days, money is not an integer); optional fields must be tested before use; every rule has
 //! the attributes its outcome needs. All errors of a file are reported in one run.
 
@@ -23,7 +23,8 @@ use crate::diagnostics::{suggestion, Diagnostic};
 use crate::source::{SourceFile, Span};
 use crate::syntax::ast::{self, AttrKind, Outcome, PolicyAst};
 use crate::value::{Type, Value};
-use typed::{Slot, TExpr, TKind, MAX_FIELDS};
+pub use typed::CheckedLet;
+use typed::{LetId, Slot, TExpr, TKind, MAX_FIELDS};
 
 /// Enums, the contract's two built-in ones included.
 const MAX_ENUMS: usize = 1024;
@@ -53,6 +54,8 @@ pub struct CheckedPolicy {
     pub enums: Vec<EnumInfo>,
     pub fields: Vec<FieldInfo>,
     pub constraints: Vec<Constraint>,
+    /// The definitions (`let`) that checked, in order: `TKind::Let` indexes them.
+    pub lets: Vec<CheckedLet>,
     pub actions: Vec<CheckedAction>,
     /// Findings that do not stop the policy from running.
     pub warnings: Vec<Diagnostic>,
@@ -191,7 +194,8 @@ pub fn check(
     let requirements = checker.requirements(&ast.requires, &[]);
     let actions = checker.actions(&ast.actions, &requirements);
     checker.unused();
-    let deep = limits::deep_expressions(&constraints, &requirements, &actions);
+    let deep =
+        limits::deep_expressions(&constraints, &requirements, &actions, &checker.definitions);
     checker.diagnostics.extend(deep);
 
     let mut diagnostics = std::mem::take(&mut checker.diagnostics);
@@ -218,16 +222,17 @@ pub fn check(
         enums: checker.enums,
         fields: checker.fields,
         constraints,
+        lets: checker.definitions,
         actions,
         warnings: diagnostics,
     })
 }
 
+/// What the checker keeps of a definition that checked, by name.
 struct LetInfo {
-    value: TExpr,
+    id: LetId,
     /// Optional fields the definition reads without testing them: they must be present where it is used.
     needs: u64,
-    span: Span,
     used: bool,
 }
 
@@ -245,7 +250,8 @@ pub(crate) struct Checker<'a> {
     fields: Vec<FieldInfo>,
     field_used: Vec<bool>,
     lets: HashMap<String, LetInfo>,
-    let_order: Vec<String>,
+    /// The definitions that checked, in order (`LetInfo::id` indexes them).
+    definitions: Vec<CheckedLet>,
     /// Requirements in force where an expression is being checked.
     narrowings: Vec<Narrowing>,
     /// While checking a definition: optional fields read without a test.
@@ -256,7 +262,8 @@ pub(crate) struct Checker<'a> {
     /// Definitions that failed to check, each with the proof its problem was reported: a later use
     /// of one is not reported again.
     poisoned: Vec<(String, Reported)>,
-    /// Expression nodes copied so far by inlining definitions (`limits::MAX_INLINED_NODES`).
+    /// Expression nodes the uses of definitions so far stand for, spelled out (as deadline solving and
+    /// the analysis spell them out): `limits::MAX_INLINED_NODES`.
     inlined: usize,
     /// Set when `inlined` passed the limit, with the proof it was reported.
     inlining_exhausted: Option<Reported>,
@@ -281,7 +288,7 @@ impl<'a> Checker<'a> {
             fields: Vec::new(),
             field_used: Vec::new(),
             lets: HashMap::new(),
-            let_order: Vec::new(),
+            definitions: Vec::new(),
             narrowings: Vec::new(),
             collecting_needs: None,
             has_calendar: false,
@@ -636,7 +643,7 @@ impl<'a> Checker<'a> {
             if let Some(deep) = value
                 .as_ref()
                 .ok()
-                .and_then(|v| limits::too_deep(v, "this definition"))
+                .and_then(|v| limits::too_deep(v, "this definition", &self.definitions))
             {
                 value = Err(self.report(deep));
             }
@@ -645,16 +652,22 @@ impl<'a> Checker<'a> {
                 self.poisoned.push((name.clone(), reported));
             }
             if let Ok(value) = value {
+                let id = self.definitions.len() as LetId;
+                let expanded = value.expanded(&self.definitions);
+                self.definitions.push(CheckedLet {
+                    name: name.clone(),
+                    value,
+                    span: def.name.span,
+                    expanded,
+                });
                 self.lets.insert(
                     name.clone(),
                     LetInfo {
-                        value,
+                        id,
                         needs,
-                        span: def.name.span,
                         used: false,
                     },
                 );
-                self.let_order.push(name.clone());
             }
         }
     }
@@ -691,7 +704,7 @@ impl<'a> Checker<'a> {
         for def in defs {
             if let Ok(condition) = self.condition(&def.condition, &Self::all_present()) {
                 out.push(Constraint {
-                    reads: condition.fields_read(),
+                    reads: condition.fields_read(&self.definitions),
                     condition,
                     message: def.message.node.clone(),
                 });
@@ -747,13 +760,13 @@ impl<'a> Checker<'a> {
         out
     }
 
-    fn narrowings_of(requirements: &[Requirement]) -> Vec<Narrowing> {
+    fn narrowings_of(&self, requirements: &[Requirement]) -> Vec<Narrowing> {
         requirements
             .iter()
             .filter_map(|r| {
                 let when = match &r.when {
                     None => None,
-                    Some(cond) => Some(expr::enum_fact(cond, true)?),
+                    Some(cond) => Some(expr::enum_fact(cond, true, &self.definitions)?),
                 };
                 Some(Narrowing {
                     field: r.field,
@@ -805,7 +818,7 @@ impl<'a> Checker<'a> {
         policy_requirements: &[Requirement],
     ) -> CheckedAction {
         let requirements = self.requirements(&def.requires, policy_requirements);
-        self.narrowings = Self::narrowings_of(&requirements);
+        self.narrowings = self.narrowings_of(&requirements);
         let base = self.narrowed(Facts::default());
 
         let moves_money = def
@@ -852,7 +865,7 @@ impl<'a> Checker<'a> {
         }
 
         let mut needs = 0u64;
-        let mut add = |e: &TExpr| needs |= e.fields_read();
+        let mut add = |e: &TExpr| needs |= e.fields_read(&self.definitions);
         for rule in &rules {
             if let Some(guard) = &rule.guard {
                 add(guard);
@@ -914,7 +927,7 @@ impl<'a> Checker<'a> {
             None => None,
         };
         let facts = match &guard {
-            Some(g) => self.narrowed(base.clone().with(g, true)),
+            Some(g) => self.narrowed(base.clone().with(g, true, &self.definitions)),
             None => base.clone(),
         };
         let outcome = rule.outcome.node;
@@ -1060,12 +1073,10 @@ impl<'a> Checker<'a> {
             return;
         }
         let unused_lets: Vec<(String, Span)> = self
-            .let_order
+            .definitions
             .iter()
-            .filter_map(|name| {
-                let info = self.lets.get(name)?;
-                (!info.used).then(|| (name.clone(), info.span))
-            })
+            .filter(|d| self.lets.get(&d.name).is_some_and(|info| !info.used))
+            .map(|d| (d.name.clone(), d.span))
             .collect();
         for (name, span) in unused_lets {
             self.report(
@@ -1138,7 +1149,8 @@ pub(crate) fn with_article(name: &str) -> String {
     format!("{article} {name}")
 }
 
-/// `review = none`, written as such.
+/// `review = none`, written as such (or as a definition, which a constant is copied from: see
+/// `Checker::reference`).
 pub(crate) fn is_no_review(review: &TExpr) -> bool {
     // INVARIANT: `none` is the first of the contract's review values.
     matches!(review.kind, TKind::Const(Value::Enum(0))) && REVIEW_KINDS[0] == "none"

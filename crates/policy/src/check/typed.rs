@@ -1,5 +1,11 @@
-//! The checked program: every name resolved to a slot or a constant, every node typed, definitions
-//! inlined. This is what `compile` solves for deadlines and `eval` runs.
+//! The checked program: every name resolved to a slot, a constant or a definition, every node typed.
+//! This is what `compile` solves for deadlines and `eval` runs.
+//!
+//! A definition (`let`) is checked once and referred to by its index (`TKind::Let`): the evaluator
+//! computes it at most once per decision and instant. Passes that reason about the shape of an
+//! expression (narrowing here, deadline solving, the analysis) see through a reference
+//! (`TExpr::resolved`) or spell it out (`TExpr::expand`); `Expanded` says what an expression is with
+//! its definitions spelled out, and the checker bounds that (`limits`).
 
 use rust_decimal::Decimal;
 
@@ -12,6 +18,37 @@ pub type Slot = u16;
 
 /// The most fields a policy may declare: field sets are `u64` masks.
 pub const MAX_FIELDS: usize = 64;
+
+/// Index of a definition in `CheckedPolicy::lets`.
+pub type LetId = u32;
+
+/// A definition (`let NAME = EXPR`), checked once.
+#[derive(Debug, Clone)]
+pub struct CheckedLet {
+    pub name: String,
+    /// Refers only to earlier definitions: a reference never leads back to itself.
+    pub value: TExpr,
+    /// Where the name is defined.
+    pub span: Span,
+    /// The value with every definition it refers to spelled out.
+    pub expanded: Expanded,
+}
+
+/// What an expression is with the definitions it refers to spelled out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Expanded {
+    /// The fields it reads as values, as a mask.
+    pub reads: u64,
+    /// The fields it reads or tests for presence, as a mask.
+    pub mentions: u64,
+    pub uses_now: bool,
+    /// Whether it divides money.
+    pub divides: bool,
+    /// The most operations on a path from its root to a leaf.
+    pub depth: usize,
+    /// Its number of nodes.
+    pub size: usize,
+}
 
 #[derive(Debug, Clone)]
 pub struct TExpr {
@@ -64,6 +101,9 @@ pub enum TKind {
     Const(Value),
     /// An order field; the checker proved it present here.
     Field(Slot),
+    /// A definition (`CheckedPolicy::lets`), referred to where it is used. Never one whose value is a
+    /// single leaf or another reference: those are copied where they are used.
+    Let(LetId),
     /// The request time.
     Now,
     Present(Slot),
@@ -91,66 +131,149 @@ impl TExpr {
         TExpr { kind, ty, span }
     }
 
-    /// Calls `visit` on this node and every node below it.
-    pub fn walk(&self, visit: &mut impl FnMut(&TExpr)) {
-        visit(self);
+    /// The fields this expression reads (as values, not presence tests), as a mask.
+    pub fn fields_read(&self, lets: &[CheckedLet]) -> u64 {
+        self.expanded(lets).reads
+    }
+
+    /// Every field this expression mentions, presence tests included.
+    pub fn fields_mentioned(&self, lets: &[CheckedLet]) -> u64 {
+        self.expanded(lets).mentions
+    }
+
+    pub fn uses_now(&self, lets: &[CheckedLet]) -> bool {
+        self.expanded(lets).uses_now
+    }
+
+    pub fn divides(&self, lets: &[CheckedLet]) -> bool {
+        self.expanded(lets).divides
+    }
+
+    /// What this expression is with its definitions spelled out, from what each definition's
+    /// `expanded` says. Walks the tree with a stack of its own: the tree may be deeper than the limit.
+    pub fn expanded(&self, lets: &[CheckedLet]) -> Expanded {
+        let mut found = Expanded::default();
+        let mut stack = vec![(self, 0usize)];
+        while let Some((e, depth)) = stack.pop() {
+            let below = depth + 1;
+            let (deepest, size) = match &e.kind {
+                TKind::Let(id) => {
+                    let Some(definition) = lets.get(*id as usize) else {
+                        continue;
+                    };
+                    let inner = definition.expanded;
+                    found.reads |= inner.reads;
+                    found.mentions |= inner.mentions;
+                    found.uses_now |= inner.uses_now;
+                    found.divides |= inner.divides;
+                    (depth + inner.depth, inner.size)
+                }
+                kind => {
+                    match kind {
+                        TKind::Field(slot) => {
+                            found.reads |= 1u64 << slot;
+                            found.mentions |= 1u64 << slot;
+                        }
+                        TKind::Present(slot) => found.mentions |= 1u64 << slot,
+                        TKind::Now | TKind::Edge(_) => found.uses_now = true,
+                        TKind::Arith(ArithOp::DivMoneyInt, _, _) => found.divides = true,
+                        _ => {}
+                    }
+                    e.for_each_operand(|operand| stack.push((operand, below)));
+                    (depth, 1)
+                }
+            };
+            found.depth = found.depth.max(deepest);
+            found.size = found.size.saturating_add(size);
+        }
+        found
+    }
+
+    /// Calls `visit` on each operand of this node, in order.
+    fn for_each_operand<'e>(&'e self, mut visit: impl FnMut(&'e TExpr)) {
         match &self.kind {
-            TKind::Const(_) | TKind::Field(_) | TKind::Now | TKind::Present(_) | TKind::Edge(_) => {
-            }
+            TKind::Const(_)
+            | TKind::Field(_)
+            | TKind::Let(_)
+            | TKind::Now
+            | TKind::Present(_)
+            | TKind::Edge(_) => {}
             TKind::Not(a)
             | TKind::InSet(a, _)
             | TKind::Neg(a)
             | TKind::DateOf(a)
             | TKind::StartOfDay(a)
-            | TKind::Round(a, _, _) => a.walk(visit),
+            | TKind::Round(a, _, _) => visit(a),
             TKind::And(a, b)
             | TKind::Or(a, b)
             | TKind::Cmp(_, a, b)
             | TKind::Arith(_, a, b)
             | TKind::Min(a, b)
             | TKind::Max(a, b) => {
-                a.walk(visit);
-                b.walk(visit);
+                visit(a);
+                visit(b);
             }
             TKind::If(c, a, b) => {
-                c.walk(visit);
-                a.walk(visit);
-                b.walk(visit);
+                visit(c);
+                visit(a);
+                visit(b);
             }
         }
     }
 
-    /// The fields this expression reads (as values, not presence tests), as a mask.
-    pub fn fields_read(&self) -> u64 {
-        let mut mask = 0;
-        self.walk(&mut |e| {
-            if let TKind::Field(slot) = e.kind {
-                mask |= 1u64 << slot;
+    /// The expression a reference to a definition stands for (its value, itself perhaps a reference
+    /// no further); any other node is itself. For passes that look at the shape of a condition.
+    pub fn resolved<'e>(&'e self, lets: &'e [CheckedLet]) -> &'e TExpr {
+        let mut e = self;
+        while let TKind::Let(id) = e.kind {
+            match lets.get(id as usize) {
+                Some(definition) => e = &definition.value,
+                None => break,
             }
-        });
-        mask
+        }
+        e
     }
 
-    /// Every field this expression mentions, presence tests included.
-    pub fn fields_mentioned(&self) -> u64 {
-        let mut mask = 0;
-        self.walk(&mut |e| {
-            if let TKind::Field(slot) | TKind::Present(slot) = e.kind {
-                mask |= 1u64 << slot;
+    /// For a reference to a definition, its value as it reads where it is used (the root at the
+    /// reference's span), its own references kept; `None` for any other node.
+    pub fn substituted(&self, lets: &[CheckedLet]) -> Option<TExpr> {
+        let TKind::Let(id) = self.kind else {
+            return None;
+        };
+        let mut value = lets.get(id as usize)?.value.clone();
+        value.span = self.span;
+        Some(value)
+    }
+
+    /// This expression with every definition spelled out where it is used, as the checker once
+    /// inlined them. Its size is `expanded(lets).size`, which the checker bounds
+    /// (`limits::MAX_INLINED_NODES`), and so is its depth (`MAX_EXPR_DEPTH`).
+    pub fn expand(&self, lets: &[CheckedLet]) -> TExpr {
+        let expand = |e: &TExpr| Box::new(e.expand(lets));
+        let kind = match &self.kind {
+            TKind::Let(_) => {
+                return match self.substituted(lets) {
+                    Some(value) => value.expand(lets),
+                    None => self.clone(),
+                }
             }
-        });
-        mask
-    }
-
-    pub fn uses_now(&self) -> bool {
-        let mut found = false;
-        self.walk(&mut |e| found |= matches!(e.kind, TKind::Now | TKind::Edge(_)));
-        found
-    }
-
-    pub fn divides(&self) -> bool {
-        let mut found = false;
-        self.walk(&mut |e| found |= matches!(e.kind, TKind::Arith(ArithOp::DivMoneyInt, _, _)));
-        found
+            TKind::Const(_) | TKind::Field(_) | TKind::Now | TKind::Present(_) | TKind::Edge(_) => {
+                return self.clone()
+            }
+            TKind::Not(a) => TKind::Not(expand(a)),
+            TKind::InSet(a, mask) => TKind::InSet(expand(a), *mask),
+            TKind::Neg(a) => TKind::Neg(expand(a)),
+            TKind::DateOf(a) => TKind::DateOf(expand(a)),
+            TKind::StartOfDay(a) => TKind::StartOfDay(expand(a)),
+            TKind::Round(a, mode, quantum) => TKind::Round(expand(a), *mode, *quantum),
+            TKind::And(a, b) => TKind::And(expand(a), expand(b)),
+            TKind::Or(a, b) => TKind::Or(expand(a), expand(b)),
+            TKind::Cmp(op, a, b) => TKind::Cmp(*op, expand(a), expand(b)),
+            TKind::Arith(op, a, b) => TKind::Arith(*op, expand(a), expand(b)),
+            TKind::Min(a, b) => TKind::Min(expand(a), expand(b)),
+            TKind::Max(a, b) => TKind::Max(expand(a), expand(b)),
+            TKind::If(c, a, b) => TKind::If(expand(c), expand(a), expand(b)),
+        };
+        TExpr::new(kind, self.ty, self.span)
     }
 }

@@ -50,7 +50,10 @@ impl Checker<'_> {
                     // An attribute that fails to check was reported (`Err(Reported)`); the rule keeps none.
                     out.amount = self.typed_attr(e, Type::Money, "amount", facts).ok();
                     if let Some(amount) = &out.amount {
-                        if amount.divides() && !matches!(amount.kind, TKind::Round(..)) {
+                        let lets = &self.definitions;
+                        if amount.divides(lets)
+                            && !matches!(amount.resolved(lets).kind, TKind::Round(..))
+                        {
                             self.report(
                                 Diagnostic::error(
                                     "policy::check::unrounded_division",

@@ -1,15 +1,17 @@
-//! The expression interpreter: one dispatch `match` over the checked tree, values by slot, no name
-//! lookups and no allocation.
+//! The expression interpreter: one dispatch `match` per node of the checked tree, values by slot, no
+//! name lookups and no allocation.
 
-use std::cell::Cell;
+use std::cell::{Cell, OnceCell};
 use std::cmp::Ordering;
+use std::sync::Arc;
 
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::calendar::{Calendar, OutOfCalendar};
-use crate::check::typed::{ArithOp, CmpOp, Slot, TExpr, TKind};
-use crate::compile::{Edge, MAX_EDGES};
+use crate::check::typed::{ArithOp, CheckedLet, CmpOp, LetId, Slot, TExpr, TKind};
+use crate::compile::{Edge, Program, MAX_EDGES};
 use crate::syntax::ast::Rounding;
+use crate::syntax::MAX_EXPR_DEPTH;
 use crate::time::Instant;
 use crate::value::{Type, Value};
 use crate::zone::{date_to_day_number, day_number_to_date, Zone};
@@ -109,7 +111,84 @@ pub(crate) struct Env<'a, N: Num> {
     pub calendar: Option<&'a Calendar>,
     /// The solved comparisons with the request time, for compiled guards (`TKind::Edge`).
     pub edges: Option<&'a EdgeBounds<'a, N>>,
+    /// The definitions, and the values of those evaluated so far (`TKind::Let`).
+    pub lets: &'a Lets<'a, N>,
 }
+
+/// The most definitions a decision keeps the values of: the first ones, by id. A later one is
+/// evaluated at each use, as when definitions were inlined (the checker bounds that work:
+/// `check::limits::MAX_INLINED_NODES`).
+const MEMO_SLOTS: usize = 32;
+
+/// Per decision, the values of the definitions (`let`) evaluated so far, each computed when first
+/// used: once per instant for those that read the request time, once for all instants for the others.
+/// On the stack, with no allocation.
+pub(crate) struct Lets<'a, N: Num> {
+    definitions: &'a [CheckedLet],
+    /// Which definitions read `now` (`Program::lets_reading_now`): forgotten when the instant changes.
+    reading_now: u64,
+    /// Which definitions have their value in `values`.
+    known: Cell<u64>,
+    /// The instant the known values that read `now` were computed at.
+    at: Cell<N>,
+    /// Set up when a first definition is used: a decision that uses none does not pay for them.
+    values: OnceCell<[Cell<Val<'a, N>>; MEMO_SLOTS]>,
+    /// How many values were computed, for tests.
+    #[cfg(test)]
+    computed: Cell<usize>,
+}
+
+impl<'a, N: Num> Lets<'a, N> {
+    pub(crate) fn new(program: &'a Program) -> Self {
+        Lets {
+            definitions: &program.policy.lets,
+            reading_now: program.lets_reading_now,
+            known: Cell::new(0),
+            at: Cell::new(N::ZERO),
+            values: OnceCell::new(),
+            #[cfg(test)]
+            computed: Cell::new(0),
+        }
+    }
+
+    /// The value of definition `id` where it is used, `depth` operations below the expression
+    /// evaluated: the checker counts a definition's depth where it is used, as if written out there.
+    #[inline]
+    fn value<T: Take<'a, N>>(&self, id: LetId, env: &Env<'a, N>, depth: usize) -> Result<T> {
+        let index = id as usize;
+        let values = self
+            .values
+            .get_or_init(|| std::array::from_fn(|_| Cell::new(Val::Bool(false))));
+        let Some(slot) = values.get(index) else {
+            return self.compute(index, env, depth);
+        };
+        // INVARIANT: index < MEMO_SLOTS <= 64.
+        let bit = 1u64 << index;
+        if self.reading_now & bit != 0 && self.at.get() != env.now {
+            self.known.set(self.known.get() & !self.reading_now);
+            self.at.set(env.now);
+        }
+        if self.known.get() & bit != 0 {
+            return T::val(slot.get());
+        }
+        let value: T = self.compute(index, env, depth)?;
+        slot.set(value.kept());
+        self.known.set(self.known.get() | bit);
+        Ok(value)
+    }
+
+    /// A definition's value, evaluated where it is first used (out of line: the uses after that only
+    /// read its slot).
+    #[inline(never)]
+    fn compute<T: Take<'a, N>>(&self, index: usize, env: &Env<'a, N>, depth: usize) -> Result<T> {
+        #[cfg(test)]
+        self.computed.set(self.computed.get() + 1);
+        let definition = self.definitions.get(index).ok_or(Fault::Internal)?;
+        eval_at(&definition.value, env, depth)
+    }
+}
+
+const _: () = assert!(MEMO_SLOTS <= 64, "`Lets::known` is a u64 mask");
 
 /// Per order, each edge's bound, computed when first needed: the comparison `sign * x + Σ terms op
 /// other` is `sign * x op (other - Σ terms)`, and only `x` (the request instant, or the date of the
@@ -140,7 +219,7 @@ impl<'a, N: Num> EdgeBounds<'a, N> {
 
     /// `(base, shift)` of edge `index`, or `None` when it reads an absent field.
     #[inline]
-    pub(crate) fn bound(&self, index: usize, env: &Env<'_, N>) -> Result<Option<(N, N)>> {
+    pub(crate) fn bound(&self, index: usize, env: &Env<'a, N>) -> Result<Option<(N, N)>> {
         let cell = self.bounds.get(index).ok_or(Fault::Internal)?;
         let bound = match cell.get() {
             Bound::Unknown => {
@@ -161,7 +240,7 @@ impl<'a, N: Num> EdgeBounds<'a, N> {
         })
     }
 
-    pub(crate) fn edge(&self, index: usize) -> Option<&Edge> {
+    pub(crate) fn edge(&self, index: usize) -> Option<&'a Edge> {
         self.edges.get(index)
     }
 
@@ -173,15 +252,15 @@ impl<'a, N: Num> EdgeBounds<'a, N> {
     }
 }
 
-fn edge_bound<N: Num>(edge: &Edge, env: &Env<'_, N>) -> Result<(N, N)> {
-    let sum = |terms: &[(i64, TExpr)]| -> Result<N> {
+fn edge_bound<'a, N: Num>(edge: &'a Edge, env: &Env<'a, N>) -> Result<(N, N)> {
+    let sum = |terms: &'a [(i64, TExpr)]| -> Result<N> {
         terms.iter().try_fold(N::ZERO, |total, (sign, term)| {
-            signed(*sign, number(term, env)?)
+            signed(*sign, eval::<N, N>(term, env)?)
                 .and_then(|signed| total.checked_add(signed))
                 .ok_or_else(|| N::overflow("time edge"))
         })
     };
-    let base = number(&edge.other, env)?
+    let base = eval::<N, N>(&edge.other, env)?
         .checked_sub(sum(&edge.terms)?)
         .ok_or_else(|| N::overflow("time edge"))?;
     Ok((base, sum(&edge.shift)?))
@@ -244,6 +323,8 @@ pub(crate) enum Fault {
     /// A value does not fit the `i64` number path: decide again in `i128` (see `Num`).
     Wide,
     DivisionByZero,
+    /// An expression nested deeper than the checker allows (`MAX_EXPR_DEPTH`).
+    TooDeep,
     /// A shape the checker rules out; reported, never panicked on.
     Internal,
 }
@@ -255,28 +336,203 @@ fn overflow(what: &'static str) -> Fault {
     Fault::Overflow(what)
 }
 
-/// Types whose values are one integer: counts, calendar days, dates (day numbers), instants and
-/// durations (nanoseconds). They are evaluated by `number`, in `i128` (wide enough that no sum or
-/// difference of in-range values overflows), without building `Value`s; each result is checked
-/// against its type's range when it becomes a `Value` again (`from_number`).
-fn is_number(ty: Type) -> bool {
-    matches!(
-        ty,
-        Type::Int | Type::Days | Type::Date | Type::Timestamp | Type::Duration | Type::BusinessDays
-    )
+/// A value of any type while an expression is evaluated: what a definition's slot keeps. Numbers stay in
+/// the number type `N` whatever they count (their node's type says which: see `from_number`); texts
+/// are borrowed from the program or the order, never copied or counted.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Val<'a, N> {
+    Bool(bool),
+    /// Counts, calendar and business days, dates (day numbers), instants and durations (nanoseconds).
+    Num(N),
+    Enum(u16),
+    Money(Decimal),
+    Str(&'a Arc<str>),
 }
 
-fn as_number<N: Num>(value: &Value) -> Result<N> {
-    match value {
-        Value::Int(n) | Value::Days(n) | Value::Duration(n) | Value::BusinessDays(n) => {
-            Ok(N::from_i64(*n))
-        }
-        Value::Timestamp(t) => N::from_i128(t.nanos()).ok_or(Fault::Wide),
-        Value::Date(d) => Ok(N::from_i64(i64::from(*d))),
-        _ => Err(Fault::Internal),
+impl<'a, N: Num> Val<'a, N> {
+    #[inline(always)]
+    fn of(value: &'a Value) -> Result<Self> {
+        Ok(match value {
+            Value::Bool(b) => Val::Bool(*b),
+            Value::Int(n) | Value::Days(n) | Value::Duration(n) | Value::BusinessDays(n) => {
+                Val::Num(N::from_i64(*n))
+            }
+            Value::Timestamp(t) => Val::Num(N::from_i128(t.nanos()).ok_or(Fault::Wide)?),
+            Value::Date(d) => Val::Num(N::from_i64(i64::from(*d))),
+            Value::Money(m) => Val::Money(*m),
+            Value::Str(s) => Val::Str(s),
+            Value::Enum(v) => Val::Enum(*v),
+        })
+    }
+
+    /// The value as a `Value` of type `ty`; a number is checked against its type's range here.
+    pub(crate) fn into_value(self, ty: Type) -> Result<Value> {
+        Ok(match self {
+            Val::Bool(b) => Value::Bool(b),
+            Val::Num(n) => return from_number(ty, n),
+            Val::Enum(v) => Value::Enum(v),
+            Val::Money(m) => Value::Money(m),
+            Val::Str(s) => Value::Str(s.clone()),
+        })
     }
 }
 
+/// The form a caller takes a node's value in: `bool` for a condition, `N` for a number, `u16` for an
+/// enum value, `Decimal` for money, `Val` for anything. The one dispatch (`eval_at`) is generic over
+/// it, so that a condition returns a `bool` and a number an `N` on the hot path, not a `Val` (whose
+/// size makes every return a copy through memory). A value of another type is `Fault::Internal`.
+pub(crate) trait Take<'a, N: Num>: Sized + Copy {
+    #[inline(always)]
+    fn truth(_: bool) -> Result<Self> {
+        Err(Fault::Internal)
+    }
+    #[inline(always)]
+    fn number(_: N) -> Result<Self> {
+        Err(Fault::Internal)
+    }
+    #[inline(always)]
+    fn variant(_: u16) -> Result<Self> {
+        Err(Fault::Internal)
+    }
+    #[inline(always)]
+    fn money(_: Decimal) -> Result<Self> {
+        Err(Fault::Internal)
+    }
+    #[inline(always)]
+    fn text(_: &'a Arc<str>) -> Result<Self> {
+        Err(Fault::Internal)
+    }
+    /// How this value compares with another of the same type.
+    fn order(&self, other: &Self) -> Result<Ordering>;
+
+    /// This value as a definition's slot keeps it.
+    fn kept(self) -> Val<'a, N>;
+
+    #[inline(always)]
+    fn val(value: Val<'a, N>) -> Result<Self> {
+        match value {
+            Val::Bool(b) => Self::truth(b),
+            Val::Num(n) => Self::number(n),
+            Val::Enum(v) => Self::variant(v),
+            Val::Money(m) => Self::money(m),
+            Val::Str(s) => Self::text(s),
+        }
+    }
+
+    /// A constant's or a field's value.
+    #[inline(always)]
+    fn value(value: &'a Value) -> Result<Self> {
+        Self::val(Val::of(value)?)
+    }
+}
+
+impl<'a, N: Num> Take<'a, N> for bool {
+    #[inline(always)]
+    fn truth(b: bool) -> Result<bool> {
+        Ok(b)
+    }
+    #[inline(always)]
+    fn order(&self, other: &bool) -> Result<Ordering> {
+        Ok(self.cmp(other))
+    }
+    #[inline(always)]
+    fn kept(self) -> Val<'a, N> {
+        Val::Bool(self)
+    }
+}
+
+impl<'a, N: Num> Take<'a, N> for N {
+    #[inline(always)]
+    fn number(n: N) -> Result<N> {
+        Ok(n)
+    }
+    #[inline(always)]
+    fn order(&self, other: &N) -> Result<Ordering> {
+        Ok(self.cmp(other))
+    }
+    #[inline(always)]
+    fn kept(self) -> Val<'a, N> {
+        Val::Num(self)
+    }
+}
+
+impl<'a, N: Num> Take<'a, N> for u16 {
+    #[inline(always)]
+    fn variant(v: u16) -> Result<u16> {
+        Ok(v)
+    }
+    #[inline(always)]
+    fn order(&self, other: &u16) -> Result<Ordering> {
+        Ok(self.cmp(other))
+    }
+    #[inline(always)]
+    fn kept(self) -> Val<'a, N> {
+        Val::Enum(self)
+    }
+}
+
+impl<'a, N: Num> Take<'a, N> for Decimal {
+    #[inline(always)]
+    fn money(m: Decimal) -> Result<Decimal> {
+        Ok(m)
+    }
+    #[inline(always)]
+    fn order(&self, other: &Decimal) -> Result<Ordering> {
+        Ok(self.cmp(other))
+    }
+    #[inline(always)]
+    fn kept(self) -> Val<'a, N> {
+        Val::Money(self)
+    }
+}
+
+impl<'a, N: Num> Take<'a, N> for Val<'a, N> {
+    #[inline(always)]
+    fn truth(b: bool) -> Result<Self> {
+        Ok(Val::Bool(b))
+    }
+    #[inline(always)]
+    fn number(n: N) -> Result<Self> {
+        Ok(Val::Num(n))
+    }
+    #[inline(always)]
+    fn variant(v: u16) -> Result<Self> {
+        Ok(Val::Enum(v))
+    }
+    #[inline(always)]
+    fn money(m: Decimal) -> Result<Self> {
+        Ok(Val::Money(m))
+    }
+    #[inline(always)]
+    fn text(s: &'a Arc<str>) -> Result<Self> {
+        Ok(Val::Str(s))
+    }
+    #[inline(always)]
+    fn order(&self, other: &Self) -> Result<Ordering> {
+        Ok(match (self, other) {
+            (Val::Num(x), Val::Num(y)) => x.cmp(y),
+            (Val::Bool(x), Val::Bool(y)) => x.cmp(y),
+            (Val::Enum(x), Val::Enum(y)) => x.cmp(y),
+            (Val::Money(x), Val::Money(y)) => x.cmp(y),
+            (Val::Str(x), Val::Str(y)) => x.cmp(y),
+            _ => return Err(Fault::Internal),
+        })
+    }
+    #[inline(always)]
+    fn kept(self) -> Self {
+        self
+    }
+    #[inline(always)]
+    fn val(value: Self) -> Result<Self> {
+        Ok(value)
+    }
+    #[inline(always)]
+    fn value(value: &'a Value) -> Result<Self> {
+        Val::of(value)
+    }
+}
+
+/// A number as a `Value` of type `ty`, if it is in that type's range.
 fn from_number<N: Num>(ty: Type, n: N) -> Result<Value> {
     let n = n.to_i128();
     let narrow = |what| i64::try_from(n).map_err(|_| overflow(what));
@@ -294,7 +550,7 @@ fn from_number<N: Num>(ty: Type, n: N) -> Result<Value> {
 }
 
 /// A day number that is a date of years 0001 to 9999.
-fn date_number<N: Num>(n: N) -> Result<i32> {
+pub(crate) fn date_number<N: Num>(n: N) -> Result<i32> {
     /// 0001-01-01 and 9999-12-31 as days since 1970-01-01.
     const FIRST: i128 = -719_162;
     const LAST: i128 = 2_932_896;
@@ -307,60 +563,226 @@ fn date_number<N: Num>(n: N) -> Result<i32> {
     }
 }
 
-/// Evaluates an expression of a number type (see `is_number`) to its integer.
-pub(crate) fn number<N: Num>(e: &TExpr, env: &Env<'_, N>) -> Result<N> {
+/// Evaluates an expression, taking its value as `T`.
+#[inline]
+pub(crate) fn eval<'a, N: Num, T: Take<'a, N>>(e: &'a TExpr, env: &Env<'a, N>) -> Result<T> {
+    eval_at(e, env, 0)
+}
+
+/// Evaluates a condition.
+#[inline]
+pub(crate) fn truth<'a, N: Num>(e: &'a TExpr, env: &Env<'a, N>) -> Result<bool> {
+    eval_at(e, env, 0)
+}
+
+/// The value of `e`, `depth` operations below the expression evaluated. The checker bounds every
+/// expression to `MAX_EXPR_DEPTH`; deeper is a fault, never a deeper stack. A leaf is read in place,
+/// without a call: most operands are fields and constants.
+#[inline(always)]
+fn eval_at<'a, N: Num, T: Take<'a, N>>(e: &'a TExpr, env: &Env<'a, N>, depth: usize) -> Result<T> {
+    if depth > MAX_EXPR_DEPTH {
+        return Err(Fault::TooDeep);
+    }
     match &e.kind {
-        TKind::Const(v) => as_number(v),
-        TKind::Field(slot) => match env.frame.get(*slot as usize) {
-            Some(Some(v)) => as_number(v),
-            _ => Err(Fault::Absent(*slot)),
-        },
-        TKind::Now => Ok(env.now),
-        TKind::DateOf(a) => Ok(N::from_i64(i64::from(
-            env.zone.day_of(instant(number(a, env)?)?),
+        TKind::Const(v) => T::value(v),
+        TKind::Field(slot) => field(*slot, env),
+        // Whatever the caller's stack, the next levels have room (a debug build's frames are large);
+        // the check costs nothing to the shallow expressions most policies write.
+        _ if depth > 0 && depth.is_multiple_of(STACK_CHECK_EVERY) => {
+            stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, || dispatch(e, env, depth))
+        }
+        _ => dispatch(e, env, depth),
+    }
+}
+
+/// Every this many levels of an expression, the interpreter makes sure the stack has
+/// `STACK_RED_ZONE` bytes left, and continues on a new `STACK_SEGMENT` if not. A debug build checks
+/// at every level: there every arm of `dispatch`, with the helpers inlined into it, keeps its own
+/// slots, up to 64 KiB a level; a release build's frames are far smaller.
+const STACK_CHECK_EVERY: usize = if cfg!(debug_assertions) { 1 } else { 4 };
+const STACK_RED_ZONE: usize = if cfg!(debug_assertions) {
+    128 * 1024
+} else {
+    32 * 1024
+};
+const STACK_SEGMENT: usize = 1024 * 1024;
+
+#[inline(always)]
+fn condition<'a, N: Num>(e: &'a TExpr, env: &Env<'a, N>, depth: usize) -> Result<bool> {
+    eval_at(e, env, depth)
+}
+
+#[inline(always)]
+fn number<'a, N: Num>(e: &'a TExpr, env: &Env<'a, N>, depth: usize) -> Result<N> {
+    eval_at(e, env, depth)
+}
+
+#[inline(always)]
+fn money<'a, N: Num>(e: &'a TExpr, env: &Env<'a, N>, depth: usize) -> Result<Decimal> {
+    eval_at(e, env, depth)
+}
+
+#[inline(always)]
+fn field<'a, N: Num, T: Take<'a, N>>(slot: Slot, env: &Env<'a, N>) -> Result<T> {
+    match env.frame.get(usize::from(slot)) {
+        Some(Some(v)) => T::value(v),
+        _ => Err(Fault::Absent(slot)),
+    }
+}
+
+/// The one dispatch over the checked IR (through `eval_at`, which reads leaves in place): `e` is
+/// `depth` operations below the expression evaluated.
+fn dispatch<'a, N: Num, T: Take<'a, N>>(e: &'a TExpr, env: &Env<'a, N>, depth: usize) -> Result<T> {
+    let below = depth + 1;
+    match &e.kind {
+        TKind::Const(v) => T::value(v),
+        TKind::Field(slot) => field(*slot, env),
+        TKind::Let(id) => env.lets.value(*id, env, depth),
+        TKind::Now => T::number(env.now),
+        TKind::Present(slot) => {
+            T::truth(matches!(env.frame.get(usize::from(*slot)), Some(Some(_))))
+        }
+        TKind::Not(a) => T::truth(!condition(a, env, below)?),
+        TKind::And(a, b) => T::truth(condition(a, env, below)? && condition(b, env, below)?),
+        TKind::Or(a, b) => T::truth(condition(a, env, below)? || condition(b, env, below)?),
+        TKind::Cmp(op, a, b) => T::truth(holds(*op, compare(a, b, env, below)?)),
+        TKind::InSet(subject, mask) => {
+            let variant = eval_at::<N, u16>(subject, env, below)?;
+            let bit = 1u64
+                .checked_shl(u32::from(variant))
+                .ok_or(Fault::Internal)?;
+            T::truth(mask & bit != 0)
+        }
+        TKind::Edge(index) => T::truth(edge_holds(usize::from(*index), env)?),
+        TKind::Arith(op, a, b) => arith(*op, a, b, env, below),
+        TKind::Neg(a) if e.ty == Type::Money => T::money(-money(a, env, below)?),
+        TKind::Neg(a) => T::number(
+            number(a, env, below)?
+                .checked_neg()
+                .ok_or_else(|| N::overflow("number"))?,
+        ),
+        TKind::DateOf(a) => T::number(N::from_i64(i64::from(
+            env.zone.day_of(instant(number(a, env, below)?)?),
         ))),
         TKind::StartOfDay(a) => {
-            let day = date_number(number(a, env)?)?;
+            let day = date_number(number(a, env, below)?)?;
             let start = env
                 .zone
                 .start_of_day_number(day)
                 .filter(|&t| Instant::contains(t))
                 .ok_or_else(|| overflow("timestamp"))?;
-            N::from_i128(start).ok_or(Fault::Wide)
+            T::number(N::from_i128(start).ok_or(Fault::Wide)?)
         }
-        TKind::Arith(op, a, b) => {
-            let (x, y) = (number(a, env)?, number(b, env)?);
-            let result = match op {
-                ArithOp::AddNanos | ArithOp::DateAddDays | ArithOp::AddInt => x.checked_add(y),
-                ArithOp::SubNanos | ArithOp::DateSubDays | ArithOp::DateDiff | ArithOp::SubInt => {
-                    x.checked_sub(y)
-                }
-                ArithOp::MulInt => x.checked_mul(y),
-                ArithOp::DateAddBusiness => return business_days(x, y, env),
-                ArithOp::DateSubBusiness => {
-                    return business_days(
-                        x,
-                        y.checked_neg().ok_or_else(|| overflow("business days"))?,
-                        env,
-                    )
-                }
-                _ => return Err(Fault::Internal),
-            };
-            result.ok_or_else(|| N::overflow("number"))
+        TKind::Min(a, b) | TKind::Max(a, b) => {
+            let x: T = eval_at(a, env, below)?;
+            let y: T = eval_at(b, env, below)?;
+            // On a tie, `min` keeps the first and `max` the second (as `Ord::min` and `Ord::max`).
+            let take_first =
+                matches!(e.kind, TKind::Min(..)) == (x.order(&y)? != Ordering::Greater);
+            Ok(if take_first { x } else { y })
         }
-        TKind::Neg(a) => number(a, env)?
-            .checked_neg()
-            .ok_or_else(|| N::overflow("number")),
-        TKind::Min(a, b) => Ok(number(a, env)?.min(number(b, env)?)),
-        TKind::Max(a, b) => Ok(number(a, env)?.max(number(b, env)?)),
         TKind::If(c, a, b) => {
-            if truth(c, env)? {
-                number(a, env)
+            if condition(c, env, below)? {
+                eval_at(a, env, below)
             } else {
-                number(b, env)
+                eval_at(b, env, below)
             }
         }
-        _ => Err(Fault::Internal),
+        TKind::Round(a, mode, quantum) => T::money(round(money(a, env, below)?, *mode, *quantum)?),
+    }
+}
+
+/// How the values of two expressions of the same type compare, each taken in its type's form.
+#[inline(always)]
+fn compare<'a, N: Num>(
+    a: &'a TExpr,
+    b: &'a TExpr,
+    env: &Env<'a, N>,
+    depth: usize,
+) -> Result<Ordering> {
+    #[inline(always)]
+    fn both<'a, N: Num, T: Take<'a, N>>(
+        a: &'a TExpr,
+        b: &'a TExpr,
+        env: &Env<'a, N>,
+        depth: usize,
+    ) -> Result<Ordering> {
+        let x: T = eval_at(a, env, depth)?;
+        x.order(&eval_at(b, env, depth)?)
+    }
+    match a.ty {
+        Type::Bool => both::<N, bool>(a, b, env, depth),
+        Type::Enum(_) => both::<N, u16>(a, b, env, depth),
+        Type::Money => both::<N, Decimal>(a, b, env, depth),
+        Type::Str => both::<N, Val<'a, N>>(a, b, env, depth),
+        Type::Int
+        | Type::Days
+        | Type::Date
+        | Type::Timestamp
+        | Type::Duration
+        | Type::BusinessDays => both::<N, N>(a, b, env, depth),
+    }
+}
+
+/// A solved comparison with the request time, at `env.now`.
+#[inline]
+fn edge_holds<'a, N: Num>(index: usize, env: &Env<'a, N>) -> Result<bool> {
+    let bounds = env.edges.ok_or(Fault::Internal)?;
+    let edge = bounds.edge(index).ok_or(Fault::Internal)?;
+    let Some((base, shift)) = bounds.bound(index, env)? else {
+        return Err(Fault::Absent(bounds.absent_slot(index)));
+    };
+    let linear =
+        signed(edge.sign, edge_axis(edge, shift, env)?).ok_or_else(|| N::overflow("time edge"))?;
+    let ordering = if edge.linear_left {
+        linear.cmp(&base)
+    } else {
+        base.cmp(&linear)
+    };
+    Ok(holds(edge.op, ordering))
+}
+
+/// Arithmetic with its units settled by the checker: numbers in `N`, money in decimals.
+#[inline]
+fn arith<'a, N: Num, T: Take<'a, N>>(
+    op: ArithOp,
+    a: &'a TExpr,
+    b: &'a TExpr,
+    env: &Env<'a, N>,
+    depth: usize,
+) -> Result<T> {
+    let numbers = |n: Option<N>| T::number(n.ok_or_else(|| N::overflow("number"))?);
+    let amount = |m: Option<Decimal>| T::money(m.ok_or_else(|| overflow("money"))?);
+    // Counts that multiply or divide money: as `Value::Int` holds them.
+    let count = |n: N| i64::try_from(n.to_i128()).map_err(|_| overflow("number"));
+    match op {
+        ArithOp::AddNanos | ArithOp::DateAddDays | ArithOp::AddInt => {
+            numbers(number(a, env, depth)?.checked_add(number(b, env, depth)?))
+        }
+        ArithOp::SubNanos | ArithOp::DateSubDays | ArithOp::DateDiff | ArithOp::SubInt => {
+            numbers(number(a, env, depth)?.checked_sub(number(b, env, depth)?))
+        }
+        ArithOp::MulInt => numbers(number(a, env, depth)?.checked_mul(number(b, env, depth)?)),
+        ArithOp::DateAddBusiness => T::number(business_days(
+            number(a, env, depth)?,
+            number(b, env, depth)?,
+            env,
+        )?),
+        ArithOp::DateSubBusiness => {
+            let (day, n) = (number(a, env, depth)?, number(b, env, depth)?);
+            let back = n.checked_neg().ok_or_else(|| overflow("business days"))?;
+            T::number(business_days(day, back, env)?)
+        }
+        ArithOp::AddMoney => amount(money(a, env, depth)?.checked_add(money(b, env, depth)?)),
+        ArithOp::SubMoney => amount(money(a, env, depth)?.checked_sub(money(b, env, depth)?)),
+        ArithOp::MulMoneyInt => {
+            let (x, y) = (money(a, env, depth)?, count(number(b, env, depth)?)?);
+            amount(x.checked_mul(Decimal::from(y)))
+        }
+        ArithOp::DivMoneyInt => match (money(a, env, depth)?, count(number(b, env, depth)?)?) {
+            (_, 0) => Err(Fault::DivisionByZero),
+            (x, y) => amount(x.checked_div(Decimal::from(y))),
+        },
     }
 }
 
@@ -372,127 +794,6 @@ fn business_days<N: Num>(day: N, n: N, env: &Env<'_, N>) -> Result<N> {
         .add_business_days(date, n)
         .map_err(|e| Fault::Calendar(Box::new(e)))?;
     Ok(N::from_i64(date_to_day_number(shifted)))
-}
-
-pub(crate) fn truth<N: Num>(e: &TExpr, env: &Env<'_, N>) -> Result<bool> {
-    match &e.kind {
-        TKind::And(a, b) => Ok(truth(a, env)? && truth(b, env)?),
-        TKind::Or(a, b) => Ok(truth(a, env)? || truth(b, env)?),
-        TKind::Not(a) => Ok(!truth(a, env)?),
-        TKind::Present(slot) => Ok(matches!(env.frame.get(*slot as usize), Some(Some(_)))),
-        TKind::InSet(subject, mask) => Ok(mask & (1 << variant(subject, env)?) != 0),
-        TKind::Cmp(op, a, b) => {
-            let ordering = if is_number(a.ty) {
-                number(a, env)?.cmp(&number(b, env)?)
-            } else if matches!(a.ty, Type::Enum(_)) {
-                variant(a, env)?.cmp(&variant(b, env)?)
-            } else {
-                compare(&eval(a, env)?, &eval(b, env)?).ok_or(Fault::Internal)?
-            };
-            Ok(holds(*op, ordering))
-        }
-        TKind::Edge(index) => {
-            let index = usize::from(*index);
-            let bounds = env.edges.ok_or(Fault::Internal)?;
-            let edge = bounds.edge(index).ok_or(Fault::Internal)?;
-            let Some((base, shift)) = bounds.bound(index, env)? else {
-                return Err(Fault::Absent(bounds.absent_slot(index)));
-            };
-            let linear = signed(edge.sign, edge_axis(edge, shift, env)?)
-                .ok_or_else(|| N::overflow("time edge"))?;
-            let ordering = if edge.linear_left {
-                linear.cmp(&base)
-            } else {
-                base.cmp(&linear)
-            };
-            Ok(holds(edge.op, ordering))
-        }
-        TKind::Field(slot) => match env.frame.get(*slot as usize) {
-            Some(Some(Value::Bool(b))) => Ok(*b),
-            Some(Some(_)) => Err(Fault::Internal),
-            _ => Err(Fault::Absent(*slot)),
-        },
-        TKind::Const(Value::Bool(b)) => Ok(*b),
-        _ => match eval(e, env)? {
-            Value::Bool(b) => Ok(b),
-            _ => Err(Fault::Internal),
-        },
-    }
-}
-
-/// The variant of an enum-typed expression; fields and constants are read without building a `Value`.
-fn variant<N: Num>(e: &TExpr, env: &Env<'_, N>) -> Result<u16> {
-    match &e.kind {
-        TKind::Const(Value::Enum(v)) => Ok(*v),
-        TKind::Field(slot) => match env.frame.get(*slot as usize) {
-            Some(Some(Value::Enum(v))) => Ok(*v),
-            Some(Some(_)) => Err(Fault::Internal),
-            _ => Err(Fault::Absent(*slot)),
-        },
-        _ => match eval(e, env)? {
-            Value::Enum(v) => Ok(v),
-            _ => Err(Fault::Internal),
-        },
-    }
-}
-
-fn compare(a: &Value, b: &Value) -> Option<Ordering> {
-    Some(match (a, b) {
-        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
-        (Value::Timestamp(x), Value::Timestamp(y)) => x.cmp(y),
-        (Value::Int(x), Value::Int(y))
-        | (Value::Duration(x), Value::Duration(y))
-        | (Value::Days(x), Value::Days(y)) => x.cmp(y),
-        (Value::Money(x), Value::Money(y)) => x.cmp(y),
-        (Value::Str(x), Value::Str(y)) => x.cmp(y),
-        (Value::Enum(x), Value::Enum(y)) => x.cmp(y),
-        (Value::Date(x), Value::Date(y)) => x.cmp(y),
-        _ => return None,
-    })
-}
-
-pub(crate) fn eval<N: Num>(e: &TExpr, env: &Env<'_, N>) -> Result<Value> {
-    if is_number(e.ty) && !matches!(e.kind, TKind::Const(_) | TKind::Field(_)) {
-        return from_number(e.ty, number(e, env)?);
-    }
-    match &e.kind {
-        TKind::Const(v) => Ok(v.clone()),
-        TKind::Field(slot) => match env.frame.get(*slot as usize) {
-            Some(Some(v)) => Ok(v.clone()),
-            _ => Err(Fault::Absent(*slot)),
-        },
-        TKind::Present(_)
-        | TKind::Not(_)
-        | TKind::And(..)
-        | TKind::Or(..)
-        | TKind::Cmp(..)
-        | TKind::Edge(_)
-        | TKind::InSet(..) => truth(e, env).map(Value::Bool),
-        TKind::Arith(op, a, b) => arith(*op, eval(a, env)?, eval(b, env)?),
-        // Numbers (dates, instants, counts) took the `number` path above; what is left is money.
-        TKind::Neg(a) => match eval(a, env)? {
-            Value::Money(m) => Ok(Value::Money(-m)),
-            _ => Err(Fault::Internal),
-        },
-        TKind::Now | TKind::DateOf(_) | TKind::StartOfDay(_) => Err(Fault::Internal),
-        TKind::Min(a, b) | TKind::Max(a, b) => {
-            let (x, y) = (eval(a, env)?, eval(b, env)?);
-            let ordering = compare(&x, &y).ok_or(Fault::Internal)?;
-            let take_first = matches!(e.kind, TKind::Min(..)) == (ordering != Ordering::Greater);
-            Ok(if take_first { x } else { y })
-        }
-        TKind::If(c, a, b) => {
-            if truth(c, env)? {
-                eval(a, env)
-            } else {
-                eval(b, env)
-            }
-        }
-        TKind::Round(a, mode, quantum) => match eval(a, env)? {
-            Value::Money(m) => round(m, *mode, *quantum).map(Value::Money),
-            _ => Err(Fault::Internal),
-        },
-    }
 }
 
 fn strategy(mode: Rounding) -> RoundingStrategy {
@@ -520,27 +821,169 @@ pub(crate) fn round(value: Decimal, mode: Rounding, quantum: Decimal) -> Result<
         .ok_or_else(|| overflow("money"))
 }
 
-/// Money arithmetic; every other operation is on numbers (see `number`).
-fn arith(op: ArithOp, a: Value, b: Value) -> Result<Value> {
-    use Value as V;
-    let result = match (op, a, b) {
-        (ArithOp::AddMoney, V::Money(x), V::Money(y)) => x.checked_add(y),
-        (ArithOp::SubMoney, V::Money(x), V::Money(y)) => x.checked_sub(y),
-        (ArithOp::MulMoneyInt, V::Money(x), V::Int(y)) => x.checked_mul(Decimal::from(y)),
-        (ArithOp::DivMoneyInt, V::Money(x), V::Int(y)) => {
-            if y == 0 {
-                return Err(Fault::DivisionByZero);
-            }
-            x.checked_div(Decimal::from(y))
-        }
-        _ => return Err(Fault::Internal),
-    };
-    result.map(V::Money).ok_or_else(|| overflow("money"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::Span;
+
+    /// `not not ... true`, `levels` operations deep.
+    fn nested(levels: usize) -> TExpr {
+        let leaf = TExpr::new(TKind::Const(Value::Bool(true)), Type::Bool, Span::default());
+        (0..levels).fold(leaf, |inner, _| {
+            TExpr::new(TKind::Not(Box::new(inner)), Type::Bool, Span::default())
+        })
+    }
+
+    const LETS: &str = r#"
+policy lets
+  document "x.txt"
+  zone "Asia/Shanghai"
+
+field paid_at: timestamp
+field price: money
+field fee: money = 0
+
+let cash = price - fee
+let worth_it = cash > 10 and cash < 1000
+let today = date(now)
+
+action refund {
+  rule in_time
+    when worth_it and (cash > 20 or worth_it) and today <= date(paid_at) + 30 calendar days
+    then allowed
+    amount = cash
+    review = manual
+    review_by = today + 1 calendar days
+    because "in time" cite "row 1"
+
+  rule otherwise
+    then denied
+    because "too late" cite "row 2"
+}
+"#;
+
+    const ORDER: &str = r#"{"paid_at":"2026-01-01T10:00:00+08:00","price":"100.00","fee":"5"}"#;
+
+    fn policy() -> crate::eval::Policy {
+        crate::eval::Policy::from_source("lets.policy", LETS, &crate::check::Calendars::new())
+            .unwrap()
+    }
+
+    fn at(text: &str) -> i64 {
+        i64::try_from(Instant::parse(text).unwrap().nanos()).unwrap()
+    }
+
+    /// A definition used several times in a guard, and again in an attribute, is computed once.
+    #[test]
+    fn a_definition_is_evaluated_once_per_decision() {
+        let policy = policy();
+        let program = &*policy.program;
+        let order = policy.read_order_str(ORDER).unwrap();
+        let action = &program.actions[0];
+        let rule = &action.rules[0];
+        let guard = rule.guard.as_ref().unwrap();
+        // `worth_it` twice and `cash` once, by reference; `today` solved into an edge.
+        assert_eq!(format!("{guard:?}").matches("Let(").count(), 3);
+        let lets = Lets::new(program);
+        let bounds = EdgeBounds::new(&action.edges);
+        let env = Env {
+            frame: &order.frame,
+            now: at("2026-01-05T12:00:00+08:00"),
+            zone: program.policy.zone,
+            calendar: None,
+            edges: Some(&bounds),
+            lets: &lets,
+        };
+        assert_eq!(truth(guard, &env), Ok(true));
+        // `worth_it`, and `cash` (twice in `worth_it`, once in the guard): each once.
+        assert_eq!(lets.computed.get(), 2);
+        assert_eq!(truth(guard, &env), Ok(true));
+        let amount = eval::<_, Decimal>(rule.amount.as_ref().unwrap(), &env);
+        assert_eq!(amount, Ok(Decimal::new(9500, 2)));
+        assert_eq!(lets.computed.get(), 2);
+    }
+
+    /// A definition that reads `now` is computed again at each instant; the others are kept.
+    #[test]
+    fn a_definition_that_reads_now_is_evaluated_at_each_instant() {
+        let policy = policy();
+        let program = &*policy.program;
+        let order = policy.read_order_str(ORDER).unwrap();
+        let action = &program.actions[0];
+        let rule = &action.rules[0];
+        let lets = Lets::new(program);
+        let bounds = EdgeBounds::new(&action.edges);
+        let env = Env {
+            frame: &order.frame,
+            now: at("2026-01-05T12:00:00+08:00"),
+            zone: program.policy.zone,
+            calendar: None,
+            edges: Some(&bounds),
+            lets: &lets,
+        };
+        let review_by = |now: &str| {
+            let env = Env {
+                now: at(now),
+                ..env
+            };
+            eval::<_, i64>(rule.review_by.as_ref().unwrap(), &env)
+                .map(|day| day_number_to_date(day).unwrap().to_string())
+        };
+        assert_eq!(truth(rule.guard.as_ref().unwrap(), &env), Ok(true));
+        assert_eq!(lets.computed.get(), 2);
+        assert_eq!(
+            review_by("2026-01-05T12:00:00+08:00").unwrap(),
+            "2026-01-06"
+        );
+        assert_eq!(lets.computed.get(), 3);
+        assert_eq!(
+            review_by("2026-01-05T13:00:00+08:00").unwrap(),
+            "2026-01-06"
+        );
+        assert_eq!(lets.computed.get(), 4);
+        assert_eq!(
+            review_by("2026-01-07T13:00:00+08:00").unwrap(),
+            "2026-01-08"
+        );
+        assert_eq!(lets.computed.get(), 5);
+        // Back at the first instant: `today` again, and the guard's timeless definitions kept.
+        assert_eq!(
+            review_by("2026-01-05T12:00:00+08:00").unwrap(),
+            "2026-01-06"
+        );
+        assert_eq!(truth(rule.guard.as_ref().unwrap(), &env), Ok(true));
+        assert_eq!(lets.computed.get(), 6);
+        // Past the window the guard's edge turns, with nothing computed again.
+        let later = Env {
+            now: at("2026-02-01T00:00:00+08:00"),
+            ..env
+        };
+        assert_eq!(truth(rule.guard.as_ref().unwrap(), &later), Ok(false));
+        assert_eq!(lets.computed.get(), 6);
+    }
+
+    /// An expression deeper than the checker allows is a fault, found before going deeper.
+    #[test]
+    fn depth_past_the_limit_is_a_fault() {
+        let (deepest, deeper, far) = (
+            nested(MAX_EXPR_DEPTH),
+            nested(MAX_EXPR_DEPTH + 1),
+            nested(4 * MAX_EXPR_DEPTH),
+        );
+        let policy = policy();
+        let lets = Lets::new(&policy.program);
+        let env = Env::<i64> {
+            frame: &[],
+            now: 0,
+            zone: Zone::new(chrono_tz::UTC),
+            calendar: None,
+            edges: None,
+            lets: &lets,
+        };
+        assert_eq!(truth(&deepest, &env), Ok(true));
+        assert_eq!(truth(&deeper, &env), Err(Fault::TooDeep));
+        assert_eq!(truth(&far, &env), Err(Fault::TooDeep));
+    }
 
     /// Rounding to 0.01 without dividing gives what dividing by the quantum gives, in every mode.
     #[test]

@@ -479,12 +479,14 @@ pub(crate) fn guard_holds(
     now: Instant,
 ) -> Option<bool> {
     let checked = policy.checked();
+    let lets = interp::Lets::new(&policy.program);
     let env = interp::Env {
         frame: &order.frame,
         now: now.nanos(),
         zone: checked.zone,
         calendar: checked.calendar.as_deref(),
         edges: None,
+        lets: &lets,
     };
     match &rule.guard {
         Some(guard) => interp::truth(guard, &env).ok(),

@@ -1,0 +1,222 @@
+//! Compiling: a `CheckedPolicy` to a `Program` the evaluator runs, by action and rule, with every time
+//! edge solved.
+//!
+//! A decision's `deadline` is the first instant at which the outcome would turn `denied` if only time
+//! passed. Every comparison in a guard that involves `now` is linear in the request time: either in the
+//! instant itself (`now < paid_at + 168 hours`, `now - issued_at >= 7 days`) or in its date
+//! (`date(now) - date(paid_at) <= 5 calendar days`). Solving each for `now` gives the instants where it
+//! can flip; between two such instants no guard changes, so evaluating the rules at each instant in turn
+//! finds the deadline exactly (`edges`). A comparison that cannot be solved is a diagnostic here, not a
+//! guess later.
+
+mod edges;
+
+pub use edges::{Edge, MAX_EDGES};
+
+use crate::check::typed::{CheckedLet, Slot, TExpr};
+use crate::check::{CheckedAction, CheckedPolicy, CheckedRule, Requirement};
+use crate::contract::Reasons;
+use crate::diagnostics::Diagnostic;
+use crate::source::Span;
+use crate::syntax::ast::Outcome;
+use crate::value::Type;
+
+/// A checked policy ready to evaluate: its actions, each owning its rules, in the order written.
+#[derive(Debug)]
+pub struct Program {
+    /// What was compiled: fields, enums, constraints, examples, for the evaluator and for tools.
+    pub policy: CheckedPolicy,
+    pub actions: Vec<CompiledAction>,
+    /// Which of the first 64 definitions (`policy.lets`) read the request time, as a mask: the
+    /// evaluator keeps the others' values across the instants it tries.
+    pub lets_reading_now: u64,
+    /// Slots the evaluator reads by role.
+    pub requested_at: Option<Slot>,
+    pub id: Option<Slot>,
+    pub currency: Option<Slot>,
+    /// The policy's name, as every decision carries it.
+    pub name: Box<str>,
+    /// Per enum, its values' names (for `next_status` and `values` of enum type).
+    pub enum_values: Vec<Vec<Box<str>>>,
+}
+
+/// Where a compiled piece comes from: its index among its kind in the checked policy (an action in
+/// `CheckedPolicy::actions`, a rule in its action's `rules`) and where it is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Origin {
+    pub index: usize,
+    pub span: Span,
+}
+
+/// An action as the evaluator runs it.
+#[derive(Debug)]
+pub struct CompiledAction {
+    /// The checked action, its name's span.
+    pub origin: Origin,
+    pub name: Box<str>,
+    /// The reason of a decision no rule makes.
+    pub no_rule: Reasons,
+    /// Non-optional fields without default that the action reads: missing ones are input errors.
+    pub needs: u64,
+    /// The policy's requirements followed by the action's own.
+    pub requirements: Vec<Requirement>,
+    pub rules: Vec<CompiledRule>,
+    /// The comparisons of its guards whose truth moves with the request time (`TKind::Edge` indexes
+    /// them).
+    pub edges: Vec<Edge>,
+    /// The rules (of the first 64) whose guard does not read the request time: while the deadline is
+    /// sought, their truth is computed once.
+    pub timeless: u64,
+}
+
+/// A rule as the evaluator runs it, with everything its decision carries.
+#[derive(Debug)]
+pub struct CompiledRule {
+    /// The checked rule, its whole span.
+    pub origin: Origin,
+    pub outcome: Outcome,
+    /// The guard as the evaluator runs it: each comparison with the request time replaced by its solved
+    /// `Edge`. `None`: the rule always matches.
+    pub guard: Option<TExpr>,
+    /// The decision's texts, built once: each decision borrows them.
+    pub id: Box<str>,
+    pub because: Reasons,
+    pub requires: Box<[&'static str]>,
+    /// What the rule computes when it goes through (all `None` for denied and undetermined rules).
+    pub amount: Option<TExpr>,
+    pub refund_to: Option<TExpr>,
+    pub review: Option<TExpr>,
+    pub review_by: Option<TExpr>,
+    pub next_status: Option<TExpr>,
+    /// The rule's `values`, each with its name, in order.
+    pub values: Vec<(Box<str>, TExpr)>,
+}
+
+pub fn compile(policy: CheckedPolicy) -> Result<Program, Vec<Diagnostic>> {
+    let mut diagnostics = Vec::new();
+    let actions: Vec<CompiledAction> = policy
+        .actions
+        .iter()
+        .enumerate()
+        .map(|(index, action)| compile_action(index, action, &policy.lets, &mut diagnostics))
+        .collect();
+    if !diagnostics.is_empty() {
+        return Err(diagnostics);
+    }
+    let slot = |name: &str, ty: Option<Type>| {
+        policy
+            .fields
+            .iter()
+            .position(|f| f.name == name && ty.is_none_or(|t| f.ty == t))
+            .map(|i| i as Slot)
+    };
+    Ok(Program {
+        actions,
+        lets_reading_now: policy
+            .lets
+            .iter()
+            .take(64)
+            .enumerate()
+            .filter(|(_, definition)| definition.expanded.uses_now)
+            .fold(0, |mask, (i, _)| mask | 1 << i),
+        requested_at: slot("requested_at", Some(Type::Timestamp)),
+        id: slot("id", Some(Type::Str)),
+        currency: slot("currency", Some(Type::Str)),
+        name: policy.name.as_str().into(),
+        enum_values: policy
+            .enums
+            .iter()
+            .map(|e| e.variants.iter().map(|v| v.as_str().into()).collect())
+            .collect(),
+        policy,
+    })
+}
+
+/// One action, its guards' time comparisons solved; its problems pushed to `diagnostics`.
+fn compile_action(
+    index: usize,
+    action: &CheckedAction,
+    lets: &[CheckedLet],
+    diagnostics: &mut Vec<Diagnostic>,
+) -> CompiledAction {
+    let mut edges = Vec::new();
+    let rules: Vec<CompiledRule> = action
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(index, rule)| {
+            let guard = rule.guard.as_ref().and_then(|guard| {
+                edges::solve(guard, &mut edges, lets)
+                    .map_err(|d| diagnostics.push(d))
+                    .ok()
+            });
+            compile_rule(index, rule, guard)
+        })
+        .collect();
+    if edges.len() > MAX_EDGES {
+        diagnostics.push(
+            Diagnostic::error(
+                "policy::compile::too_many_windows",
+                format!(
+                    "action `{}` compares the request time {} times; at most {MAX_EDGES} are supported",
+                    action.name,
+                    edges.len()
+                ),
+                action.span,
+            )
+            .with_help("name repeated windows once with `let` and reuse them"),
+        );
+    }
+    let timeless = rules
+        .iter()
+        .take(64)
+        .enumerate()
+        .fold(0u64, |mask, (i, rule)| {
+            if rule.guard.as_ref().is_some_and(|g| g.uses_now(lets)) {
+                mask
+            } else {
+                mask | 1 << i
+            }
+        });
+    CompiledAction {
+        origin: Origin {
+            index,
+            span: action.span,
+        },
+        name: action.name.as_str().into(),
+        no_rule: Reasons::new(vec![format!(
+            "no rule of action `{}` decides this order: the published rules leave this case open",
+            action.name
+        )]),
+        needs: action.needs,
+        requirements: action.requirements.clone(),
+        rules,
+        edges,
+        timeless,
+    }
+}
+
+fn compile_rule(index: usize, rule: &CheckedRule, guard: Option<TExpr>) -> CompiledRule {
+    let attrs = &rule.attrs;
+    CompiledRule {
+        origin: Origin {
+            index,
+            span: rule.span,
+        },
+        outcome: rule.outcome,
+        guard,
+        id: rule.id.as_str().into(),
+        because: Reasons::new(rule.because.clone()),
+        requires: attrs.requires.iter().map(|s| s.as_str()).collect(),
+        amount: attrs.amount.clone(),
+        refund_to: attrs.refund_to.clone(),
+        review: attrs.review.clone(),
+        review_by: attrs.review_by.clone(),
+        next_status: attrs.next_status.clone(),
+        values: attrs
+            .values
+            .iter()
+            .map(|(name, e)| (name.as_str().into(), e.clone()))
+            .collect(),
+    }
+}
