@@ -1,11 +1,16 @@
-//! Refund and lifecycle policies written as code.
+//! Refund and lifecycle policies written as code: load a `.policy` file, decide orders with it, and
+//! say why and until when.
 //!
-//! The pipeline: `syntax::parse` (text to AST) -> `check::check` (names, types, units, optionals) ->
-//! `compile::compile` (deadline edges solved, ready to run) -> `eval` (orders in, decisions out).
-//! `Policy` ties them together for host applications; the `policy` binary is a thin CLI over it.
+//! Inside, one pipeline: parse (text to syntax tree) -> check (names, types, units, optionals, into a
+//! typed form) -> compile (by action and rule, deadline edges solved) -> evaluate (orders in, decisions
+//! out). [`Policy`] is all of it for a host; [`PolicySet`] serves a folder of them and reloads it. The
+//! `policy` command line is a thin crate over this one.
+//!
+//! Features: `files` (reading policies, calendars and folders: [`Policy::load`], [`PolicySet`]) and
+//! `threads` (batch workers), both on by default.
 //!
 //! ```
-//! use policy::{eval::parse_time, Policy};
+//! use policy::{Instant, Policy};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! # std::env::set_current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))?;
@@ -13,7 +18,7 @@
 //! let order = policy.read_order_str(
 //!     r#"{"id":"o-1","paid_at":"2026-02-10T10:00:00+08:00","price":"199.00","status":"verifying"}"#,
 //! )?;
-//! let decision = policy.decide("refund", &order, parse_time("2026-02-16T09:00:00+08:00")?)?;
+//! let decision = policy.decide("refund", &order, Instant::parse("2026-02-16T09:00:00+08:00")?)?;
 //! assert_eq!(decision.review_by.map(|d| d.to_string()), Some("2026-03-13".into()));
 //! assert!(decision.to_json().starts_with(r#"{"order":"o-1","policy":"alibaba-ssl-refund-legacy""#));
 //! # Ok(())

@@ -160,63 +160,171 @@ impl Serialize for Values<'_> {
     }
 }
 
-/// An optional value written through its `Display` (dates, instants, amounts), or null.
-struct Display<T>(Option<T>);
+/// Where a decision's fields go, one by one, in order: a serde serializer, or the JSON writer batches
+/// use. Each kind of value has its method; which field is which is said once, by
+/// [`Decision::write_fields`].
+trait FieldSink {
+    type Error;
+    fn text(&mut self, key: &'static str, value: Option<&str>) -> Result<(), Self::Error>;
+    /// Amounts, dates and instants: their `Display` is the JSON string's content.
+    fn shown(
+        &mut self,
+        key: &'static str,
+        value: Option<&dyn fmt::Display>,
+    ) -> Result<(), Self::Error>;
+    fn texts(&mut self, key: &'static str, values: &[&str]) -> Result<(), Self::Error>;
+    fn values(&mut self, key: &'static str, values: &Values<'_>) -> Result<(), Self::Error>;
+    fn reasons(&mut self, key: &'static str, reasons: &Reasons) -> Result<(), Self::Error>;
+}
 
-impl<T: fmt::Display> Serialize for Display<T> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match &self.0 {
-            Some(value) => serializer.collect_str(value),
-            None => serializer.serialize_none(),
-        }
+impl Decision<'_> {
+    /// The one list of a decision's fields: names from [`DECISION_FIELDS`], in its order.
+    fn write_fields<F: FieldSink>(&self, sink: &mut F) -> Result<(), F::Error> {
+        let [order, policy, action, outcome, amount, currency, refund_to, requires, review, review_by, deadline, next_status, values, rule, because] =
+            DECISION_FIELDS;
+        sink.text(order, self.order.as_deref())?;
+        sink.text(policy, Some(self.policy))?;
+        sink.text(action, Some(self.action))?;
+        sink.text(outcome, Some(self.outcome.as_str()))?;
+        sink.shown(amount, self.amount.as_ref().map(|a| a as &dyn fmt::Display))?;
+        sink.text(currency, self.currency.as_deref())?;
+        sink.text(refund_to, self.refund_to)?;
+        sink.texts(requires, self.requires)?;
+        sink.text(review, self.review)?;
+        let date = self.review_by.map(IsoDate);
+        sink.shown(review_by, date.as_ref().map(|d| d as &dyn fmt::Display))?;
+        let instant = self.deadline.as_ref().map(format_datetime);
+        sink.shown(deadline, instant.as_ref().map(|t| t as &dyn fmt::Display))?;
+        sink.text(next_status, self.next_status.as_deref())?;
+        sink.values(values, &Values(&self.values))?;
+        sink.text(rule, Some(self.rule))?;
+        sink.reasons(because, self.because)
     }
 }
 
 /// Any serializer gets the decision's fields, `because` as an array of its texts.
 impl Serialize for Decision<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.serialize_fields(serializer, &*self.because.texts)
+        let mut sink = SerdeSink(serializer.serialize_struct("Decision", DECISION_FIELDS.len())?);
+        self.write_fields(&mut sink)?;
+        sink.0.end()
     }
 }
 
-/// The decision for serde_json only: `because` as the JSON escaped when the policy compiled.
-struct AsJson<'a, 'p>(&'a Decision<'p>);
+struct SerdeSink<S>(S);
 
-impl Serialize for AsJson<'_, '_> {
+/// An optional value written through its `Display`, or null.
+struct Shown<'a>(Option<&'a dyn fmt::Display>);
+
+impl Serialize for Shown<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize_fields(serializer, &*self.0.because.json)
+        match self.0 {
+            Some(value) => serializer.collect_str(value),
+            None => serializer.serialize_none(),
+        }
     }
 }
 
-impl Decision<'_> {
-    /// The one writer of a decision's fields: names from [`DECISION_FIELDS`], in its order.
-    fn serialize_fields<S: Serializer>(
-        &self,
-        serializer: S,
-        reasons: &(impl Serialize + ?Sized),
-    ) -> Result<S::Ok, S::Error> {
-        let [order, policy, action, outcome, amount, currency, refund_to, requires, review, review_by, deadline, next_status, values, rule, because] =
-            DECISION_FIELDS;
-        let mut s = serializer.serialize_struct("Decision", DECISION_FIELDS.len())?;
-        s.serialize_field(order, &self.order.as_deref())?;
-        s.serialize_field(policy, self.policy)?;
-        s.serialize_field(action, self.action)?;
-        s.serialize_field(outcome, &self.outcome)?;
-        s.serialize_field(amount, &Display(self.amount))?;
-        s.serialize_field(currency, &self.currency)?;
-        s.serialize_field(refund_to, &self.refund_to)?;
-        s.serialize_field(requires, self.requires)?;
-        s.serialize_field(review, &self.review)?;
-        s.serialize_field(review_by, &Display(self.review_by.map(IsoDate)))?;
-        s.serialize_field(
-            deadline,
-            &Display(self.deadline.as_ref().map(format_datetime)),
-        )?;
-        s.serialize_field(next_status, &self.next_status)?;
-        s.serialize_field(values, &Values(&self.values))?;
-        s.serialize_field(rule, self.rule)?;
-        s.serialize_field(because, reasons)?;
-        s.end()
+impl<S: SerializeStruct> FieldSink for SerdeSink<S> {
+    type Error = S::Error;
+    fn text(&mut self, key: &'static str, value: Option<&str>) -> Result<(), S::Error> {
+        self.0.serialize_field(key, &value)
+    }
+    fn shown(
+        &mut self,
+        key: &'static str,
+        value: Option<&dyn fmt::Display>,
+    ) -> Result<(), S::Error> {
+        self.0.serialize_field(key, &Shown(value))
+    }
+    fn texts(&mut self, key: &'static str, values: &[&str]) -> Result<(), S::Error> {
+        self.0.serialize_field(key, values)
+    }
+    fn values(&mut self, key: &'static str, values: &Values<'_>) -> Result<(), S::Error> {
+        self.0.serialize_field(key, values)
+    }
+    fn reasons(&mut self, key: &'static str, reasons: &Reasons) -> Result<(), S::Error> {
+        self.0.serialize_field(key, &*reasons.texts)
+    }
+}
+
+/// The JSON writer: keys and the texts that need no escaping (names, as a rule) copied as they are,
+/// the reasons' array as escaped when the policy compiled. Writing to a `Vec` cannot fail.
+struct JsonSink<'a> {
+    out: &'a mut Vec<u8>,
+    first: bool,
+}
+
+impl JsonSink<'_> {
+    fn key(&mut self, key: &'static str) {
+        self.out.push(if self.first { b'{' } else { b',' });
+        self.first = false;
+        // Keys are the contract's plain names (`DECISION_FIELDS`): nothing in them needs escaping.
+        self.out.push(b'"');
+        self.out.extend_from_slice(key.as_bytes());
+        self.out.extend_from_slice(b"\":");
+    }
+
+    fn string(&mut self, text: &str) {
+        if text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+            self.out.push(b'"');
+            self.out.extend_from_slice(text.as_bytes());
+            self.out.push(b'"');
+        } else if serde_json::to_writer(&mut *self.out, text).is_err() {
+            self.out.extend_from_slice(b"null");
+        }
+    }
+}
+
+impl FieldSink for JsonSink<'_> {
+    type Error = std::convert::Infallible;
+    fn text(&mut self, key: &'static str, value: Option<&str>) -> Result<(), Self::Error> {
+        self.key(key);
+        match value {
+            Some(text) => self.string(text),
+            None => self.out.extend_from_slice(b"null"),
+        }
+        Ok(())
+    }
+    fn shown(
+        &mut self,
+        key: &'static str,
+        value: Option<&dyn fmt::Display>,
+    ) -> Result<(), Self::Error> {
+        use std::io::Write as _;
+        self.key(key);
+        match value {
+            // Amounts, ISO dates and RFC 3339 instants: digits and `-+:.TZ`, nothing to escape.
+            Some(value) => {
+                let _ = write!(self.out, "\"{value}\"");
+            }
+            None => self.out.extend_from_slice(b"null"),
+        }
+        Ok(())
+    }
+    fn texts(&mut self, key: &'static str, values: &[&str]) -> Result<(), Self::Error> {
+        self.key(key);
+        self.out.push(b'[');
+        for (i, text) in values.iter().enumerate() {
+            if i > 0 {
+                self.out.push(b',');
+            }
+            self.string(text);
+        }
+        self.out.push(b']');
+        Ok(())
+    }
+    fn values(&mut self, key: &'static str, values: &Values<'_>) -> Result<(), Self::Error> {
+        self.key(key);
+        if serde_json::to_writer(&mut *self.out, values).is_err() {
+            self.out.extend_from_slice(b"{}");
+        }
+        Ok(())
+    }
+    fn reasons(&mut self, key: &'static str, reasons: &Reasons) -> Result<(), Self::Error> {
+        self.key(key);
+        self.out.extend_from_slice(reasons.json.get().as_bytes());
+        Ok(())
     }
 }
 
@@ -228,9 +336,11 @@ impl Decision<'_> {
         String::from_utf8(out).unwrap_or_default()
     }
 
-    /// Appends the decision's JSON to `out` (batch evaluation writes millions of these into one buffer).
+    /// Appends the decision's JSON to `out` (batch evaluation writes millions of these into one buffer):
+    /// the same text as any serde JSON serializer gives, without escaping again what needs no escaping.
     pub fn write_json(&self, out: &mut Vec<u8>) {
-        // INVARIANT: every field serialises (strings, numbers, raw JSON); writing to a Vec cannot fail.
-        let _ = serde_json::to_writer(out, &AsJson(self));
+        let mut sink = JsonSink { out, first: true };
+        let Ok(()) = self.write_fields(&mut sink);
+        sink.out.push(b'}');
     }
 }
