@@ -1,4 +1,4 @@
-//! Policy text: parse, check and compile (`Policy::from_source`, i.e. `policy::eval::build`), then what
+//! Policy text: parse, check and compile (`Policy::from_source`), then what
 //! `policy check`, `policy test` and `policy eval --orders` do with a policy that loads: the table
 //! analysis, rendering every diagnostic, running the policy's own examples, and a two-thread batch of
 //! one order (on worker threads sharing the policy).

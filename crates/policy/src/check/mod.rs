@@ -170,7 +170,6 @@ impl Step {
 pub struct Example {
     pub name: String,
     pub at: Option<crate::time::Instant>,
-    pub order: Map<String, serde_json::Value>,
     /// The order as written, read like any order (`Policy::read_order_str`), so money keeps its text.
     pub order_text: String,
     pub expect: Map<String, serde_json::Value>,

@@ -136,11 +136,6 @@ impl TExpr {
         self.expanded(lets).reads
     }
 
-    /// Every field this expression mentions, presence tests included.
-    pub fn fields_mentioned(&self, lets: &[CheckedLet]) -> u64 {
-        self.expanded(lets).mentions
-    }
-
     pub fn uses_now(&self, lets: &[CheckedLet]) -> bool {
         self.expanded(lets).uses_now
     }

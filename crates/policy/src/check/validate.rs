@@ -346,7 +346,6 @@ impl Checker<'_> {
             None => Ok(Example {
                 name: def.name.node.clone(),
                 at,
-                order,
                 order_text: order_text.to_string(),
                 expect,
                 span: def.span,

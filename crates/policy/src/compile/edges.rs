@@ -13,6 +13,10 @@ pub const MAX_EDGES: usize = 16;
 #[derive(Debug, Clone)]
 pub struct Edge {
     /// Where the comparison is written.
+    #[expect(
+        dead_code,
+        reason = "provenance for the explanation's trace (issue 11); nothing reads it yet"
+    )]
     pub span: Span,
     /// The comparison, as written: `linear op other` when `linear_left`, else `other op linear`.
     pub op: CmpOp,

@@ -1,5 +1,6 @@
-//! The decision a host application gets back, and its JSON: one `Serialize` impl writes it, for
-//! `to_json`, `write_json` and any serde serializer alike.
+//! The decision a host application gets back, and its JSON: one list of its fields
+//! (`Decision::write_fields`) writes it, to any serde serializer or to the JSON writer behind
+//! `to_json` and `write_json`.
 //!
 //! A decision borrows its names and texts from the policy that made it (`Decision<'p>`): building one
 //! copies no text and touches no reference count the policy shares, so threads deciding with one
@@ -118,7 +119,7 @@ pub struct Reasons {
 
 impl Reasons {
     /// The reasons `texts`, in order.
-    pub fn new(texts: Vec<String>) -> Reasons {
+    pub(crate) fn new(texts: Vec<String>) -> Reasons {
         // INVARIANT: an array of strings always serialises, and is valid JSON.
         let json =
             serde_json::value::to_raw_value(&texts).unwrap_or_else(|_| RawValue::NULL.to_owned());

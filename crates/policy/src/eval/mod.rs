@@ -283,6 +283,21 @@ impl Policy {
         &self.program.policy.name
     }
 
+    /// Who publishes the rules (`provider "..."`), if the policy says.
+    pub fn provider(&self) -> Option<&str> {
+        self.program.policy.provider.as_deref()
+    }
+
+    /// The source document the rules encode (`document "..."`), as reasons cite it.
+    pub fn document(&self) -> &str {
+        &self.program.policy.document
+    }
+
+    /// The document's title, if the policy gives one.
+    pub fn document_title(&self) -> Option<&str> {
+        self.program.policy.document_title.as_deref()
+    }
+
     /// The text it was loaded from.
     pub fn source(&self) -> &SourceFile {
         &self.source
@@ -510,7 +525,7 @@ pub fn now() -> Instant {
 /// of `syntax` and `check::limits`; in a debug build the checker needs up to about 500 KiB of stack at
 /// those limits. They run on a stack segment of `BUILD_STACK` bytes of their own when less than that
 /// remains on the caller's, so a policy builds the same on any thread (batch workers included).
-pub fn build(
+pub(crate) fn build(
     file: &SourceFile,
     calendars: &Calendars,
 ) -> Result<(Program, Vec<Diagnostic>), Vec<Diagnostic>> {
