@@ -892,3 +892,40 @@ fn serde_and_to_json_write_the_same_decision() {
         decision.to_json()
     );
 }
+
+/// An amount has its currency's minor units (ISO 4217), rounded half away from zero: JPY none, BHD
+/// three, the default USD two; a currency ISO 4217 does not know is an input error naming the field.
+#[test]
+fn amounts_have_the_currencys_minor_units() {
+    let policy = load("alibaba-ssl-refund-legacy");
+    let at = policy::Instant::parse("2026-02-16T09:00:00+08:00").unwrap();
+    let decide = |price: &str, currency: Option<&str>| {
+        let currency = currency.map_or(String::new(), |c| format!(r#","currency":"{c}""#));
+        let order = format!(
+            r#"{{"id":"o","paid_at":"2026-02-10T10:00:00+08:00","price":"{price}","status":"verifying"{currency}}}"#
+        );
+        policy
+            .decide_json("refund", &order, at)
+            .map(|d| {
+                (
+                    d.amount.map(|a| a.to_string()),
+                    d.currency.map(|c| c.to_string()),
+                )
+            })
+            .map_err(|e| e.to_string())
+    };
+    let some = |amount: &str, currency: &str| Ok((Some(amount.into()), Some(currency.into())));
+    assert_eq!(decide("1999", Some("JPY")), some("1999", "JPY"));
+    assert_eq!(decide("1999.5", Some("JPY")), some("2000", "JPY"));
+    assert_eq!(decide("19.9995", Some("BHD")), some("20.000", "BHD"));
+    assert_eq!(decide("19.9994", Some("BHD")), some("19.999", "BHD"));
+    assert_eq!(decide("19.995", None), some("20.00", "USD"));
+    assert_eq!(decide("19.99", Some("CNY")), some("19.99", "CNY"));
+    for code in ["XYZ", "usd", "XAU", ""] {
+        let error = decide("19.99", Some(code)).unwrap_err();
+        assert!(
+            error.contains("field `currency`") && error.contains("ISO 4217"),
+            "{code}: {error}"
+        );
+    }
+}

@@ -744,6 +744,22 @@ impl<'a> ActionAnalysis<'a> {
                 }
             }
         }
+        // An order's currency must be an ISO 4217 code: a witness that could not be read would not
+        // confirm anything.
+        let is_currency = self
+            .policy
+            .checked()
+            .fields
+            .get(usize::from(slot))
+            .is_some_and(|f| f.name == crate::contract::CURRENCY_FIELD);
+        if is_currency {
+            if let Some(code) = crate::contract::WITNESS_CURRENCIES
+                .into_iter()
+                .find(|code| !excluded.contains(code))
+            {
+                return code.to_string();
+            }
+        }
         let mut candidate = match default {
             Some(Value::Str(s)) => s.to_string(),
             _ => "other".to_string(),

@@ -129,7 +129,7 @@ pub fn compile(policy: CheckedPolicy) -> Result<Program, Vec<Diagnostic>> {
             .fold(0, |mask, (i, _)| mask | 1 << i),
         requested_at: slot("requested_at", Some(Type::Timestamp)),
         id: slot("id", Some(Type::Str)),
-        currency: slot("currency", Some(Type::Str)),
+        currency: slot(crate::contract::CURRENCY_FIELD, Some(Type::Str)),
         name: policy.name.as_str().into(),
         enum_values: policy
             .enums

@@ -34,7 +34,8 @@ pub struct Decision<'p> {
     pub action: &'p str,
     /// Allowed, conditional, denied or undetermined.
     pub outcome: Outcome,
-    /// What would be refunded, rounded half away from zero to 0.01 (scale 2).
+    /// What would be refunded, rounded half away from zero to the minor unit of `currency` (ISO 4217:
+    /// scale 2 for USD, 0 for JPY, 3 for BHD).
     pub amount: Option<Decimal>,
     /// The currency of `amount`: the order's, else the policy's default (present with an amount).
     pub currency: Option<Text<'p>>,

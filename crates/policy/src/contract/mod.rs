@@ -90,11 +90,27 @@ pub const ROLE_FIELDS: [RoleField; 3] = [
         role: "the request time",
     },
     RoleField {
-        name: "currency",
+        name: CURRENCY_FIELD,
         ty: Type::Str,
         role: "the currency echoed with an amount",
     },
 ];
 
+/// The order field whose value is the currency of the decision's amount (a role field).
+pub const CURRENCY_FIELD: &str = "currency";
+
+/// Currencies an analysis witness may give when the policy's conditions rule out the one it would
+/// pick: ISO 4217 codes with minor units, commonest first.
+pub const WITNESS_CURRENCIES: [&str; 8] = ["USD", "EUR", "JPY", "GBP", "CNY", "CHF", "BHD", "AUD"];
+
 /// The currency of an amount when the order gives none and the policy declares no default.
 pub const DEFAULT_CURRENCY: &str = "USD";
+
+/// The digits after the decimal point of an amount in the currency `code` (ISO 4217's minor units:
+/// JPY 0, USD 2, BHD 3), from the standard's table; `None` for a code that is not ISO 4217's or whose
+/// currency has no minor unit (gold, the SDR).
+pub fn minor_units(code: &str) -> Option<u32> {
+    iso_currency::Currency::from_code(code)?
+        .exponent()
+        .map(u32::from)
+}

@@ -106,7 +106,7 @@ fn decide_in<'p, N: Num>(
     );
     if rule.outcome.goes_through() {
         decision.requires = &rule.requires;
-        attributes(program, rule, &env, &mut decision).map_err(fault)?;
+        attributes(program, rule, &env, order.amount_scale, &mut decision).map_err(fault)?;
         decision.deadline = deadline(&action.rules, &bounds, &env, &mut remembered)
             .map_err(fault)?
             .map(|t| policy.zone.datetime(t.to_i128()));
@@ -268,6 +268,7 @@ fn attributes<'p: 'a, 'a, N: Num>(
     program: &'p Program,
     rule: &'p CompiledRule,
     env: &Env<'a, N>,
+    amount_scale: u32,
     decision: &mut Decision<'p>,
 ) -> Result<(), Fault> {
     if let Some(amount) = &rule.amount {
@@ -275,8 +276,9 @@ fn attributes<'p: 'a, 'a, N: Num>(
         if m.is_sign_negative() && !m.is_zero() {
             return Err(Fault::Overflow("refund amount (negative)"));
         }
-        let mut rounded = m.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
-        rounded.rescale(2);
+        let mut rounded =
+            m.round_dp_with_strategy(amount_scale, RoundingStrategy::MidpointAwayFromZero);
+        rounded.rescale(amount_scale);
         decision.amount = Some(rounded);
         decision.currency = Some(
             match program

@@ -25,6 +25,9 @@ pub use crate::value::{FieldProblem, TimestampError};
 pub use describe::{Field, FieldType, Rule};
 pub use examples::{run_examples, ExampleResult, Mismatch};
 
+/// The minor units of `contract::DEFAULT_CURRENCY` (USD: 2).
+const DEFAULT_MINOR_UNITS: u32 = 2;
+
 /// A loaded, checked and compiled policy. Cheap to clone; `Send + Sync`.
 #[derive(Debug, Clone)]
 pub struct Policy {
@@ -219,6 +222,8 @@ pub struct Order {
     pub(crate) frame: Vec<Option<Value>>,
     /// Fields present but malformed: reported when the order is decided, with every other problem.
     pub(crate) problems: Vec<FieldProblem>,
+    /// The digits of an amount: the minor units of the order's currency, else of the default one.
+    pub(crate) amount_scale: u32,
 }
 
 impl Order {
@@ -434,6 +439,25 @@ impl Policy {
             Some(Some(Value::Str(id))) => Some(id.clone()),
             _ => None,
         };
+        order.amount_scale = DEFAULT_MINOR_UNITS;
+        if let Some(slot) = self.program.currency.map(usize::from) {
+            if let Some(Some(Value::Str(code))) = order.frame.get(slot) {
+                match crate::contract::minor_units(code) {
+                    Some(digits) => order.amount_scale = digits,
+                    None => {
+                        order.malformed |= 1 << slot;
+                        order.present &= !(1 << slot);
+                        order.problems.push(FieldProblem {
+                            field: policy.fields[slot].name.clone(),
+                            message: format!(
+                                "`{code}` is not an ISO 4217 currency code with minor units \
+                                 (`USD`, `JPY`, `BHD`, ...)"
+                            ),
+                        });
+                    }
+                }
+            }
+        }
     }
 
     /// Decides `order` for `action`. The request time is the order's `requested_at`, else `default_now`.
