@@ -10,7 +10,9 @@ use crate::source::Span;
 use crate::syntax::ast::{
     BinaryOp, Expr, ExprKind, Rounding, Unit, WindowDirection, WindowRelation,
 };
-use crate::value::{Type, Value, NANOS_PER_SECOND};
+use crate::time::Instant;
+use crate::value::{parse_date, parse_timestamp, Type, Value, NANOS_PER_SECOND};
+use crate::zone::date_to_day_number;
 
 /// What is known to hold where an expression is evaluated: fields proved present, and enum fields
 /// proved to lie in a set of values (by `status == x`, `status in {...}` around it).
@@ -111,6 +113,13 @@ impl Checker<'_> {
             ExprKind::Int(i) => constant(Value::Int(*i), Type::Int),
             ExprKind::Decimal(d) => constant(Value::Money(*d), Type::Money),
             ExprKind::Str(s) => constant(Value::Str(s.as_str().into()), Type::Str),
+            ExprKind::Date(text) => {
+                constant(Value::Date(self.date_literal(text, span)?), Type::Date)
+            }
+            ExprKind::Timestamp(text) => constant(
+                Value::Timestamp(self.timestamp_literal(text, span)?),
+                Type::Timestamp,
+            ),
             ExprKind::Quantity(count, unit) => match unit {
                 Unit::Exact(seconds) => constant(
                     Value::Duration(self.duration(*count, *seconds, span)?),
@@ -263,6 +272,61 @@ impl Checker<'_> {
                     .with_help("for long periods, count `calendar days`"),
                 )
             })
+    }
+
+    /// A date literal's day number; a date that does not exist is an error here.
+    fn date_literal(&mut self, text: &str, span: Span) -> Checked<i32> {
+        match parse_date(text).map(date_to_day_number) {
+            // INVARIANT: day numbers of years 0001 to 9999 fit an i32.
+            Some(day) => Ok(day as i32),
+            None => Err(self.report(
+                Diagnostic::error(
+                    "policy::check::invalid_date",
+                    format!("`{text}` is not a date"),
+                    span,
+                )
+                .with_label("no such day")
+                .with_help(
+                    "write a date that exists as YYYY-MM-DD, in years 0001 to 9999, e.g. `2026-02-28`",
+                ),
+            )),
+        }
+    }
+
+    /// A timestamp literal's instant. It must say its offset: a policy's zone is for reading dates,
+    /// and an instant written without one would be read differently by every reader.
+    fn timestamp_literal(&mut self, text: &str, span: Span) -> Checked<Instant> {
+        let (date, time) = text.split_once('T').unwrap_or((text, ""));
+        // A day that does not exist is said as for a date.
+        self.date_literal(date, span)?;
+        if !(time.ends_with('Z') || time.contains(['+', '-'])) {
+            return Err(self.report(
+                Diagnostic::error(
+                    "policy::check::timestamp_without_offset",
+                    format!("timestamp `{text}` has no offset"),
+                    span,
+                )
+                .with_label("which instant is this?")
+                .with_help(format!(
+                    "say its offset from UTC: `{text}+08:00`, or `{text}Z` for UTC"
+                )),
+            ));
+        }
+        parse_timestamp(text).map_err(|_| {
+            self.report(
+                Diagnostic::error(
+                    "policy::check::invalid_timestamp",
+                    format!("`{text}` is not a timestamp"),
+                    span,
+                )
+                .with_label("no such instant")
+                .with_help(
+                    "write an instant that exists, as `2026-03-18T00:00:00+08:00`: hours 00 to 23, minutes and \
+                     seconds 00 to 59, at most 9 digits after the seconds, from 0001-01-01T00:00:00Z to \
+                     9999-12-31T23:59:59Z",
+                ),
+            )
+        })
     }
 
     fn need_calendar(&mut self, span: Span) {
@@ -864,6 +928,24 @@ impl Checker<'_> {
                     WindowRelation::AtLeast => cmp(reached, subject, edge),
                 })
             }
+        }
+    }
+}
+
+/// How to write a constant of type `ty` (named `name`), for a default that is not one.
+pub(crate) fn literal_example(ty: Type, name: &str) -> String {
+    match ty {
+        Type::Bool => "write `true` or `false`".into(),
+        Type::Int => "write a whole number, e.g. `0`".into(),
+        Type::Money => "write an amount, e.g. `0` or `80.00`".into(),
+        Type::Str => "write a quoted string, e.g. `\"USD\"`".into(),
+        Type::Timestamp => {
+            "write a timestamp with its offset, e.g. `2026-01-01T00:00:00+08:00`".into()
+        }
+        Type::Date => "write a date, e.g. `2026-01-01`".into(),
+        Type::Enum(_) => format!("write one of the values of `{name}`"),
+        Type::Duration | Type::Days | Type::BusinessDays => {
+            format!("write a {name} literal, e.g. `5 calendar days` or `168 hours`")
         }
     }
 }

@@ -307,6 +307,10 @@ pub enum ExprKind {
     Decimal(Decimal),
     /// `"USD"`
     Str(String),
+    /// `2026-03-18`, as written: the checker reads it and says what is wrong with it.
+    Date(String),
+    /// `2026-03-18T00:00:00+08:00`, as written: the checker reads it, and refuses one without an offset.
+    Timestamp(String),
     /// `168 hours`, `7 x 24 hours`, `5 calendar days`, `15 business days`
     Quantity(i64, Unit),
     /// A field, a definition, `now`, or an enum value where an enum is expected.

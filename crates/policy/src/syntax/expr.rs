@@ -391,6 +391,8 @@ fn primary<'i>(pair: Pair<'i, Rule>, operands: &mut Vec<Node>) -> Result<Step<'i
         Rule::integer => ExprKind::Int(lower_integer(&pair)?),
         Rule::decimal => ExprKind::Decimal(lower_decimal(&pair)?),
         Rule::string => ExprKind::Str(lower_string(pair)?.node),
+        Rule::date_literal => ExprKind::Date(pair.as_str().to_string()),
+        Rule::timestamp_literal => ExprKind::Timestamp(pair.as_str().to_string()),
         Rule::ident => ExprKind::Name(pair.as_str().to_string()),
         Rule::quantity => {
             let (count, unit) = lower_quantity(pair)?;
