@@ -124,3 +124,57 @@ fn the_policy_examples_pass() {
         assert!(result.passed(), "{result:?}");
     }
 }
+
+/// Plans by SKU: a string set, the three string tests, and their negations.
+const PLANS: &str = r#"
+policy plans
+  document "x.txt"
+  zone "Asia/Shanghai"
+
+field plan: string
+field price: money
+
+action refund {
+  default amount = price
+
+  rule multi_year
+    when plan in {"EV-2Y", "DV-2Y", "EV-2Y"}
+    then allowed
+    because "multi-year plans" cite "Row 1"
+
+  rule extended
+    when starts_with(plan, "EV-") and not ends_with(plan, "-TRIAL")
+    then allowed
+    because "extended validation" cite "Row 2"
+
+  rule wildcard
+    when contains(plan, "*") and plan not in {"*-FREE"}
+    then denied
+    because "wildcards are final" cite "Row 3"
+
+  rule otherwise
+    then undetermined
+    because "the document says nothing" cite "Row 4"
+}
+"#;
+
+#[test]
+fn strings_are_tested_by_set_prefix_suffix_and_part() {
+    let policy = inline(PLANS);
+    let now = "2026-03-01T00:00:00+08:00";
+    for (plan, rule) in [
+        ("EV-2Y", "multi_year"),
+        ("DV-2Y", "multi_year"),
+        ("dv-2Y", "otherwise"),
+        ("EV-1Y", "extended"),
+        ("EV-", "extended"),
+        ("EV-1Y-TRIAL", "otherwise"),
+        ("EV", "otherwise"),
+        ("DV-*", "wildcard"),
+        ("*-FREE", "otherwise"),
+        ("", "otherwise"),
+    ] {
+        let order = format!(r#"{{"plan": "{plan}", "price": "10.00"}}"#);
+        assert_eq!(decide(&policy, &order, now)["rule"], rule, "plan {plan:?}");
+    }
+}

@@ -605,9 +605,36 @@ impl<'a> Model<'a> {
                 TKind::Field(slot) => self.enum_atom(slot, *mask),
                 _ => self.opaque(e),
             },
+            TKind::TextIn(subject, set) => match subject.kind {
+                // The field equals one of the strings: each is the atom `field == "..."`.
+                TKind::Field(slot) => Formula::Or(
+                    set.iter()
+                        .map(|member| self.text_atom(slot, member))
+                        .collect(),
+                ),
+                _ => self.opaque(e),
+            },
             TKind::Cmp(op, a, b) => self.comparison(e, *op, a, b),
+            // `starts_with`, `ends_with`, `contains` among them: not modelled, so opaque.
             _ => self.opaque(e),
         }
+    }
+
+    /// `field == "literal"` for a string field.
+    fn text_atom(&mut self, slot: Slot, literal: &str) -> Formula {
+        let name = self.policy.fields[slot as usize].name.clone();
+        self.atom(
+            format!("string {slot} {literal:?}"),
+            Atom {
+                kind: AtomKind::StrEq {
+                    slot,
+                    literal: literal.to_string(),
+                },
+                text: format!("{name} == {literal:?}"),
+                negated_text: format!("{name} != {literal:?}"),
+                reads: 1 << slot,
+            },
+        )
     }
 
     fn opaque(&mut self, e: &TExpr) -> Formula {
@@ -640,19 +667,7 @@ impl<'a> Model<'a> {
         | (TKind::Const(Value::Str(literal)), TKind::Field(slot)) = (&a.kind, &b.kind)
         {
             if matches!(op, CmpOp::Eq | CmpOp::Ne) {
-                let name = self.policy.fields[*slot as usize].name.clone();
-                let atom = self.atom(
-                    format!("string {slot} {literal:?}"),
-                    Atom {
-                        kind: AtomKind::StrEq {
-                            slot: *slot,
-                            literal: literal.to_string(),
-                        },
-                        text: format!("{name} == {literal:?}"),
-                        negated_text: format!("{name} != {literal:?}"),
-                        reads: 1 << slot,
-                    },
-                );
+                let atom = self.text_atom(*slot, literal);
                 return if op == CmpOp::Eq { atom } else { atom.not() };
             }
         }
@@ -1041,6 +1056,14 @@ fn shape(e: &TExpr, out: &mut String) {
         TKind::InSet(a, mask) => {
             let _ = write!(out, "in{mask}");
             vec![a]
+        }
+        TKind::TextIn(a, set) => {
+            let _ = write!(out, "in{set:?}");
+            vec![a]
+        }
+        TKind::Text(test, a, b) => {
+            let _ = write!(out, "{test:?}");
+            vec![a, b]
         }
         TKind::Arith(op, a, b) => {
             let _ = write!(out, "{op:?}");

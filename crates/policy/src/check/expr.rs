@@ -1,14 +1,16 @@
 //! Typing expressions: names to slots, units, optionals narrowed by the conditions around them.
 
+use std::sync::Arc;
+
 use rust_decimal::Decimal;
 
 use super::limits::{self, MAX_INLINED_NODES};
-use super::typed::{ArithOp, CheckedLet, CmpOp, LetId, Slot, TExpr, TKind};
+use super::typed::{ArithOp, CheckedLet, CmpOp, LetId, Slot, TExpr, TKind, TextTest};
 use super::{with_article, Checked, Checker};
 use crate::diagnostics::{suggestion, Diagnostic};
 use crate::source::Span;
 use crate::syntax::ast::{
-    BinaryOp, Expr, ExprKind, Rounding, Unit, WindowDirection, WindowRelation,
+    BinaryOp, Expr, ExprKind, Rounding, SetItem, Unit, WindowDirection, WindowRelation,
 };
 use crate::time::Instant;
 use crate::value::{parse_date, parse_timestamp, Type, Value, NANOS_PER_SECOND};
@@ -76,7 +78,16 @@ pub(crate) fn enum_fact(
     Some((slot, if positive == truth { mask } else { !mask }))
 }
 
-const FUNCTIONS: [&str; 5] = ["date", "start_of_day", "min", "max", "present"];
+const FUNCTIONS: [&str; 8] = [
+    "date",
+    "start_of_day",
+    "min",
+    "max",
+    "present",
+    "starts_with",
+    "ends_with",
+    "contains",
+];
 
 impl Checker<'_> {
     /// A condition: an expression of type bool.
@@ -161,23 +172,8 @@ impl Checker<'_> {
                 negated,
             } => {
                 let subject = self.expr(subject, None, facts)?;
-                let Type::Enum(id) = subject.ty else {
-                    let found = self.describe(subject.ty);
-                    let found_a = with_article(&found);
-                    return Err(self.report(
-                        Diagnostic::error(
-                            "policy::check::type_mismatch",
-                            format!("`in {{...}}` tests an enum value, not {found_a}"),
-                            span,
-                        )
-                        .with_label(format!("this is {found_a}")),
-                    ));
-                };
-                let mut mask = 0u64;
-                for value in set {
-                    mask |= 1 << self.variant(id, &value.node, value.span)?;
-                }
-                let test = TExpr::new(TKind::InSet(Box::new(subject), mask), Type::Bool, span);
+                let test = self.set_test(subject, set, span)?;
+                let test = TExpr::new(test, Type::Bool, span);
                 Ok(if *negated {
                     TExpr::new(TKind::Not(Box::new(test)), Type::Bool, span)
                 } else {
@@ -344,6 +340,56 @@ impl Checker<'_> {
         }
     }
 
+    /// `subject in {...}`: an enum value among values of its enum, or a string among quoted strings.
+    fn set_test(&mut self, subject: TExpr, set: &[SetItem], span: Span) -> Checked<TKind> {
+        match subject.ty {
+            Type::Enum(id) => {
+                let mut mask = 0u64;
+                for item in set {
+                    mask |= 1 << self.variant(id, &item.value.node, item.value.span)?;
+                }
+                Ok(TKind::InSet(Box::new(subject), mask))
+            }
+            Type::Str => {
+                let mut members: Vec<Arc<str>> = Vec::with_capacity(set.len());
+                for item in set {
+                    let text = &item.value.node;
+                    if !item.quoted {
+                        return Err(self.report(
+                            Diagnostic::error(
+                                "policy::check::type_mismatch",
+                                format!(
+                                    "`{text}` is a name, and a string is tested against strings"
+                                ),
+                                item.value.span,
+                            )
+                            .with_label("not a string")
+                            .with_related(subject.span, "a string")
+                            .with_help(format!("quote it: `\"{text}\"`")),
+                        ));
+                    }
+                    if !members.iter().any(|m| **m == **text) {
+                        members.push(text.as_str().into());
+                    }
+                }
+                Ok(TKind::TextIn(Box::new(subject), members.into()))
+            }
+            other => {
+                let found = self.describe(other);
+                let found_a = with_article(&found);
+                Err(self.report(
+                    Diagnostic::error(
+                        "policy::check::type_mismatch",
+                        format!("`in {{...}}` tests an enum value or a string, not {found_a}"),
+                        span,
+                    )
+                    .with_label(format!("this is {found_a}"))
+                    .with_help("compare other values with `==`, `<`, `<=`, ..."),
+                ))
+            }
+        }
+    }
+
     /// The index of `name` among the values of enum `id`.
     fn variant(&mut self, id: u16, name: &str, span: Span) -> Checked<u16> {
         let info = &self.enums[id as usize];
@@ -506,7 +552,7 @@ impl Checker<'_> {
     ) -> Checked<TExpr> {
         let arity = match name {
             "date" | "start_of_day" | "present" => 1,
-            "min" | "max" => 2,
+            "min" | "max" | "starts_with" | "ends_with" | "contains" => 2,
             _ => {
                 let help = suggestion(name, FUNCTIONS)
                     .unwrap_or_else(|| format!("functions: {}", FUNCTIONS.join(", ")));
@@ -526,7 +572,10 @@ impl Checker<'_> {
                 "start_of_day" => "start_of_day(DATE)",
                 "present" => "present(FIELD)",
                 "min" => "min(A, B)",
-                _ => "max(A, B)",
+                "max" => "max(A, B)",
+                "starts_with" => "starts_with(STRING, \"PREFIX\")",
+                "ends_with" => "ends_with(STRING, \"SUFFIX\")",
+                _ => "contains(STRING, \"PART\")",
             };
             return Err(self.report(
                 Diagnostic::error(
@@ -610,7 +659,7 @@ impl Checker<'_> {
                     }
                 }
             }
-            _ => {
+            "min" | "max" => {
                 let (a, b) = self.pair(&args[0], &args[1], facts)?;
                 let ty = self.same_type(&a, &b, &format!("the arguments of `{name}`"))?;
                 if !ty.is_ordered() {
@@ -627,6 +676,41 @@ impl Checker<'_> {
                     TKind::Max(Box::new(a), Box::new(b))
                 };
                 Ok(TExpr::new(kind, ty, span))
+            }
+            _ => {
+                let test = match name {
+                    "starts_with" => TextTest::StartsWith,
+                    "ends_with" => TextTest::EndsWith,
+                    _ => TextTest::Contains,
+                };
+                let whole = self.expr(&args[0], None, facts);
+                let part = self.expr(&args[1], None, facts);
+                let (whole, part) = (whole?, part?);
+                for arg in [&whole, &part] {
+                    if arg.ty != Type::Str {
+                        let found = self.describe(arg.ty);
+                        let found_a = with_article(&found);
+                        let help = if matches!(arg.ty, Type::Enum(_)) {
+                            "an enum value is tested by name: `==`, `in {...}`".to_string()
+                        } else {
+                            format!("`{name}` takes two strings, e.g. `{name}(plan, \"EV\")`")
+                        };
+                        return Err(self.report(
+                            Diagnostic::error(
+                                "policy::check::type_mismatch",
+                                format!("`{name}` takes strings, found {found_a}"),
+                                arg.span,
+                            )
+                            .with_label(format!("this is {found_a}"))
+                            .with_help(help),
+                        ));
+                    }
+                }
+                Ok(TExpr::new(
+                    TKind::Text(test, Box::new(whole), Box::new(part)),
+                    Type::Bool,
+                    span,
+                ))
             }
         }
     }

@@ -297,6 +297,13 @@ impl Rounding {
     }
 }
 
+/// A member of `in {...}`: a name (`issued`) or a quoted string (`"EV-1Y"`).
+#[derive(Debug, Clone)]
+pub struct SetItem {
+    pub value: Ident,
+    pub quoted: bool,
+}
+
 #[derive(Debug, Clone)]
 pub enum ExprKind {
     /// `true`, `false`
@@ -326,7 +333,7 @@ pub enum ExprKind {
     /// `status in {a, b}`; `negated` for `status not in {...}`
     InSet {
         subject: Box<Expr>,
-        set: Vec<Ident>,
+        set: Vec<SetItem>,
         negated: bool,
     },
     /// `if c then a else b`
