@@ -178,3 +178,53 @@ fn strings_are_tested_by_set_prefix_suffix_and_part() {
         assert_eq!(decide(&policy, &order, now)["rule"], rule, "plan {plan:?}");
     }
 }
+
+/// An enum whose values are SKUs, not identifiers: declared quoted, compared quoted, read from JSON.
+const SKUS: &str = r#"
+policy skus
+  document "x.txt"
+  zone "Asia/Shanghai"
+
+enum sku { "EV-1Y", "EV-2Y", "DV-1Y", basic }
+
+field plan: sku = "DV-1Y"
+field price: money
+
+action refund {
+  default amount = price
+
+  rule multi_year
+    when plan == "EV-2Y"
+    then allowed
+    because "multi-year plans" cite "Row 1"
+
+  rule extended
+    when "EV-1Y" == plan or plan in {basic, "DV-1Y"}
+    then denied
+    because "one-year plans" cite "Row 2"
+
+  rule otherwise
+    when plan not in {"EV-2Y", "EV-1Y", "DV-1Y", basic}
+    then undetermined
+    because "no such plan" cite "Row 3"
+}
+"#;
+
+#[test]
+fn enum_values_may_be_quoted_strings() {
+    let policy = inline(SKUS);
+    let now = "2026-03-01T00:00:00+08:00";
+    for (order, rule) in [
+        (r#"{"plan": "EV-2Y", "price": "10.00"}"#, "multi_year"),
+        (r#"{"plan": "EV-1Y", "price": "10.00"}"#, "extended"),
+        (r#"{"plan": "basic", "price": "10.00"}"#, "extended"),
+        (r#"{"price": "10.00"}"#, "extended"),
+    ] {
+        assert_eq!(decide(&policy, order, now)["rule"], rule, "{order}");
+    }
+    let error = policy
+        .decide_json("refund", r#"{"plan": "EV-3Y", "price": "1"}"#, at(now))
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("EV-1Y, EV-2Y, DV-1Y, basic"), "{error}");
+}

@@ -539,11 +539,20 @@ impl<'a> Model<'a> {
             return Formula::Const(false);
         };
         let variants = &self.policy.enums[id as usize].variants;
-        let listed: Vec<&str> = variants
+        // A value that is not an identifier (`"EV-1Y"`) is written quoted, as the policy writes it.
+        let listed: Vec<String> = variants
             .iter()
             .enumerate()
             .filter(|(i, _)| mask & (1 << i) != 0)
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| {
+                let bare = v.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                    && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+                if bare {
+                    v.clone()
+                } else {
+                    format!("{v:?}")
+                }
+            })
             .collect();
         let name = field.name.clone();
         let (text, negated_text) = match listed.as_slice() {

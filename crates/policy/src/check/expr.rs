@@ -123,7 +123,14 @@ impl Checker<'_> {
             }
             ExprKind::Int(i) => constant(Value::Int(*i), Type::Int),
             ExprKind::Decimal(d) => constant(Value::Money(*d), Type::Money),
-            ExprKind::Str(s) => constant(Value::Str(s.as_str().into()), Type::Str),
+            // `plan == "EV-1Y"`: where an enum is expected, a string names one of its values.
+            ExprKind::Str(s) => match hint {
+                Some(Type::Enum(id)) => {
+                    let variant = self.variant(id, s, span)?;
+                    constant(Value::Enum(variant), Type::Enum(id))
+                }
+                _ => constant(Value::Str(s.as_str().into()), Type::Str),
+            },
             ExprKind::Date(text) => {
                 constant(Value::Date(self.date_literal(text, span)?), Type::Date)
             }
@@ -715,10 +722,14 @@ impl Checker<'_> {
         }
     }
 
-    /// Types two operands that must agree: a bare enum value on the left takes its enum from the right,
-    /// and an integer literal beside money is money.
+    /// Types two operands that must agree: a bare enum value or a string on the left takes its enum
+    /// from the right (`"EV-1Y" == plan`), and an integer literal beside money is money.
     fn pair(&mut self, a: &Expr, b: &Expr, facts: &Facts) -> Checked<(TExpr, TExpr)> {
-        let a_is_bare = matches!(&a.kind, ExprKind::Name(n) if !self.resolves(n));
+        let a_is_bare = match &a.kind {
+            ExprKind::Name(n) => !self.resolves(n),
+            ExprKind::Str(_) => true,
+            _ => false,
+        };
         if a_is_bare {
             let tb = self.expr(b, None, facts)?;
             let ta = self.expr(a, Some(tb.ty), facts)?;

@@ -27,7 +27,8 @@ pub struct Header {
     pub calendar: Option<Ident>,
 }
 
-/// `enum Status { pending_application, issued, ... }`
+/// `enum Status { pending_application, issued, ... }`, `enum Sku { "EV-1Y", "EV-2Y" }`: a value is a
+/// name or a quoted string, kept as its text.
 #[derive(Debug, Clone)]
 pub struct EnumDef {
     pub name: Ident,
