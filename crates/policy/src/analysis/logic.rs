@@ -539,11 +539,20 @@ impl<'a> Model<'a> {
             return Formula::Const(false);
         };
         let variants = &self.policy.enums[id as usize].variants;
-        let listed: Vec<&str> = variants
+        // A value that is not an identifier (`"EV-1Y"`) is written quoted, as the policy writes it.
+        let listed: Vec<String> = variants
             .iter()
             .enumerate()
             .filter(|(i, _)| mask & (1 << i) != 0)
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| {
+                let bare = v.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                    && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+                if bare {
+                    v.clone()
+                } else {
+                    format!("{v:?}")
+                }
+            })
             .collect();
         let name = field.name.clone();
         let (text, negated_text) = match listed.as_slice() {
@@ -605,9 +614,36 @@ impl<'a> Model<'a> {
                 TKind::Field(slot) => self.enum_atom(slot, *mask),
                 _ => self.opaque(e),
             },
+            TKind::TextIn(subject, set) => match subject.kind {
+                // The field equals one of the strings: each is the atom `field == "..."`.
+                TKind::Field(slot) => Formula::Or(
+                    set.iter()
+                        .map(|member| self.text_atom(slot, member))
+                        .collect(),
+                ),
+                _ => self.opaque(e),
+            },
             TKind::Cmp(op, a, b) => self.comparison(e, *op, a, b),
+            // `starts_with`, `ends_with`, `contains` among them: not modelled, so opaque.
             _ => self.opaque(e),
         }
+    }
+
+    /// `field == "literal"` for a string field.
+    fn text_atom(&mut self, slot: Slot, literal: &str) -> Formula {
+        let name = self.policy.fields[slot as usize].name.clone();
+        self.atom(
+            format!("string {slot} {literal:?}"),
+            Atom {
+                kind: AtomKind::StrEq {
+                    slot,
+                    literal: literal.to_string(),
+                },
+                text: format!("{name} == {literal:?}"),
+                negated_text: format!("{name} != {literal:?}"),
+                reads: 1 << slot,
+            },
+        )
     }
 
     fn opaque(&mut self, e: &TExpr) -> Formula {
@@ -640,19 +676,7 @@ impl<'a> Model<'a> {
         | (TKind::Const(Value::Str(literal)), TKind::Field(slot)) = (&a.kind, &b.kind)
         {
             if matches!(op, CmpOp::Eq | CmpOp::Ne) {
-                let name = self.policy.fields[*slot as usize].name.clone();
-                let atom = self.atom(
-                    format!("string {slot} {literal:?}"),
-                    Atom {
-                        kind: AtomKind::StrEq {
-                            slot: *slot,
-                            literal: literal.to_string(),
-                        },
-                        text: format!("{name} == {literal:?}"),
-                        negated_text: format!("{name} != {literal:?}"),
-                        reads: 1 << slot,
-                    },
-                );
+                let atom = self.text_atom(*slot, literal);
                 return if op == CmpOp::Eq { atom } else { atom.not() };
             }
         }
@@ -1041,6 +1065,14 @@ fn shape(e: &TExpr, out: &mut String) {
         TKind::InSet(a, mask) => {
             let _ = write!(out, "in{mask}");
             vec![a]
+        }
+        TKind::TextIn(a, set) => {
+            let _ = write!(out, "in{set:?}");
+            vec![a]
+        }
+        TKind::Text(test, a, b) => {
+            let _ = write!(out, "{test:?}");
+            vec![a, b]
         }
         TKind::Arith(op, a, b) => {
             let _ = write!(out, "{op:?}");

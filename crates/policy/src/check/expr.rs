@@ -1,16 +1,20 @@
 //! Typing expressions: names to slots, units, optionals narrowed by the conditions around them.
 
+use std::sync::Arc;
+
 use rust_decimal::Decimal;
 
 use super::limits::{self, MAX_INLINED_NODES};
-use super::typed::{ArithOp, CheckedLet, CmpOp, LetId, Slot, TExpr, TKind};
+use super::typed::{ArithOp, CheckedLet, CmpOp, LetId, Slot, TExpr, TKind, TextTest};
 use super::{with_article, Checked, Checker};
 use crate::diagnostics::{suggestion, Diagnostic};
 use crate::source::Span;
 use crate::syntax::ast::{
-    BinaryOp, Expr, ExprKind, Rounding, Unit, WindowDirection, WindowRelation,
+    BinaryOp, Expr, ExprKind, Rounding, SetItem, Unit, WindowDirection, WindowRelation,
 };
-use crate::value::{Type, Value, NANOS_PER_SECOND};
+use crate::time::Instant;
+use crate::value::{parse_date, parse_timestamp, Type, Value, NANOS_PER_SECOND};
+use crate::zone::date_to_day_number;
 
 /// What is known to hold where an expression is evaluated: fields proved present, and enum fields
 /// proved to lie in a set of values (by `status == x`, `status in {...}` around it).
@@ -74,7 +78,16 @@ pub(crate) fn enum_fact(
     Some((slot, if positive == truth { mask } else { !mask }))
 }
 
-const FUNCTIONS: [&str; 5] = ["date", "start_of_day", "min", "max", "present"];
+const FUNCTIONS: [&str; 8] = [
+    "date",
+    "start_of_day",
+    "min",
+    "max",
+    "present",
+    "starts_with",
+    "ends_with",
+    "contains",
+];
 
 impl Checker<'_> {
     /// A condition: an expression of type bool.
@@ -110,7 +123,21 @@ impl Checker<'_> {
             }
             ExprKind::Int(i) => constant(Value::Int(*i), Type::Int),
             ExprKind::Decimal(d) => constant(Value::Money(*d), Type::Money),
-            ExprKind::Str(s) => constant(Value::Str(s.as_str().into()), Type::Str),
+            // `plan == "EV-1Y"`: where an enum is expected, a string names one of its values.
+            ExprKind::Str(s) => match hint {
+                Some(Type::Enum(id)) => {
+                    let variant = self.variant(id, s, span)?;
+                    constant(Value::Enum(variant), Type::Enum(id))
+                }
+                _ => constant(Value::Str(s.as_str().into()), Type::Str),
+            },
+            ExprKind::Date(text) => {
+                constant(Value::Date(self.date_literal(text, span)?), Type::Date)
+            }
+            ExprKind::Timestamp(text) => constant(
+                Value::Timestamp(self.timestamp_literal(text, span)?),
+                Type::Timestamp,
+            ),
             ExprKind::Quantity(count, unit) => match unit {
                 Unit::Exact(seconds) => constant(
                     Value::Duration(self.duration(*count, *seconds, span)?),
@@ -152,23 +179,8 @@ impl Checker<'_> {
                 negated,
             } => {
                 let subject = self.expr(subject, None, facts)?;
-                let Type::Enum(id) = subject.ty else {
-                    let found = self.describe(subject.ty);
-                    let found_a = with_article(&found);
-                    return Err(self.report(
-                        Diagnostic::error(
-                            "policy::check::type_mismatch",
-                            format!("`in {{...}}` tests an enum value, not {found_a}"),
-                            span,
-                        )
-                        .with_label(format!("this is {found_a}")),
-                    ));
-                };
-                let mut mask = 0u64;
-                for value in set {
-                    mask |= 1 << self.variant(id, &value.node, value.span)?;
-                }
-                let test = TExpr::new(TKind::InSet(Box::new(subject), mask), Type::Bool, span);
+                let test = self.set_test(subject, set, span)?;
+                let test = TExpr::new(test, Type::Bool, span);
                 Ok(if *negated {
                     TExpr::new(TKind::Not(Box::new(test)), Type::Bool, span)
                 } else {
@@ -265,6 +277,61 @@ impl Checker<'_> {
             })
     }
 
+    /// A date literal's day number; a date that does not exist is an error here.
+    fn date_literal(&mut self, text: &str, span: Span) -> Checked<i32> {
+        match parse_date(text).map(date_to_day_number) {
+            // INVARIANT: day numbers of years 0001 to 9999 fit an i32.
+            Some(day) => Ok(day as i32),
+            None => Err(self.report(
+                Diagnostic::error(
+                    "policy::check::invalid_date",
+                    format!("`{text}` is not a date"),
+                    span,
+                )
+                .with_label("no such day")
+                .with_help(
+                    "write a date that exists as YYYY-MM-DD, in years 0001 to 9999, e.g. `2026-02-28`",
+                ),
+            )),
+        }
+    }
+
+    /// A timestamp literal's instant. It must say its offset: a policy's zone is for reading dates,
+    /// and an instant written without one would be read differently by every reader.
+    fn timestamp_literal(&mut self, text: &str, span: Span) -> Checked<Instant> {
+        let (date, time) = text.split_once('T').unwrap_or((text, ""));
+        // A day that does not exist is said as for a date.
+        self.date_literal(date, span)?;
+        if !(time.ends_with('Z') || time.contains(['+', '-'])) {
+            return Err(self.report(
+                Diagnostic::error(
+                    "policy::check::timestamp_without_offset",
+                    format!("timestamp `{text}` has no offset"),
+                    span,
+                )
+                .with_label("which instant is this?")
+                .with_help(format!(
+                    "say its offset from UTC: `{text}+08:00`, or `{text}Z` for UTC"
+                )),
+            ));
+        }
+        parse_timestamp(text).map_err(|_| {
+            self.report(
+                Diagnostic::error(
+                    "policy::check::invalid_timestamp",
+                    format!("`{text}` is not a timestamp"),
+                    span,
+                )
+                .with_label("no such instant")
+                .with_help(
+                    "write an instant that exists, as `2026-03-18T00:00:00+08:00`: hours 00 to 23, minutes and \
+                     seconds 00 to 59, at most 9 digits after the seconds, from 0001-01-01T00:00:00Z to \
+                     9999-12-31T23:59:59Z",
+                ),
+            )
+        })
+    }
+
     fn need_calendar(&mut self, span: Span) {
         if !self.has_calendar {
             self.report(
@@ -277,6 +344,56 @@ impl Checker<'_> {
             );
             // One report is enough.
             self.has_calendar = true;
+        }
+    }
+
+    /// `subject in {...}`: an enum value among values of its enum, or a string among quoted strings.
+    fn set_test(&mut self, subject: TExpr, set: &[SetItem], span: Span) -> Checked<TKind> {
+        match subject.ty {
+            Type::Enum(id) => {
+                let mut mask = 0u64;
+                for item in set {
+                    mask |= 1 << self.variant(id, &item.value.node, item.value.span)?;
+                }
+                Ok(TKind::InSet(Box::new(subject), mask))
+            }
+            Type::Str => {
+                let mut members: Vec<Arc<str>> = Vec::with_capacity(set.len());
+                for item in set {
+                    let text = &item.value.node;
+                    if !item.quoted {
+                        return Err(self.report(
+                            Diagnostic::error(
+                                "policy::check::type_mismatch",
+                                format!(
+                                    "`{text}` is a name, and a string is tested against strings"
+                                ),
+                                item.value.span,
+                            )
+                            .with_label("not a string")
+                            .with_related(subject.span, "a string")
+                            .with_help(format!("quote it: `\"{text}\"`")),
+                        ));
+                    }
+                    if !members.iter().any(|m| **m == **text) {
+                        members.push(text.as_str().into());
+                    }
+                }
+                Ok(TKind::TextIn(Box::new(subject), members.into()))
+            }
+            other => {
+                let found = self.describe(other);
+                let found_a = with_article(&found);
+                Err(self.report(
+                    Diagnostic::error(
+                        "policy::check::type_mismatch",
+                        format!("`in {{...}}` tests an enum value or a string, not {found_a}"),
+                        span,
+                    )
+                    .with_label(format!("this is {found_a}"))
+                    .with_help("compare other values with `==`, `<`, `<=`, ..."),
+                ))
+            }
         }
     }
 
@@ -442,7 +559,7 @@ impl Checker<'_> {
     ) -> Checked<TExpr> {
         let arity = match name {
             "date" | "start_of_day" | "present" => 1,
-            "min" | "max" => 2,
+            "min" | "max" | "starts_with" | "ends_with" | "contains" => 2,
             _ => {
                 let help = suggestion(name, FUNCTIONS)
                     .unwrap_or_else(|| format!("functions: {}", FUNCTIONS.join(", ")));
@@ -462,7 +579,10 @@ impl Checker<'_> {
                 "start_of_day" => "start_of_day(DATE)",
                 "present" => "present(FIELD)",
                 "min" => "min(A, B)",
-                _ => "max(A, B)",
+                "max" => "max(A, B)",
+                "starts_with" => "starts_with(STRING, \"PREFIX\")",
+                "ends_with" => "ends_with(STRING, \"SUFFIX\")",
+                _ => "contains(STRING, \"PART\")",
             };
             return Err(self.report(
                 Diagnostic::error(
@@ -546,7 +666,7 @@ impl Checker<'_> {
                     }
                 }
             }
-            _ => {
+            "min" | "max" => {
                 let (a, b) = self.pair(&args[0], &args[1], facts)?;
                 let ty = self.same_type(&a, &b, &format!("the arguments of `{name}`"))?;
                 if !ty.is_ordered() {
@@ -564,13 +684,52 @@ impl Checker<'_> {
                 };
                 Ok(TExpr::new(kind, ty, span))
             }
+            _ => {
+                let test = match name {
+                    "starts_with" => TextTest::StartsWith,
+                    "ends_with" => TextTest::EndsWith,
+                    _ => TextTest::Contains,
+                };
+                let whole = self.expr(&args[0], None, facts);
+                let part = self.expr(&args[1], None, facts);
+                let (whole, part) = (whole?, part?);
+                for arg in [&whole, &part] {
+                    if arg.ty != Type::Str {
+                        let found = self.describe(arg.ty);
+                        let found_a = with_article(&found);
+                        let help = if matches!(arg.ty, Type::Enum(_)) {
+                            "an enum value is tested by name: `==`, `in {...}`".to_string()
+                        } else {
+                            format!("`{name}` takes two strings, e.g. `{name}(plan, \"EV\")`")
+                        };
+                        return Err(self.report(
+                            Diagnostic::error(
+                                "policy::check::type_mismatch",
+                                format!("`{name}` takes strings, found {found_a}"),
+                                arg.span,
+                            )
+                            .with_label(format!("this is {found_a}"))
+                            .with_help(help),
+                        ));
+                    }
+                }
+                Ok(TExpr::new(
+                    TKind::Text(test, Box::new(whole), Box::new(part)),
+                    Type::Bool,
+                    span,
+                ))
+            }
         }
     }
 
-    /// Types two operands that must agree: a bare enum value on the left takes its enum from the right,
-    /// and an integer literal beside money is money.
+    /// Types two operands that must agree: a bare enum value or a string on the left takes its enum
+    /// from the right (`"EV-1Y" == plan`), and an integer literal beside money is money.
     fn pair(&mut self, a: &Expr, b: &Expr, facts: &Facts) -> Checked<(TExpr, TExpr)> {
-        let a_is_bare = matches!(&a.kind, ExprKind::Name(n) if !self.resolves(n));
+        let a_is_bare = match &a.kind {
+            ExprKind::Name(n) => !self.resolves(n),
+            ExprKind::Str(_) => true,
+            _ => false,
+        };
         if a_is_bare {
             let tb = self.expr(b, None, facts)?;
             let ta = self.expr(a, Some(tb.ty), facts)?;
@@ -864,6 +1023,24 @@ impl Checker<'_> {
                     WindowRelation::AtLeast => cmp(reached, subject, edge),
                 })
             }
+        }
+    }
+}
+
+/// How to write a constant of type `ty` (named `name`), for a default that is not one.
+pub(crate) fn literal_example(ty: Type, name: &str) -> String {
+    match ty {
+        Type::Bool => "write `true` or `false`".into(),
+        Type::Int => "write a whole number, e.g. `0`".into(),
+        Type::Money => "write an amount, e.g. `0` or `80.00`".into(),
+        Type::Str => "write a quoted string, e.g. `\"USD\"`".into(),
+        Type::Timestamp => {
+            "write a timestamp with its offset, e.g. `2026-01-01T00:00:00+08:00`".into()
+        }
+        Type::Date => "write a date, e.g. `2026-01-01`".into(),
+        Type::Enum(_) => format!("write one of the values of `{name}`"),
+        Type::Duration | Type::Days | Type::BusinessDays => {
+            format!("write a {name} literal, e.g. `5 calendar days` or `168 hours`")
         }
     }
 }

@@ -29,6 +29,7 @@ use typed::{LetId, Slot, TExpr, TKind, MAX_FIELDS};
 /// Enums, the contract's two built-in ones included.
 const MAX_ENUMS: usize = 1024;
 
+use expr::literal_example;
 pub use expr::Facts;
 
 /// Proof that a diagnostic was reported: only `Checker::report` makes one. A check step that cannot
@@ -556,7 +557,7 @@ impl<'a> Checker<'a> {
                                 "a field's default must be a constant of the field's type",
                                 expr.span,
                             )
-                            .with_help(format!("write a {} literal", self.describe(ty))),
+                            .with_help(literal_example(ty, &self.describe(ty))),
                         );
                         None
                     }

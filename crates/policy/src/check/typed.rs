@@ -7,6 +7,8 @@
 //! (`TExpr::resolved`) or spell it out (`TExpr::expand`); `Expanded` says what an expression is with
 //! its definitions spelled out, and the checker bounds that (`limits`).
 
+use std::sync::Arc;
+
 use rust_decimal::Decimal;
 
 use crate::source::Span;
@@ -96,6 +98,24 @@ pub enum ArithOp {
     DivMoneyInt,
 }
 
+/// A test of a string against another: `starts_with(s, "EV-")`, `ends_with`, `contains`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextTest {
+    StartsWith,
+    EndsWith,
+    Contains,
+}
+
+impl TextTest {
+    pub fn holds(self, text: &str, part: &str) -> bool {
+        match self {
+            TextTest::StartsWith => text.starts_with(part),
+            TextTest::EndsWith => text.ends_with(part),
+            TextTest::Contains => text.contains(part),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum TKind {
     Const(Value),
@@ -113,6 +133,10 @@ pub enum TKind {
     Cmp(CmpOp, Box<TExpr>, Box<TExpr>),
     /// An enum value in a set, as a bit mask of variants.
     InSet(Box<TExpr>, u64),
+    /// A string in a set of strings (`plan in {"EV-1Y", "EV-2Y"}`), each listed once.
+    TextIn(Box<TExpr>, Arc<[Arc<str>]>),
+    /// `starts_with(a, b)`, `ends_with(a, b)`, `contains(a, b)`: whether `a` has `b` there.
+    Text(TextTest, Box<TExpr>, Box<TExpr>),
     Arith(ArithOp, Box<TExpr>, Box<TExpr>),
     Neg(Box<TExpr>),
     DateOf(Box<TExpr>),
@@ -195,6 +219,7 @@ impl TExpr {
             | TKind::Edge(_) => {}
             TKind::Not(a)
             | TKind::InSet(a, _)
+            | TKind::TextIn(a, _)
             | TKind::Neg(a)
             | TKind::DateOf(a)
             | TKind::StartOfDay(a)
@@ -202,6 +227,7 @@ impl TExpr {
             TKind::And(a, b)
             | TKind::Or(a, b)
             | TKind::Cmp(_, a, b)
+            | TKind::Text(_, a, b)
             | TKind::Arith(_, a, b)
             | TKind::Min(a, b)
             | TKind::Max(a, b) => {
@@ -257,6 +283,8 @@ impl TExpr {
             }
             TKind::Not(a) => TKind::Not(expand(a)),
             TKind::InSet(a, mask) => TKind::InSet(expand(a), *mask),
+            TKind::TextIn(a, set) => TKind::TextIn(expand(a), set.clone()),
+            TKind::Text(test, a, b) => TKind::Text(*test, expand(a), expand(b)),
             TKind::Neg(a) => TKind::Neg(expand(a)),
             TKind::DateOf(a) => TKind::DateOf(expand(a)),
             TKind::StartOfDay(a) => TKind::StartOfDay(expand(a)),

@@ -622,6 +622,15 @@ fn money<'a, N: Num>(e: &'a TExpr, env: &Env<'a, N>, depth: usize) -> Result<Dec
     eval_at(e, env, depth)
 }
 
+/// A string's value, borrowed from the program or the order.
+#[inline(always)]
+fn text<'a, N: Num>(e: &'a TExpr, env: &Env<'a, N>, depth: usize) -> Result<&'a Arc<str>> {
+    match eval_at::<N, Val<'a, N>>(e, env, depth)? {
+        Val::Str(s) => Ok(s),
+        _ => Err(Fault::Internal),
+    }
+}
+
 #[inline(always)]
 fn field<'a, N: Num, T: Take<'a, N>>(slot: Slot, env: &Env<'a, N>) -> Result<T> {
     match env.frame.get(usize::from(slot)) {
@@ -652,6 +661,14 @@ fn dispatch<'a, N: Num, T: Take<'a, N>>(e: &'a TExpr, env: &Env<'a, N>, depth: u
                 .checked_shl(u32::from(variant))
                 .ok_or(Fault::Internal)?;
             T::truth(mask & bit != 0)
+        }
+        TKind::TextIn(subject, set) => {
+            let text = text(subject, env, below)?;
+            T::truth(set.iter().any(|member| **member == **text))
+        }
+        TKind::Text(test, a, b) => {
+            let (whole, part) = (text(a, env, below)?, text(b, env, below)?);
+            T::truth(test.holds(whole, part))
         }
         TKind::Edge(index) => T::truth(edge_holds(usize::from(*index), env)?),
         TKind::Arith(op, a, b) => arith(*op, a, b, env, below),

@@ -27,7 +27,8 @@ pub struct Header {
     pub calendar: Option<Ident>,
 }
 
-/// `enum Status { pending_application, issued, ... }`
+/// `enum Status { pending_application, issued, ... }`, `enum Sku { "EV-1Y", "EV-2Y" }`: a value is a
+/// name or a quoted string, kept as its text.
 #[derive(Debug, Clone)]
 pub struct EnumDef {
     pub name: Ident,
@@ -297,6 +298,13 @@ impl Rounding {
     }
 }
 
+/// A member of `in {...}`: a name (`issued`) or a quoted string (`"EV-1Y"`).
+#[derive(Debug, Clone)]
+pub struct SetItem {
+    pub value: Ident,
+    pub quoted: bool,
+}
+
 #[derive(Debug, Clone)]
 pub enum ExprKind {
     /// `true`, `false`
@@ -307,6 +315,10 @@ pub enum ExprKind {
     Decimal(Decimal),
     /// `"USD"`
     Str(String),
+    /// `2026-03-18`, as written: the checker reads it and says what is wrong with it.
+    Date(String),
+    /// `2026-03-18T00:00:00+08:00`, as written: the checker reads it, and refuses one without an offset.
+    Timestamp(String),
     /// `168 hours`, `7 x 24 hours`, `5 calendar days`, `15 business days`
     Quantity(i64, Unit),
     /// A field, a definition, `now`, or an enum value where an enum is expected.
@@ -322,7 +334,7 @@ pub enum ExprKind {
     /// `status in {a, b}`; `negated` for `status not in {...}`
     InSet {
         subject: Box<Expr>,
-        set: Vec<Ident>,
+        set: Vec<SetItem>,
         negated: bool,
     },
     /// `if c then a else b`

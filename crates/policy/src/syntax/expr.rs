@@ -343,7 +343,20 @@ fn postfix(op: Pair<'_, Rule>, operand: Node) -> Result<Node> {
     let kind = match op.as_rule() {
         Rule::in_set | Rule::not_in_set => {
             let negated = op.as_rule() == Rule::not_in_set;
-            let set = parts(single(op)?).map(lower_ident).collect();
+            let set = parts(single(op)?)
+                .map(|item| {
+                    Ok(match item.as_rule() {
+                        Rule::string => SetItem {
+                            value: lower_string(item)?,
+                            quoted: true,
+                        },
+                        _ => SetItem {
+                            value: lower_ident(item),
+                            quoted: false,
+                        },
+                    })
+                })
+                .collect::<Result<_>>()?;
             ExprKind::InSet {
                 subject: Box::new(operand.expr),
                 set,
@@ -391,6 +404,8 @@ fn primary<'i>(pair: Pair<'i, Rule>, operands: &mut Vec<Node>) -> Result<Step<'i
         Rule::integer => ExprKind::Int(lower_integer(&pair)?),
         Rule::decimal => ExprKind::Decimal(lower_decimal(&pair)?),
         Rule::string => ExprKind::Str(lower_string(pair)?.node),
+        Rule::date_literal => ExprKind::Date(pair.as_str().to_string()),
+        Rule::timestamp_literal => ExprKind::Timestamp(pair.as_str().to_string()),
         Rule::ident => ExprKind::Name(pair.as_str().to_string()),
         Rule::quantity => {
             let (count, unit) = lower_quantity(pair)?;

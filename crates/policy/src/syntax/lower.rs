@@ -254,12 +254,15 @@ fn lower_text(pair: Pair<'_, Rule>) -> Result<Spanned<String>> {
 
 fn lower_enum(pair: Pair<'_, Rule>) -> Result<EnumDef> {
     let span = span_of(&pair);
-    let mut idents = parts(pair).map(lower_ident);
-    let name = idents.next().ok_or_else(|| internal(span))?;
-    Ok(EnumDef {
-        name,
-        variants: idents.collect(),
-    })
+    let mut inner = parts(pair);
+    let name = lower_ident(inner.next().ok_or_else(|| internal(span))?);
+    let variants = inner
+        .map(|value| match value.as_rule() {
+            Rule::string => lower_string(value),
+            _ => Ok(lower_ident(value)),
+        })
+        .collect::<Result<_>>()?;
+    Ok(EnumDef { name, variants })
 }
 
 fn lower_field(pair: Pair<'_, Rule>) -> Result<FieldDef> {
