@@ -110,7 +110,7 @@ fn library(
     let not_found = |error: std::io::Error| {
         Diagnostic::error(
             "policy::check::import_not_found",
-            format!("cannot read `{}`: {error}", target.display()),
+            format!("cannot read `{import}`: {error}"),
             span,
         )
         .with_label("imported here")
@@ -136,8 +136,7 @@ fn library(
         Diagnostic::error(code, format!("in imported `{import}`: {message}"), span)
             .with_label("imported here")
             .with_help(format!(
-                "run `policy check {}` to see every error of the library",
-                target.display()
+                "`policy check` the library (`{import}`, beside this file) to see its every error"
             ))
     };
     let mut library = parse(&file.text).map_err(in_library)?;
