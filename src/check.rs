@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use crate::output::{Stop, Terminal};
 use policy::analysis::analyze;
 use policy::diagnostics::{Diagnostic, Severity};
-use policy::eval::{CalendarFolder, LoadError, Policy};
+use policy::eval::{CalendarFolder, FileContents, LoadError, Policy};
 use policy::files::{calendar_dir, load_calendars};
 
 #[derive(Debug, clap::Args)]
@@ -52,8 +52,11 @@ pub fn run(args: CheckArgs, terminal: &mut Terminal) -> Result<bool, Stop> {
             }
         };
         let (file, diagnostics): (_, Vec<Diagnostic>) =
-            match Policy::from_source_in(&path.display().to_string(), &text, folder) {
-                Ok(policy) => {
+            match Policy::from_file_text(path, &text, folder) {
+                Ok(FileContents::Library {
+                    source, warnings, ..
+                }) => (source, warnings),
+                Ok(FileContents::Policy(policy)) => {
                     let mut all = policy.warnings().to_vec();
                     all.extend(analyze(&policy).into_iter().map(|f| f.diagnostic));
                     (policy.source().clone(), all)

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use crate::output::{Stop, Terminal};
 use policy::batch::{decide_lines, BatchError, BatchOptions, MAX_THREADS};
-use policy::eval::parse_time;
+use policy::eval::{parse_time, FileContents};
 
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("input").required(true).args(["order", "orders"])))]
@@ -33,7 +33,15 @@ pub struct EvalArgs {
 
 pub fn run(args: EvalArgs, terminal: &mut Terminal) -> Result<bool, Stop> {
     terminal.require_stdout()?;
-    let policy = crate::test::load_reporting(&args.policy, terminal)??;
+    let policy = match crate::test::load_reporting(&args.policy, terminal)?? {
+        FileContents::Policy(policy) => policy,
+        FileContents::Library { .. } => {
+            return Err(Stop::Error(format!(
+                "`{}` is a library, not a policy: it decides nothing",
+                args.policy.display()
+            )))
+        }
+    };
     let action = match args.action {
         Some(a) => a,
         None => {

@@ -3,7 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::output::{Stop, Terminal};
-use policy::eval::{run_examples, LoadError, Policy};
+use policy::eval::{run_examples, FileContents, LoadError, Policy};
+use policy::files::{calendar_dir, load_calendars};
 
 #[derive(Debug, clap::Args)]
 pub struct TestArgs {
@@ -17,7 +18,9 @@ pub fn run(args: TestArgs, terminal: &mut Terminal) -> Result<bool, Stop> {
     let (mut passed, mut failed) = (0usize, 0usize);
     for path in &files {
         let policy = match load_reporting(path, terminal)? {
-            Ok(policy) => policy,
+            Ok(FileContents::Policy(policy)) => policy,
+            // A library has no examples: the policies that import it test it.
+            Ok(FileContents::Library { .. }) => continue,
             Err(message) => {
                 terminal.err(format_args!("error: {message}\n"))?;
                 failed += 1;
@@ -49,13 +52,20 @@ pub fn run(args: TestArgs, terminal: &mut Terminal) -> Result<bool, Stop> {
     Ok(failed == 0)
 }
 
-/// Loads a policy, printing its diagnostics when it does not check: `Ok(Err(message))` then.
+/// Loads a policy file (or a library), printing its diagnostics when it does not check:
+/// `Ok(Err(message))` then.
 pub(crate) fn load_reporting(
     path: &Path,
     terminal: &mut Terminal,
-) -> Result<Result<Policy, String>, Stop> {
-    Ok(match Policy::load(path) {
-        Ok(policy) => Ok(policy),
+) -> Result<Result<FileContents, String>, Stop> {
+    let loaded = std::fs::read_to_string(path)
+        .map_err(|error| LoadError::Io {
+            path: path.to_path_buf(),
+            error,
+        })
+        .and_then(|text| Policy::from_file_text(path, &text, &load_calendars(&calendar_dir(path))));
+    Ok(match loaded {
+        Ok(contents) => Ok(contents),
         Err(LoadError::Invalid { file, diagnostics }) => {
             for d in &diagnostics {
                 terminal.err(format_args!("{}", crate::render(d, &file)))?;

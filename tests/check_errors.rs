@@ -18,6 +18,7 @@ use std::process::Command;
 use common::build;
 use policy::calendar::Calendars;
 use policy::diagnostics::Diagnostic;
+use policy::eval::{FileContents, Policy};
 use policy::source::SourceFile;
 
 use common::{calendars, display_name, policy_files, root};
@@ -42,6 +43,17 @@ fn expected_codes(first_line: &str) -> Vec<&str> {
         .collect()
 }
 
+/// Builds a case from its file, as `policy check` does: its imports are read beside it. Diagnostics
+/// are rendered with `file` (the same text, named as the snapshots show it).
+fn build_case(path: &std::path::Path, text: &str) -> Result<Vec<Diagnostic>, Vec<Diagnostic>> {
+    let folder = policy::files::load_calendars(&policy::files::calendar_dir(path));
+    match Policy::from_file_text(path, text, &folder) {
+        Ok(FileContents::Policy(policy)) => Ok(policy.warnings().to_vec()),
+        Ok(FileContents::Library { warnings, .. }) => Ok(warnings),
+        Err(error) => Err(error.diagnostics().to_vec()),
+    }
+}
+
 fn render_all(diagnostics: &[Diagnostic], file: &SourceFile) -> String {
     diagnostics
         .iter()
@@ -52,7 +64,6 @@ fn render_all(diagnostics: &[Diagnostic], file: &SourceFile) -> String {
 
 #[test]
 fn broken_policies_report_their_mistakes() {
-    let calendars = calendars();
     insta::glob!("cases/check/err/*.policy", |path| {
         let text = std::fs::read_to_string(path).unwrap();
         let name = display_name(path);
@@ -61,8 +72,8 @@ fn broken_policies_report_their_mistakes() {
             "{name}: the first line must say what the case should report (`# expect: ...`)"
         );
         let file = SourceFile::new(name.as_str(), text.as_str());
-        let diagnostics = match build(&file, &calendars) {
-            Ok((_, warnings)) => panic!(
+        let diagnostics = match build_case(path, &text) {
+            Ok(warnings) => panic!(
                 "{name}: the planted mistake was not detected; warnings:\n{}",
                 render_all(&warnings, &file)
             ),
@@ -116,8 +127,7 @@ fn the_binary_fails_each_case_without_panicking() {
         // The binary reports the same findings as the library (the calendars beside the cases are
         // the shipped ones).
         let text = std::fs::read_to_string(&path).unwrap();
-        let file = SourceFile::new(name.as_str(), text.as_str());
-        if let Err(diagnostics) = build(&file, &calendars()) {
+        if let Err(diagnostics) = build_case(&path, &text) {
             for d in diagnostics {
                 assert!(
                     stderr.contains(d.code),
@@ -276,5 +286,36 @@ fn build_never_panics_on_damaged_policies() {
         panics.len(),
         all.len(),
         panics.join("\n")
+    );
+}
+
+/// A text given without a file cannot import: nothing says where to read the library from.
+#[test]
+fn a_text_without_a_file_cannot_import() {
+    let text =
+        "policy p\n  document \"x.txt\"\n  zone \"UTC\"\n\nimport \"common/contract.policy\"\n\n\
+                action a {\n  rule r\n    then denied\n    because \"no\" cite \"x\"\n}\n";
+    let error = Policy::from_source("p.policy", text, &calendars()).unwrap_err();
+    let codes: Vec<&str> = error.diagnostics().iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["policy::check::import_without_file"]);
+}
+
+/// The shared vocabulary is a library: loading it as a policy says so; `policy check` checks it.
+#[test]
+fn a_library_is_not_a_policy() {
+    let path = root().join("policies/common/contract.policy");
+    let error = Policy::load(&path).unwrap_err();
+    let codes: Vec<&str> = error.diagnostics().iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["policy::check::library_not_policy"]);
+    let output = Command::new(env!("CARGO_BIN_EXE_policy"))
+        .args(["check", "--deny", "warnings"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
     );
 }

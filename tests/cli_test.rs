@@ -4,6 +4,8 @@
     reason = "a test helper: a failure is the test failing"
 )]
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -41,7 +43,9 @@ fn a_wrong_expectation_fails_with_expected_and_actual() {
         dir.join("calendars/cn.calendar"),
     )
     .unwrap();
-    let source = std::fs::read_to_string("policies/alibaba-cms-refund-2026.policy").unwrap();
+    let source = common::standalone(
+        &std::fs::read_to_string("policies/alibaba-cms-refund-2026.policy").unwrap(),
+    );
     // The document's worked example: 1.6 paid, 60 of 300 GRCQ consumed, refund 1.28. Claim 1.29.
     assert!(source.contains("\"1.28\""));
     let wrong = source.replacen("\"1.28\"", "\"1.29\"", 1);

@@ -8,6 +8,8 @@
     reason = "test helpers: a failure is the test failing"
 )]
 
+mod common;
+
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -47,8 +49,9 @@ fn tree(name: &str) -> PathBuf {
     let root = std::env::temp_dir().join(format!("policy-walk-{name}-{}", std::process::id()));
     std::fs::remove_dir_all(&root).ok();
     std::fs::create_dir_all(root.join("sub")).unwrap();
-    std::fs::copy(manifest().join(POLICY), root.join("a.policy")).unwrap();
-    std::fs::copy(manifest().join(POLICY), root.join("sub/b.policy")).unwrap();
+    let text = common::standalone(&std::fs::read_to_string(manifest().join(POLICY)).unwrap());
+    std::fs::write(root.join("a.policy"), &text).unwrap();
+    std::fs::write(root.join("sub/b.policy"), &text).unwrap();
     symlink("..", root.join("sub/up")).unwrap();
     symlink(".", root.join("sub/self")).unwrap();
     symlink("../sub", root.join("sub/loop")).unwrap();

@@ -13,8 +13,10 @@ use serde_json::{json, Value};
 
 use common::{at, policy};
 
+/// The policy of `text`, with the review kinds its rules name declared after its last line.
 fn inline(text: &str) -> Policy {
-    Policy::from_source("inline.policy", text, &Calendars::new())
+    let text = format!("{text}\nreview_kinds {{ none, manual }}\n");
+    Policy::from_source("inline.policy", &text, &Calendars::new())
         .unwrap_or_else(|e| panic!("inline policy: {e}"))
 }
 

@@ -361,8 +361,10 @@ fn every_syntax_error_is_reported_up_to_a_limit() {
 
 #[test]
 fn a_byte_order_mark_opens_a_policy_file() {
-    let text = std::fs::read_to_string(common::root().join("policies/huawei-scm-withdraw.policy"))
-        .unwrap();
+    let text = common::standalone(
+        &std::fs::read_to_string(common::root().join("policies/huawei-scm-withdraw.policy"))
+            .unwrap(),
+    );
     let with_mark = format!("\u{feff}{text}");
     let calendars = common::calendars();
     let plain = Policy::from_source("p.policy", &text, &calendars).unwrap();

@@ -232,3 +232,24 @@ pub fn build(
         Err(error) => panic!("{error}"),
     }
 }
+
+/// The shared vocabulary the shipped policies import, on one line.
+pub const SHARED_IMPORT: &str = "import \"common/contract.policy\"";
+
+/// A shipped policy's text that stands alone (a copy elsewhere, a text without a file): its import of
+/// the shared vocabulary replaced by the vocabulary's declarations, on the same line, so that every
+/// other line keeps its number.
+pub fn standalone(text: &str) -> String {
+    let vocabulary = std::fs::read_to_string(root().join("policies/common/contract.policy"))
+        .expect("the shared vocabulary reads");
+    let declarations: Vec<&str> = vocabulary
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with("library "))
+        .collect();
+    assert!(
+        text.contains(SHARED_IMPORT),
+        "the policy imports the shared vocabulary"
+    );
+    text.replacen(SHARED_IMPORT, &declarations.join(" "), 1)
+}

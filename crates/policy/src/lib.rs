@@ -41,6 +41,7 @@ pub mod diagnostics;
 pub mod eval;
 #[cfg(feature = "files")]
 pub mod files;
+mod imports;
 #[cfg(feature = "files")]
 pub mod registry;
 pub mod source;

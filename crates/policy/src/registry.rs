@@ -33,7 +33,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
-use crate::eval::{file_list, CalendarFolder, CalendarProblem, LoadError};
+use crate::eval::{file_list, CalendarFolder, CalendarProblem, FileContents, LoadError};
 use crate::files::{calendar_dir, load_calendars, policy_files, FilesError};
 use crate::Policy;
 
@@ -412,8 +412,10 @@ fn read_set(
         let folder = folders
             .entry(dir)
             .or_insert_with_key(|dir| load_calendars(dir));
-        match Policy::from_source_in(&path.display().to_string(), &text, folder) {
-            Ok(policy) => by_name
+        match Policy::from_file_text(&path, &text, folder) {
+            // A library serves the policies that import it: it is checked with them, not served.
+            Ok(FileContents::Library { .. }) => {}
+            Ok(FileContents::Policy(policy)) => by_name
                 .entry(policy.name().to_string())
                 .or_default()
                 .push(Loaded {

@@ -17,12 +17,11 @@ use crate::zone::Zone;
 use serde_json::Map;
 
 use crate::calendar::Calendar;
-use crate::contract::ROLE_FIELDS;
-use crate::contract::{REFUND_DESTINATIONS, REVIEW_KINDS};
+use crate::contract::{NO_REVIEW, ROLE_FIELDS, SHARED_VOCABULARY};
 use crate::diagnostics::{suggestion, Diagnostic};
 use crate::source::{SourceFile, Span};
-use crate::syntax::ast::{self, AttrKind, Outcome, PolicyAst};
-use crate::value::{Type, Value};
+use crate::syntax::ast::{self, AttrKind, Outcome, PolicyAst, Vocabulary};
+use crate::value::{Type, Value, REFUND_TO_ENUM, REVIEW_ENUM};
 pub use typed::CheckedLet;
 use typed::{LetId, Slot, TExpr, TKind, MAX_FIELDS};
 
@@ -46,6 +45,8 @@ pub(crate) type Checked<T> = Result<T, Reported>;
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct CheckedPolicy {
+    /// A library (`library NAME`): declarations for policies to import, nothing to decide.
+    pub library: bool,
     pub name: String,
     pub provider: Option<String>,
     pub document: String,
@@ -53,6 +54,8 @@ pub struct CheckedPolicy {
     pub zone: Zone,
     pub calendar: Option<Arc<Calendar>>,
     pub enums: Vec<EnumInfo>,
+    /// The steps `requires` may name, as declared (`steps { .. }`): `RuleAttrs::requires` indexes them.
+    pub steps: Vec<String>,
     pub fields: Vec<FieldInfo>,
     pub constraints: Vec<Constraint>,
     /// The definitions (`let`) that checked, in order: `TKind::Let` indexes them.
@@ -130,40 +133,9 @@ pub struct RuleAttrs {
     /// `review_by = none`: this rule has no review date, whatever the action's default says.
     pub review_by_unset: bool,
     pub next_status: Option<TExpr>,
-    pub requires: Vec<Step>,
+    /// Indexes of `CheckedPolicy::steps`, in the order the vocabulary declares them.
+    pub requires: Vec<u16>,
     pub values: Vec<(String, TExpr)>,
-}
-
-/// The steps of the contract's `requires`, in the contract's order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Step {
-    CancelApplication,
-    WithdrawApplication,
-    Revoke,
-    ResetInstance,
-    ResetCa,
-    ContactAccountManager,
-    EmailConfirmation,
-    AwaitRevocation,
-    AwaitWithdrawal,
-}
-
-impl Step {
-    pub const ALL: [Step; 9] = [
-        Step::CancelApplication,
-        Step::WithdrawApplication,
-        Step::Revoke,
-        Step::ResetInstance,
-        Step::ResetCa,
-        Step::ContactAccountManager,
-        Step::EmailConfirmation,
-        Step::AwaitRevocation,
-        Step::AwaitWithdrawal,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        crate::contract::STEPS[self as usize]
-    }
 }
 
 /// An example the policy carries: an order, a request time and the expected decision fields.
@@ -186,7 +158,12 @@ pub fn check(
     calendars: &Calendars,
 ) -> Result<CheckedPolicy, Vec<Diagnostic>> {
     let mut checker = Checker::new(file);
+    checker.imported.clone_from(&ast.imported);
+    if ast.header.library {
+        checker.library_holds_only_declarations(ast);
+    }
     let header = checker.header(ast, calendars);
+    checker.vocabularies(&ast.vocabularies);
     checker.enums(&ast.enums);
     checker.fields(&ast.fields);
     checker.lets(&ast.lets);
@@ -209,6 +186,7 @@ pub fn check(
         return Err(diagnostics);
     }
     Ok(CheckedPolicy {
+        library: ast.header.library,
         name: ast.header.name.node.clone(),
         provider: ast.header.provider.as_ref().map(|p| p.node.clone()),
         document,
@@ -220,6 +198,7 @@ pub fn check(
         zone: Zone::new(zone),
         calendar,
         enums: checker.enums,
+        steps: checker.steps,
         fields: checker.fields,
         constraints,
         lets: checker.definitions,
@@ -247,6 +226,16 @@ pub(crate) struct Checker<'a> {
     file: &'a SourceFile,
     diagnostics: Vec<Diagnostic>,
     enums: Vec<EnumInfo>,
+    steps: Vec<String>,
+    /// Where each vocabulary was declared, and whether a use without declaration was reported.
+    vocabularies: Vec<(Vocabulary, Option<Span>)>,
+    undeclared_reported: Vec<Vocabulary>,
+    /// The review kind named `none` (`NO_REVIEW`), if declared: a rule with it has no review date.
+    no_review: Option<u16>,
+    /// The `import` lines that imported declarations are located at: their names may go unused.
+    imported: Vec<Span>,
+    /// Checking a library: declarations only, none of which needs to be used.
+    library: bool,
     fields: Vec<FieldInfo>,
     field_used: Vec<bool>,
     lets: HashMap<String, LetInfo>,
@@ -271,20 +260,24 @@ pub(crate) struct Checker<'a> {
 
 impl<'a> Checker<'a> {
     fn new(file: &'a SourceFile) -> Self {
-        let builtin = |name: &str, variants: &[&str]| EnumInfo {
+        // Their values are the policy's vocabularies (`Checker::vocabularies`).
+        let builtin = |name: &str| EnumInfo {
             name: name.to_string(),
-            variants: variants.iter().map(|v| v.to_string()).collect(),
+            variants: Vec::new(),
             span: Span::default(),
         };
         // INVARIANT: in the order of REFUND_TO_ENUM and REVIEW_ENUM.
-        let enums = vec![
-            builtin("refund destination", &REFUND_DESTINATIONS),
-            builtin("review", &REVIEW_KINDS),
-        ];
+        let enums = vec![builtin("refund destination"), builtin("review")];
         Checker {
             file,
             diagnostics: Vec::new(),
             enums,
+            steps: Vec::new(),
+            vocabularies: Vec::new(),
+            undeclared_reported: Vec::new(),
+            no_review: None,
+            imported: Vec::new(),
+            library: false,
             fields: Vec::new(),
             field_used: Vec::new(),
             lets: HashMap::new(),
@@ -321,12 +314,48 @@ impl<'a> Checker<'a> {
         ty.describe(&self.enum_names())
     }
 
+    /// A library declares; only a policy has requirements, constraints and actions (and `document`,
+    /// `zone`, `provider`: the header of what decides).
+    fn library_holds_only_declarations(&mut self, ast: &PolicyAst) {
+        self.library = true;
+        let header = &ast.header;
+        let spans = ast
+            .requires
+            .iter()
+            .map(|r| (r.field.span, "`require`"))
+            .chain(
+                ast.constraints
+                    .iter()
+                    .map(|c| (c.condition.span, "`constraint`")),
+            )
+            .chain(ast.actions.iter().map(|a| (a.name.span, "`action`")))
+            .chain(header.document.iter().map(|(d, _)| (d.span, "`document`")))
+            .chain(header.zone.iter().map(|z| (z.span, "`zone`")))
+            .chain(header.provider.iter().map(|p| (p.span, "`provider`")));
+        let found: Vec<(Span, &str)> = spans.collect();
+        for (span, what) in found {
+            self.report(
+                Diagnostic::error(
+                    "policy::check::not_in_library",
+                    format!("a library cannot hold {what}"),
+                    span,
+                )
+                .with_help("a library holds vocabularies, enums, fields, definitions and a calendar; write this in the policies that import it (`policy NAME`)"),
+            );
+        }
+    }
+
     fn header(
         &mut self,
         ast: &PolicyAst,
         calendars: &Calendars,
     ) -> Checked<(Tz, Option<Arc<Calendar>>, String)> {
         let header = &ast.header;
+        if header.library {
+            // Nothing of a library is decided: its zone and document are its importers'.
+            let calendar = self.calendar(header, calendars);
+            return Ok((Tz::UTC, calendar?, String::new()));
+        }
         let document = match &header.document {
             Some((file, _)) => {
                 self.document = Some(file.node.clone());
@@ -369,7 +398,16 @@ impl<'a> Checker<'a> {
                 ),
             )),
         };
-        let calendar = match &header.calendar {
+        let calendar = self.calendar(header, calendars);
+        Ok((zone?, calendar?, document?))
+    }
+
+    fn calendar(
+        &mut self,
+        header: &ast::Header,
+        calendars: &Calendars,
+    ) -> Checked<Option<Arc<Calendar>>> {
+        match &header.calendar {
             Some(name) => match calendars.get(&name.node) {
                 Some(calendar) => {
                     self.has_calendar = true;
@@ -403,8 +441,96 @@ impl<'a> Checker<'a> {
                 }
             },
             None => Ok(None),
-        };
-        Ok((zone?, calendar?, document?))
+        }
+    }
+
+    /// `steps { .. }`, `refund_destinations { .. }`, `review_kinds { .. }`: each declared once, each
+    /// value once.
+    fn vocabularies(&mut self, defs: &[ast::VocabularyDef]) {
+        for def in defs {
+            let keyword = def.kind.node.keyword();
+            if let Some(previous) = self.declared(def.kind.node) {
+                self.report(
+                    Diagnostic::error(
+                        "policy::check::duplicate_name",
+                        format!("`{keyword}` is declared twice"),
+                        def.kind.span,
+                    )
+                    .with_related(previous, "first declared here")
+                    .with_help("keep one declaration (an imported file may hold the other)"),
+                );
+                continue;
+            }
+            self.vocabularies.push((def.kind.node, Some(def.kind.span)));
+            let mut values: Vec<String> = Vec::new();
+            for value in &def.values {
+                if values.contains(&value.node) {
+                    self.report(Diagnostic::error(
+                        "policy::check::duplicate_variant",
+                        format!("`{}` is listed twice in `{keyword}`", value.node),
+                        value.span,
+                    ));
+                } else {
+                    values.push(value.node.clone());
+                }
+            }
+            if values.len() > 64 {
+                self.report(Diagnostic::error(
+                    "policy::check::enum_too_large",
+                    format!("`{keyword}` has more than 64 values"),
+                    def.kind.span,
+                ));
+                values.truncate(64);
+            }
+            let builtin = match def.kind.node {
+                Vocabulary::Steps => {
+                    self.steps = values;
+                    continue;
+                }
+                Vocabulary::RefundDestinations => REFUND_TO_ENUM,
+                Vocabulary::ReviewKinds => {
+                    self.no_review = values
+                        .iter()
+                        .position(|v| v == NO_REVIEW)
+                        .and_then(|i| u16::try_from(i).ok());
+                    REVIEW_ENUM
+                }
+            };
+            let info = &mut self.enums[usize::from(builtin)];
+            info.variants = values;
+            info.span = def.kind.span;
+        }
+    }
+
+    /// Where `vocabulary` is declared, if it is.
+    fn declared(&self, vocabulary: Vocabulary) -> Option<Span> {
+        self.vocabularies
+            .iter()
+            .find(|(v, _)| *v == vocabulary)
+            .and_then(|(_, span)| *span)
+    }
+
+    /// Whether `vocabulary` is declared; if not, says so at its first use (`span`).
+    fn vocabulary_declared(&mut self, vocabulary: Vocabulary, span: Span) -> bool {
+        if self.declared(vocabulary).is_some() {
+            return true;
+        }
+        if !self.undeclared_reported.contains(&vocabulary) {
+            self.undeclared_reported.push(vocabulary);
+            let keyword = vocabulary.keyword();
+            self.report(
+                Diagnostic::error(
+                    "policy::check::undeclared_vocabulary",
+                    format!("this policy declares no `{keyword}`"),
+                    span,
+                )
+                .with_label(format!("needs `{keyword} {{ .. }}`"))
+                .with_help(format!(
+                    "import the shipped vocabulary, `{SHARED_VOCABULARY}` (`import \"PATH\"`, the path relative to this file), or declare `{keyword} {{ .. }}`"
+                )),
+            );
+        }
+        false
     }
 
     fn enums(&mut self, defs: &[ast::EnumDef]) {
@@ -782,7 +908,7 @@ impl<'a> Checker<'a> {
         policy_requirements: &[Requirement],
     ) -> Vec<CheckedAction> {
         let mut out: Vec<CheckedAction> = Vec::new();
-        if defs.is_empty() {
+        if defs.is_empty() && !self.library {
             self.report(
                 Diagnostic::error(
                     "policy::check::no_action",
@@ -938,7 +1064,7 @@ impl<'a> Checker<'a> {
             // the rule's guard proves present.
             let defaults = self.attrs(defaults_ast, &facts, true);
             let own_review_by = own.review_by.as_ref().map(|e| e.span);
-            attrs = own.merged_over(&defaults);
+            attrs = own.merged_over(&defaults, self.no_review);
             // The rule's own date under the action's `default review = none` (one rule holding both
             // is reported where the attributes are checked).
             if let (Some(review), Some(date), None) = (
@@ -948,7 +1074,7 @@ impl<'a> Checker<'a> {
                     .iter()
                     .find(|a| matches!(a.kind, AttrKind::Review(_))),
             ) {
-                if is_no_review(review) {
+                if is_no_review(review, self.no_review) {
                     self.report(
                         Diagnostic::error(
                             "policy::check::review_contradiction",
@@ -1069,13 +1195,15 @@ impl<'a> Checker<'a> {
 
     fn unused(&mut self) {
         // A rule that failed to check reads nothing: after an error these warnings would mislead.
-        if self.diagnostics.iter().any(Diagnostic::is_error) {
+        // A library's names are for its importers to use.
+        if self.library || self.diagnostics.iter().any(Diagnostic::is_error) {
             return;
         }
         let unused_lets: Vec<(String, Span)> = self
             .definitions
             .iter()
             .filter(|d| self.lets.get(&d.name).is_some_and(|info| !info.used))
+            .filter(|d| !self.imported.contains(&d.span))
             .map(|d| (d.name.clone(), d.span))
             .collect();
         for (name, span) in unused_lets {
@@ -1093,7 +1221,9 @@ impl<'a> Checker<'a> {
             .iter()
             .zip(&self.field_used)
             .filter(|(f, used)| {
-                !**used && !matches!(f.name.as_str(), "id" | "requested_at" | "currency")
+                !**used
+                    && !matches!(f.name.as_str(), "id" | "requested_at" | "currency")
+                    && !self.imported.contains(&f.span)
             })
             .map(|(f, _)| (f.name.clone(), f.span))
             .collect();
@@ -1149,15 +1279,14 @@ pub(crate) fn with_article(name: &str) -> String {
     format!("{article} {name}")
 }
 
-/// `review = none`, written as such (or as a definition, which a constant is copied from: see
-/// `Checker::reference`).
-pub(crate) fn is_no_review(review: &TExpr) -> bool {
-    // INVARIANT: `none` is the first of the contract's review values.
-    matches!(review.kind, TKind::Const(Value::Enum(0))) && REVIEW_KINDS[0] == "none"
+/// `review = none` (`no_review`: the review kind named `none`, if declared), written as such (or as a
+/// definition, which a constant is copied from: see `Checker::reference`).
+pub(crate) fn is_no_review(review: &TExpr, no_review: Option<u16>) -> bool {
+    matches!(review.kind, TKind::Const(Value::Enum(v)) if Some(v) == no_review)
 }
 
 impl RuleAttrs {
-    fn merged_over(self, defaults: &RuleAttrs) -> RuleAttrs {
+    fn merged_over(self, defaults: &RuleAttrs, no_review: Option<u16>) -> RuleAttrs {
         let mut values = defaults.values.clone();
         for (name, value) in self.values {
             match values.iter_mut().find(|(n, _)| *n == name) {
@@ -1169,7 +1298,12 @@ impl RuleAttrs {
             amount: self.amount.or_else(|| defaults.amount.clone()),
             refund_to: self.refund_to.or_else(|| defaults.refund_to.clone()),
             // A rule without review (`review = none`, or `review_by = none`) takes no default date.
-            review_by: if self.review_by_unset || self.review.as_ref().is_some_and(is_no_review) {
+            review_by: if self.review_by_unset
+                || self
+                    .review
+                    .as_ref()
+                    .is_some_and(|r| is_no_review(r, no_review))
+            {
                 self.review_by
             } else {
                 self.review_by.or_else(|| defaults.review_by.clone())

@@ -3,11 +3,11 @@
 use serde_json::Map;
 
 use super::typed::{TExpr, TKind};
-use super::{with_article, Checked, Checker, Example, Facts, Reported, RuleAttrs, Step};
+use super::{with_article, Checked, Checker, Example, Facts, Reported, RuleAttrs};
 use crate::contract::{DECISION_FIELDS, ERROR_FIELD};
 use crate::diagnostics::{suggestion, Diagnostic};
 use crate::source::Span;
-use crate::syntax::ast::{self, AttrKind, ExprKind};
+use crate::syntax::ast::{self, AttrKind, ExprKind, Vocabulary};
 use crate::value::{
     parse_field, parse_timestamp, FieldInput, Type, Value, REFUND_TO_ENUM, REVIEW_ENUM,
 };
@@ -66,14 +66,18 @@ impl Checker<'_> {
                     }
                 }
                 AttrKind::RefundTo(e) => {
-                    out.refund_to = self
-                        .typed_attr(e, Type::Enum(REFUND_TO_ENUM), "refund_to", facts)
-                        .ok()
+                    if self.vocabulary_declared(Vocabulary::RefundDestinations, e.span) {
+                        out.refund_to = self
+                            .typed_attr(e, Type::Enum(REFUND_TO_ENUM), "refund_to", facts)
+                            .ok()
+                    }
                 }
                 AttrKind::Review(e) => {
-                    out.review = self
-                        .typed_attr(e, Type::Enum(REVIEW_ENUM), "review", facts)
-                        .ok()
+                    if self.vocabulary_declared(Vocabulary::ReviewKinds, e.span) {
+                        out.review = self
+                            .typed_attr(e, Type::Enum(REVIEW_ENUM), "review", facts)
+                            .ok()
+                    }
                 }
                 AttrKind::ReviewBy(e) if matches!(&e.kind, ExprKind::Name(n) if n == "none" && !self.resolves(n)) =>
                 {
@@ -83,7 +87,13 @@ impl Checker<'_> {
                     out.review_by = self.typed_attr(e, Type::Date, "review_by", facts).ok()
                 }
                 AttrKind::NextStatus(e) => out.next_status = self.next_status(e, facts).ok(),
-                AttrKind::Requires(steps) => out.requires = self.steps(steps),
+                AttrKind::Requires(steps) => {
+                    if let Some(first) = steps.first() {
+                        if self.vocabulary_declared(Vocabulary::Steps, first.span) {
+                            out.requires = self.steps(steps);
+                        }
+                    }
+                }
                 AttrKind::Value(name, e) => {
                     if let Ok(value) = self.expr(e, None, facts) {
                         if value.ty == Type::BusinessDays {
@@ -103,7 +113,7 @@ impl Checker<'_> {
             }
         }
         if let (Some(review), Some(review_by)) = (&out.review, &out.review_by) {
-            if super::is_no_review(review) {
+            if super::is_no_review(review, self.no_review) {
                 self.report(
                     Diagnostic::error(
                         "policy::check::review_contradiction",
@@ -161,36 +171,42 @@ impl Checker<'_> {
         Ok(checked)
     }
 
-    fn steps(&mut self, idents: &[ast::Ident]) -> Vec<Step> {
+    /// The steps named, as indexes of the declared `steps`, in the vocabulary's order.
+    fn steps(&mut self, idents: &[ast::Ident]) -> Vec<u16> {
         let mut steps = Vec::new();
         for ident in idents {
-            match Step::ALL.iter().find(|s| s.as_str() == ident.node) {
-                Some(step) if steps.contains(step) => {
+            let found = self
+                .steps
+                .iter()
+                .position(|s| *s == ident.node)
+                .and_then(|i| u16::try_from(i).ok());
+            match found {
+                Some(step) if steps.contains(&step) => {
                     self.report(Diagnostic::error(
                         "policy::check::duplicate_step",
                         format!("step `{}` is listed twice", ident.node),
                         ident.span,
                     ));
                 }
-                Some(step) => steps.push(*step),
+                Some(step) => steps.push(step),
                 None => {
-                    let names = Step::ALL.map(Step::as_str);
+                    let names = self.steps.iter().map(String::as_str);
                     let help = suggestion(&ident.node, names)
-                        .unwrap_or_else(|| format!("steps: {}", names.join(", ")));
+                        .unwrap_or_else(|| format!("steps: {}", self.steps.join(", ")));
                     self.report(
                         Diagnostic::error(
                             "policy::check::unknown_step",
                             format!("unknown step `{}`", ident.node),
                             ident.span,
                         )
-                        .with_label("not a step of the contract")
+                        .with_label("not a declared step")
                         .with_help(help),
                     );
                 }
             }
         }
-        // The contract lists steps in a fixed order.
-        steps.sort();
+        // A decision lists steps in the vocabulary's order, whatever the rule's.
+        steps.sort_unstable();
         steps
     }
 

@@ -89,7 +89,8 @@ pub struct CompiledRule {
     /// The decision's texts, built once: each decision borrows them.
     pub id: Box<str>,
     pub because: Reasons,
-    pub requires: Box<[&'static str]>,
+    /// The steps' names, in the vocabulary's order.
+    pub requires: Box<[Box<str>]>,
     /// What the rule computes when it goes through (all `None` for denied and undetermined rules).
     pub amount: Option<TExpr>,
     pub refund_to: Option<TExpr>,
@@ -106,7 +107,9 @@ pub fn compile(policy: CheckedPolicy) -> Result<Program, Vec<Diagnostic>> {
         .actions
         .iter()
         .enumerate()
-        .map(|(index, action)| compile_action(index, action, &policy.lets, &mut diagnostics))
+        .map(|(index, action)| {
+            compile_action(index, action, &policy.lets, &policy.steps, &mut diagnostics)
+        })
         .collect();
     if !diagnostics.is_empty() {
         return Err(diagnostics);
@@ -145,6 +148,7 @@ fn compile_action(
     index: usize,
     action: &CheckedAction,
     lets: &[CheckedLet],
+    steps: &[String],
     diagnostics: &mut Vec<Diagnostic>,
 ) -> CompiledAction {
     let mut edges = Vec::new();
@@ -158,7 +162,7 @@ fn compile_action(
                     .map_err(|d| diagnostics.push(d))
                     .ok()
             });
-            compile_rule(index, rule, guard)
+            compile_rule(index, rule, guard, steps)
         })
         .collect();
     if edges.len() > MAX_EDGES {
@@ -204,7 +208,12 @@ fn compile_action(
     }
 }
 
-fn compile_rule(index: usize, rule: &CheckedRule, guard: Option<TExpr>) -> CompiledRule {
+fn compile_rule(
+    index: usize,
+    rule: &CheckedRule,
+    guard: Option<TExpr>,
+    steps: &[String],
+) -> CompiledRule {
     let attrs = &rule.attrs;
     CompiledRule {
         origin: Origin {
@@ -215,7 +224,12 @@ fn compile_rule(index: usize, rule: &CheckedRule, guard: Option<TExpr>) -> Compi
         guard,
         id: rule.id.as_str().into(),
         because: Reasons::new(rule.because.clone()),
-        requires: attrs.requires.iter().map(|s| s.as_str()).collect(),
+        // INVARIANT: the checker gives only indexes of the declared steps.
+        requires: attrs
+            .requires
+            .iter()
+            .map(|&s| steps[usize::from(s)].as_str().into())
+            .collect(),
         amount: attrs.amount.clone(),
         refund_to: attrs.refund_to.clone(),
         review: attrs.review.clone(),

@@ -40,11 +40,11 @@ pub struct Decision<'p> {
     /// The currency of `amount`: the order's, else the policy's default (present with an amount).
     pub currency: Option<Text<'p>>,
     /// Where the refund goes.
-    pub refund_to: Option<&'static str>,
-    /// The steps that must come first, in the rule's order.
-    pub requires: &'p [&'static str],
+    pub refund_to: Option<&'p str>,
+    /// The steps that must come first, in the order the policy's `steps` declares them.
+    pub requires: &'p [Box<str>],
     /// Whether a person reviews the request.
-    pub review: Option<&'static str>,
+    pub review: Option<&'p str>,
     /// The date by which the provider answers.
     pub review_by: Option<NaiveDate>,
     /// The first instant after the request at which the outcome turns denied if only time passes, in
@@ -174,7 +174,7 @@ trait FieldSink {
         key: &'static str,
         value: Option<&dyn fmt::Display>,
     ) -> Result<(), Self::Error>;
-    fn texts(&mut self, key: &'static str, values: &[&str]) -> Result<(), Self::Error>;
+    fn texts(&mut self, key: &'static str, values: &[Box<str>]) -> Result<(), Self::Error>;
     fn values(&mut self, key: &'static str, values: &Values<'_>) -> Result<(), Self::Error>;
     fn reasons(&mut self, key: &'static str, reasons: &Reasons) -> Result<(), Self::Error>;
 }
@@ -239,7 +239,7 @@ impl<S: SerializeStruct> FieldSink for SerdeSink<S> {
     ) -> Result<(), S::Error> {
         self.0.serialize_field(key, &Shown(value))
     }
-    fn texts(&mut self, key: &'static str, values: &[&str]) -> Result<(), S::Error> {
+    fn texts(&mut self, key: &'static str, values: &[Box<str>]) -> Result<(), S::Error> {
         self.0.serialize_field(key, values)
     }
     fn values(&mut self, key: &'static str, values: &Values<'_>) -> Result<(), S::Error> {
@@ -304,7 +304,7 @@ impl FieldSink for JsonSink<'_> {
         }
         Ok(())
     }
-    fn texts(&mut self, key: &'static str, values: &[&str]) -> Result<(), Self::Error> {
+    fn texts(&mut self, key: &'static str, values: &[Box<str>]) -> Result<(), Self::Error> {
         self.key(key);
         self.out.push(b'[');
         for (i, text) in values.iter().enumerate() {

@@ -1,5 +1,6 @@
 //! The contract with host applications (`docs/contract.md`) in one place: the decision and its fields,
-//! the order fields every policy understands by role, and the vocabularies the engine knows by default.
+//! the order fields every policy understands by role, and what the engine knows of the vocabularies
+//! policies declare.
 //! Each name is written here once; the checker, the evaluator and the JSON writer read it from here.
 
 mod decision;
@@ -46,24 +47,15 @@ pub const ERROR_FIELD: &str = "error";
 /// The rule a decision names when no rule of the action decides the order.
 pub const NO_RULE: &str = "(no rule)";
 
-/// Where a refund goes (`refund_to`), in the order of the enum's variants.
-pub const REFUND_DESTINATIONS: [&str; 2] = ["original_payment", "account_balance"];
+/// The vocabulary the shipped policies import: their steps (`requires`), refund destinations
+/// (`refund_to`) and review kinds (`review`). The engine knows none of these values; a policy declares
+/// them (`steps { .. }`, `refund_destinations { .. }`, `review_kinds { .. }`), here or in a file it
+/// imports.
+pub const SHARED_VOCABULARY: &str = "policies/common/contract.policy";
 
-/// Whether a person reviews the request (`review`), in the order of the enum's variants.
-pub const REVIEW_KINDS: [&str; 2] = ["none", "manual"];
-
-/// The steps a decision may require first (`requires`), in the order of `check::Step`'s variants.
-pub const STEPS: [&str; 9] = [
-    "cancel_application",
-    "withdraw_application",
-    "revoke",
-    "reset_instance",
-    "reset_ca",
-    "contact_account_manager",
-    "email_confirmation",
-    "await_revocation",
-    "await_withdrawal",
-];
+/// The review kind that means "no review": a rule with it has no review date (`review_by`), and takes
+/// none from its action's defaults. A policy's `review_kinds` may declare it or not.
+pub const NO_REVIEW: &str = "none";
 
 /// A field of every order with a meaning fixed by the contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

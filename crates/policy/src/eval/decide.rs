@@ -8,7 +8,7 @@ use super::interp::{date_number, eval, truth, EdgeBounds, Env, Fault, Lets, Num,
 use super::{Decision, Order, OrderError, Outcome, Text};
 use crate::check::typed::{TExpr, TKind};
 use crate::compile::{CompiledAction, CompiledRule, Edge, Program, MAX_EDGES};
-use crate::contract::{Reasons, DEFAULT_CURRENCY, NO_RULE, REFUND_DESTINATIONS, REVIEW_KINDS};
+use crate::contract::{Reasons, DEFAULT_CURRENCY, NO_RULE};
 use crate::time::Instant;
 use crate::value::{FieldProblem, Type, Value, REFUND_TO_ENUM, REVIEW_ENUM};
 
@@ -290,10 +290,10 @@ fn attributes<'p: 'a, 'a, N: Num>(
             },
         );
     }
-    let variant = |e: &'a Option<TExpr>, id: u16| -> Result<Option<&'static str>, Fault> {
+    let variant = |e: &'a Option<TExpr>, id: u16| -> Result<Option<&'p str>, Fault> {
         match e {
             None => Ok(None),
-            Some(e) => builtin_variant(id, eval(e, env)?)
+            Some(e) => enum_name(program, Type::Enum(id), eval(e, env)?)
                 .ok_or(Fault::Internal)
                 .map(Some),
         }
@@ -325,15 +325,6 @@ fn attributes<'p: 'a, 'a, N: Num>(
             .push((name, value_to_json(program, e.ty, &value)));
     }
     Ok(())
-}
-
-fn builtin_variant(id: u16, v: u16) -> Option<&'static str> {
-    let values = if id == REFUND_TO_ENUM {
-        &REFUND_DESTINATIONS
-    } else {
-        &REVIEW_KINDS
-    };
-    values.get(usize::from(v)).copied()
 }
 
 fn enum_name(program: &Program, ty: Type, v: u16) -> Option<&str> {
@@ -596,7 +587,10 @@ mod tests {
             definitions += program.policy.lets.len();
             let file = SourceFile::new(path.display().to_string(), policy.source().text.clone());
             let folder = load_calendars(&calendar_dir(&path));
-            let checked = check(&parse(&file.text).unwrap(), &file, folder.calendars()).unwrap();
+            let mut ast = parse(&file.text).unwrap();
+            crate::imports::resolve(&mut ast, Some(&path), folder.calendars(), &mut Vec::new())
+                .unwrap();
+            let checked = check(&ast, &file, folder.calendars()).unwrap();
             let spelled = compile(inlined(checked)).unwrap();
             for (index, action) in program.policy.actions.iter().enumerate() {
                 for example in &action.examples {

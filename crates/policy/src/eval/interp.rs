@@ -856,6 +856,8 @@ policy lets
   document "x.txt"
   zone "Asia/Shanghai"
 
+review_kinds { none, manual }
+
 field paid_at: timestamp
 field price: money
 field fee: money = 0

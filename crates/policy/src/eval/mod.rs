@@ -244,7 +244,45 @@ impl Policy {
             error,
         })?;
         let folder = crate::files::load_calendars(&crate::files::calendar_dir(path));
-        Policy::from_source_in(&path.display().to_string(), &text, &folder)
+        match Policy::from_file_text(path, &text, &folder)? {
+            FileContents::Policy(policy) => Ok(policy),
+            FileContents::Library { source, name, .. } => Err(LoadError::Invalid {
+                diagnostics: vec![library_not_policy(&source, name)],
+                file: source,
+            }),
+        }
+    }
+
+    /// The text of the file at `path`, with the calendars of a folder: a policy, or a library of
+    /// declarations (`library NAME`) for policies to import. Its imports are read relative to `path`.
+    /// Calendar problems are explained as by [`Policy::from_source_in`].
+    #[cfg(feature = "files")]
+    pub fn from_file_text(
+        path: &std::path::Path,
+        text: &str,
+        folder: &CalendarFolder,
+    ) -> Result<FileContents, LoadError> {
+        let file = SourceFile::new(path.display().to_string(), text);
+        let built = stacker::maybe_grow(BUILD_STACK, BUILD_STACK, || {
+            build_here(&file, &folder.calendars, Some(path))
+        });
+        match built {
+            Ok(Built::Policy(program, _)) => Ok(FileContents::Policy(Policy {
+                program: Arc::new(program),
+                source: file,
+            })),
+            Ok(Built::Library(name, warnings)) => Ok(FileContents::Library {
+                source: file,
+                name,
+                warnings,
+            }),
+            Err(mut diagnostics) => {
+                for diagnostic in &mut diagnostics {
+                    folder.explain(&file, diagnostic);
+                }
+                Err(LoadError::Invalid { file, diagnostics })
+            }
+        }
     }
 
     /// Like [`Policy::from_source`], with the calendars of a folder. If the policy names a calendar the
@@ -549,11 +587,67 @@ pub fn now() -> Instant {
 /// of `syntax` and `check::limits`; in a debug build the checker needs up to about 500 KiB of stack at
 /// those limits. They run on a stack segment of `BUILD_STACK` bytes of their own when less than that
 /// remains on the caller's, so a policy builds the same on any thread (batch workers included).
+///
+/// The text is not read from a file, so it cannot import (`policy::check::import_without_file`), and it
+/// must be a policy, not a library.
 pub(crate) fn build(
     file: &SourceFile,
     calendars: &Calendars,
 ) -> Result<(Program, Vec<Diagnostic>), Vec<Diagnostic>> {
-    stacker::maybe_grow(BUILD_STACK, BUILD_STACK, || build_here(file, calendars))
+    match stacker::maybe_grow(BUILD_STACK, BUILD_STACK, || {
+        build_here(file, calendars, None)
+    })? {
+        Built::Policy(program, warnings) => Ok((program, warnings)),
+        Built::Library(name, _) => Err(vec![library_not_policy(file, name)]),
+    }
+}
+
+/// What a `.policy` file holds (see [`Policy::from_file_text`]).
+#[derive(Debug)]
+pub enum FileContents {
+    /// A policy, built.
+    Policy(Policy),
+    /// A library (`library NAME`) that checked: declarations for policies to import.
+    Library {
+        /// Its text, as the warnings' spans point into it.
+        source: SourceFile,
+        /// Where its header names it.
+        name: crate::source::Span,
+        /// Its findings that do not stop it from being imported.
+        warnings: Vec<Diagnostic>,
+    },
+}
+
+/// What a build makes of a file.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "made once per file loaded and taken apart at once; boxing would only add an allocation"
+)]
+enum Built {
+    Policy(Program, Vec<Diagnostic>),
+    /// The library's name, where its header gives it, and its warnings (read by `from_file_text`).
+    Library(
+        crate::source::Span,
+        #[cfg_attr(
+            not(feature = "files"),
+            expect(dead_code, reason = "only files are libraries, and files need the feature")
+        )]
+        Vec<Diagnostic>,
+    ),
+}
+
+/// The error of a library (its name at `name`) loaded where a policy is wanted.
+fn library_not_policy(file: &SourceFile, name: crate::source::Span) -> Diagnostic {
+    let text = file
+        .text
+        .get(name.start as usize..name.end as usize)
+        .unwrap_or("");
+    Diagnostic::error(
+        "policy::check::library_not_policy",
+        format!("`{text}` is a library, not a policy: it decides nothing"),
+        name,
+    )
+    .with_help("policies import a library (`import \"FILE\"`); load one of those")
 }
 
 /// The stack `build` runs on: 1 MiB.
@@ -562,15 +656,24 @@ const BUILD_STACK: usize = 1024 * 1024;
 fn build_here(
     file: &SourceFile,
     calendars: &Calendars,
-) -> Result<(Program, Vec<Diagnostic>), Vec<Diagnostic>> {
-    let ast = parse(&file.text)?;
+    path: Option<&std::path::Path>,
+) -> Result<Built, Vec<Diagnostic>> {
+    let mut ast = parse(&file.text)?;
+    let mut chain: Vec<PathBuf> = path
+        .and_then(|p| std::fs::canonicalize(p).ok())
+        .into_iter()
+        .collect();
+    crate::imports::resolve(&mut ast, path, calendars, &mut chain)?;
     let checked = check(&ast, file, calendars)?;
+    if checked.library {
+        return Ok(Built::Library(ast.header.name.span, checked.warnings));
+    }
     let warnings = checked.warnings.clone();
     let program = compile(checked).map_err(|mut errors| {
         errors.extend(warnings.iter().cloned());
         errors
     })?;
-    Ok((program, warnings))
+    Ok(Built::Policy(program, warnings))
 }
 
 /// The calendars of a folder (`calendars/` beside the policies): each name that exactly one file

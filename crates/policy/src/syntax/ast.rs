@@ -9,6 +9,12 @@ pub type Ident = Spanned<String>;
 #[derive(Debug, Clone)]
 pub struct PolicyAst {
     pub header: Header,
+    /// `import "FILE"`, the path as written.
+    pub imports: Vec<Spanned<String>>,
+    pub vocabularies: Vec<VocabularyDef>,
+    /// The `import` lines whose declarations were taken in (`imports::resolve`): the declarations
+    /// located there are the libraries'.
+    pub imported: Vec<Span>,
     pub enums: Vec<EnumDef>,
     pub fields: Vec<FieldDef>,
     pub requires: Vec<RequireDef>,
@@ -19,12 +25,40 @@ pub struct PolicyAst {
 
 #[derive(Debug, Clone)]
 pub struct Header {
+    /// `library NAME` rather than `policy NAME`: a file of declarations for policies to import.
+    pub library: bool,
     pub name: Ident,
     pub provider: Option<Spanned<String>>,
     /// The source document's file name, and optionally its title.
     pub document: Option<(Spanned<String>, Option<Spanned<String>>)>,
     pub zone: Option<Spanned<String>>,
     pub calendar: Option<Ident>,
+}
+
+/// The contract's vocabularies: the values `requires`, `refund_to` and `review` may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Vocabulary {
+    Steps,
+    RefundDestinations,
+    ReviewKinds,
+}
+
+impl Vocabulary {
+    /// The keyword that declares it.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Vocabulary::Steps => "steps",
+            Vocabulary::RefundDestinations => "refund_destinations",
+            Vocabulary::ReviewKinds => "review_kinds",
+        }
+    }
+}
+
+/// `steps { cancel_application, revoke }`
+#[derive(Debug, Clone)]
+pub struct VocabularyDef {
+    pub kind: Spanned<Vocabulary>,
+    pub values: Vec<Ident>,
 }
 
 /// `enum Status { pending_application, issued, ... }`, `enum Sku { "EV-1Y", "EV-2Y" }`: a value is a

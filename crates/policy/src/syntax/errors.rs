@@ -133,6 +133,11 @@ fn readable(rule: Rule) -> Option<&'static str> {
     Some(match rule {
         Rule::EOI => "end of file",
         Rule::header | Rule::kw_policy => "`policy NAME`",
+        Rule::kw_library => "`library NAME`",
+        Rule::import_def | Rule::kw_import => "`import \"FILE\"`",
+        Rule::vocabulary_def | Rule::vocabulary_kind => {
+            "a vocabulary (`steps`, `refund_destinations`, `review_kinds`)"
+        }
         Rule::policy_name => "a policy name",
         Rule::provider | Rule::kw_provider => "`provider`",
         Rule::document | Rule::kw_document => "`document`",

@@ -56,6 +56,8 @@ fn is_keyword(rule: Rule) -> bool {
     matches!(
         rule,
         Rule::kw_policy
+            | Rule::kw_library
+            | Rule::kw_import
             | Rule::kw_provider
             | Rule::kw_document
             | Rule::kw_zone
@@ -104,6 +106,9 @@ pub(super) fn lower_file(file: Pair<'_, Rule>) -> std::result::Result<PolicyAst,
         .map(|h| lower_header(h, &mut errors))?;
     let mut ast = PolicyAst {
         header,
+        imports: Vec::new(),
+        vocabularies: Vec::new(),
+        imported: Vec::new(),
         enums: Vec::new(),
         fields: Vec::new(),
         requires: Vec::new(),
@@ -113,6 +118,10 @@ pub(super) fn lower_file(file: Pair<'_, Rule>) -> std::result::Result<PolicyAst,
     };
     for item in items {
         let lowered = match item.as_rule() {
+            Rule::import_def => single(item)
+                .and_then(lower_string)
+                .map(|path| ast.imports.push(path)),
+            Rule::vocabulary_def => lower_vocabulary(item).map(|v| ast.vocabularies.push(v)),
             Rule::enum_def => lower_enum(item).map(|e| ast.enums.push(e)),
             Rule::field_def => lower_field(item).map(|f| ast.fields.push(f)),
             Rule::require_def => lower_require(item).map(|r| ast.requires.push(r)),
@@ -136,6 +145,11 @@ pub(super) fn lower_file(file: Pair<'_, Rule>) -> std::result::Result<PolicyAst,
 /// The header; an entry that cannot be lowered is reported in `errors` and left out.
 fn lower_header(pair: Pair<'_, Rule>, errors: &mut Vec<Diagnostic>) -> Header {
     let span = span_of(&pair);
+    let library = pair
+        .clone()
+        .into_inner()
+        .next()
+        .is_some_and(|p| p.as_rule() == Rule::kw_library);
     let mut inner = parts(pair);
     let name = match inner.next() {
         Some(name) => Spanned::new(name.as_str().to_string(), span_of(&name)),
@@ -145,6 +159,7 @@ fn lower_header(pair: Pair<'_, Rule>, errors: &mut Vec<Diagnostic>) -> Header {
         }
     };
     let mut header = Header {
+        library,
         name,
         provider: None,
         document: None,
@@ -250,6 +265,22 @@ fn lower_text(pair: Pair<'_, Rule>) -> Result<Spanned<String>> {
         joined.push_str(&lower_string(part)?.node);
     }
     Ok(Spanned::new(joined, span))
+}
+
+fn lower_vocabulary(pair: Pair<'_, Rule>) -> Result<VocabularyDef> {
+    let span = span_of(&pair);
+    let mut inner = pair.into_inner();
+    let kind = next(&mut inner, span)?;
+    let vocabulary = match kind.as_str() {
+        "steps" => Vocabulary::Steps,
+        "refund_destinations" => Vocabulary::RefundDestinations,
+        "review_kinds" => Vocabulary::ReviewKinds,
+        _ => return Err(internal(span_of(&kind))),
+    };
+    Ok(VocabularyDef {
+        kind: Spanned::new(vocabulary, span_of(&kind)),
+        values: inner.map(lower_ident).collect(),
+    })
 }
 
 fn lower_enum(pair: Pair<'_, Rule>) -> Result<EnumDef> {
