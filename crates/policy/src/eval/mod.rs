@@ -630,7 +630,10 @@ enum Built {
         crate::source::Span,
         #[cfg_attr(
             not(feature = "files"),
-            expect(dead_code, reason = "only files are libraries, and files need the feature")
+            expect(
+                dead_code,
+                reason = "only files are libraries, and files need the feature"
+            )
         )]
         Vec<Diagnostic>,
     ),
