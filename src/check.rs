@@ -7,12 +7,15 @@ use crate::output::{Stop, Terminal};
 use policy::analysis::analyze;
 use policy::diagnostics::{Diagnostic, Severity};
 use policy::eval::{CalendarFolder, FileContents, LoadError, Policy};
-use policy::files::{calendar_dir, load_calendars};
+use policy::files::load_calendars;
 
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
     /// Policy files or folders (default: `policies/`).
     pub paths: Vec<PathBuf>,
+    /// The folder of calendar files (default: `calendars/` beside each policy).
+    #[arg(long, value_name = "DIR")]
+    pub calendars: Option<PathBuf>,
     /// `--deny warnings`: treat warnings (gaps, dead rules, unused names, ...) as errors.
     #[arg(long, value_name = "warnings")]
     pub deny: Option<DenyLevel>,
@@ -40,7 +43,7 @@ pub fn run(args: CheckArgs, terminal: &mut Terminal) -> Result<bool, Stop> {
                 continue;
             }
         };
-        let folder = match folders.entry(calendar_dir(path)) {
+        let folder = match folders.entry(crate::calendar_folder(path, args.calendars.as_deref())) {
             Entry::Occupied(known) => known.into_mut(),
             Entry::Vacant(new) => {
                 let folder = load_calendars(new.key());

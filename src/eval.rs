@@ -10,9 +10,12 @@ use policy::eval::{parse_time, FileContents};
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("input").required(true).args(["order", "orders"])))]
 pub struct EvalArgs {
-    /// The policy file (its calendars are read from `calendars/` beside it).
+    /// The policy file (its calendars are read from `calendars/` beside it, or --calendars).
     #[arg(long)]
     pub policy: PathBuf,
+    /// The folder of calendar files (default: `calendars/` beside each policy).
+    #[arg(long, value_name = "DIR")]
+    pub calendars: Option<PathBuf>,
     /// The action to decide (default: the policy's only action).
     #[arg(long)]
     pub action: Option<String>,
@@ -33,15 +36,16 @@ pub struct EvalArgs {
 
 pub fn run(args: EvalArgs, terminal: &mut Terminal) -> Result<bool, Stop> {
     terminal.require_stdout()?;
-    let policy = match crate::test::load_reporting(&args.policy, terminal)?? {
-        FileContents::Policy(policy) => policy,
-        FileContents::Library { .. } => {
-            return Err(Stop::Error(format!(
-                "`{}` is a library, not a policy: it decides nothing",
-                args.policy.display()
-            )))
-        }
-    };
+    let policy =
+        match crate::test::load_reporting(&args.policy, args.calendars.as_deref(), terminal)?? {
+            FileContents::Policy(policy) => policy,
+            FileContents::Library { .. } => {
+                return Err(Stop::Error(format!(
+                    "`{}` is a library, not a policy: it decides nothing",
+                    args.policy.display()
+                )))
+            }
+        };
     let action = match args.action {
         Some(a) => a,
         None => {

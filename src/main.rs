@@ -103,6 +103,15 @@ pub(crate) fn policy_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     policy::files::policy_files(paths).map_err(|e| e.to_string())
 }
 
+/// The calendar folder of the policy file at `path`: the one given with `--calendars`, else
+/// `calendars/` beside the file.
+fn calendar_folder(path: &std::path::Path, chosen: Option<&std::path::Path>) -> PathBuf {
+    chosen.map_or_else(
+        || policy::files::calendar_dir(path),
+        std::path::Path::to_path_buf,
+    )
+}
+
 /// Renders diagnostics for the terminal: coloured when stderr is a terminal, plain otherwise.
 pub(crate) fn render(
     diagnostic: &policy::diagnostics::Diagnostic,

@@ -4,12 +4,15 @@ use std::path::{Path, PathBuf};
 
 use crate::output::{Stop, Terminal};
 use policy::eval::{run_examples, FileContents, LoadError, Policy};
-use policy::files::{calendar_dir, load_calendars};
+use policy::files::load_calendars;
 
 #[derive(Debug, clap::Args)]
 pub struct TestArgs {
     /// Policy files or folders (default: `policies/`).
     pub paths: Vec<PathBuf>,
+    /// The folder of calendar files (default: `calendars/` beside each policy).
+    #[arg(long, value_name = "DIR")]
+    pub calendars: Option<PathBuf>,
 }
 
 pub fn run(args: TestArgs, terminal: &mut Terminal) -> Result<bool, Stop> {
@@ -17,7 +20,7 @@ pub fn run(args: TestArgs, terminal: &mut Terminal) -> Result<bool, Stop> {
     let files = crate::policy_files(&args.paths)?;
     let (mut passed, mut failed) = (0usize, 0usize);
     for path in &files {
-        let policy = match load_reporting(path, terminal)? {
+        let policy = match load_reporting(path, args.calendars.as_deref(), terminal)? {
             Ok(FileContents::Policy(policy)) => policy,
             // A library has no examples: the policies that import it test it.
             Ok(FileContents::Library { .. }) => continue,
@@ -56,6 +59,7 @@ pub fn run(args: TestArgs, terminal: &mut Terminal) -> Result<bool, Stop> {
 /// `Ok(Err(message))` then.
 pub(crate) fn load_reporting(
     path: &Path,
+    calendars: Option<&Path>,
     terminal: &mut Terminal,
 ) -> Result<Result<FileContents, String>, Stop> {
     let loaded = std::fs::read_to_string(path)
@@ -63,7 +67,13 @@ pub(crate) fn load_reporting(
             path: path.to_path_buf(),
             error,
         })
-        .and_then(|text| Policy::from_file_text(path, &text, &load_calendars(&calendar_dir(path))));
+        .and_then(|text| {
+            Policy::from_file_text(
+                path,
+                &text,
+                &load_calendars(&crate::calendar_folder(path, calendars)),
+            )
+        });
     Ok(match loaded {
         Ok(contents) => Ok(contents),
         Err(LoadError::Invalid { file, diagnostics }) => {

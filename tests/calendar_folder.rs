@@ -284,3 +284,79 @@ fn the_binary_reports_a_folder_problem_once_and_runs_the_policies_it_does_not_co
     assert_eq!(test.status.code(), Some(0), "{test:?}");
     assert_eq!(eval.status.code(), Some(0), "{eval:?}");
 }
+
+/// `--calendars DIR` takes the calendars from a folder of the caller's choosing, for `check`, `test`
+/// and `eval`; without it, a policy whose folder has no `calendars/` names an unknown calendar.
+#[test]
+fn the_calendar_folder_can_be_given() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = std::env::temp_dir().join(format!("policy-calendars-arg-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::create_dir_all(&dir).unwrap();
+    let legacy = std::fs::read_to_string(root.join("policies/alibaba-ssl-refund-legacy.policy"))
+        .unwrap()
+        .replace(
+            "import \"common/contract.policy\"",
+            &format!(
+                "import \"{}\"",
+                root.join("policies/common/contract.policy").display()
+            ),
+        );
+    let file = dir.join("legacy.policy");
+    std::fs::write(&file, legacy).unwrap();
+    let shipped = root.join("policies/calendars");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_policy"))
+            .args(args)
+            .current_dir(root)
+            .output()
+            .unwrap()
+    };
+    let file = file.to_str().unwrap();
+    let shipped = shipped.to_str().unwrap();
+
+    let without = run(&["check", file]);
+    assert_eq!(without.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&without.stderr).contains("unknown_calendar"));
+
+    let with = run(&["check", "--calendars", shipped, file]);
+    assert_eq!(
+        with.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&with.stderr)
+    );
+    let tested = run(&["test", "--calendars", shipped, file]);
+    assert_eq!(
+        tested.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&tested.stderr)
+    );
+    assert!(String::from_utf8_lossy(&tested.stdout).contains(" passed, 0 failed"));
+    let order = dir.join("order.json");
+    std::fs::write(
+        &order,
+        r#"{"id":"o-1","paid_at":"2026-02-10T10:00:00+08:00","price":"199.00","status":"verifying"}"#,
+    )
+    .unwrap();
+    let decided = run(&[
+        "eval",
+        "--calendars",
+        shipped,
+        "--policy",
+        file,
+        "--at",
+        "2026-02-16T09:00:00+08:00",
+        "--order",
+        order.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        decided.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&decided.stderr)
+    );
+    assert!(String::from_utf8_lossy(&decided.stdout).contains(r#""review_by": "2026-03-13""#));
+    std::fs::remove_dir_all(&dir).ok();
+}
