@@ -10,11 +10,10 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::check::{check, Calendars};
+use crate::check::Calendars;
 use crate::diagnostics::Diagnostic;
-use crate::source::{SourceFile, Span, Spanned};
+use crate::source::{Span, Spanned};
 use crate::syntax::ast::{Expr, ExprKind, PolicyAst};
-use crate::syntax::parse;
 
 /// Takes the declarations of every file `ast` imports into it. `path` is the importing file (imports
 /// are relative to its folder); `None` for a text without a file, which cannot import. `chain` holds
@@ -95,14 +94,49 @@ fn library(
     calendars: &Calendars,
     chain: &mut Vec<PathBuf>,
 ) -> Result<PolicyAst, Diagnostic> {
-    let Some(importer) = importer else {
-        return Err(Diagnostic::error(
+    let without_file = || {
+        Diagnostic::error(
             "policy::check::import_without_file",
             format!("`{import}` cannot be imported: this policy was given as text, not read from a file"),
             span,
         )
-        .with_help("load the policy from its file (`Policy::load`, a `PolicySet`), so that imports are read beside it"));
+        .with_help("load the policy from its file (`Policy::load`, a `PolicySet`), so that imports are read beside it")
     };
+    let Some(importer) = importer else {
+        return Err(without_file());
+    };
+    read_library(import, span, importer, calendars, chain)
+}
+
+/// Without the `files` feature nothing is read from disk: an import is a text's import.
+#[cfg(not(feature = "files"))]
+fn read_library(
+    import: &str,
+    span: Span,
+    _importer: &Path,
+    _calendars: &Calendars,
+    _chain: &mut Vec<PathBuf>,
+) -> Result<PolicyAst, Diagnostic> {
+    Err(Diagnostic::error(
+        "policy::check::import_without_file",
+        format!("`{import}` cannot be imported: this build reads no files (feature `files`)"),
+        span,
+    ))
+}
+
+/// Reads, parses and checks the library `import` (relative to `importer`'s folder).
+#[cfg(feature = "files")]
+fn read_library(
+    import: &str,
+    span: Span,
+    importer: &Path,
+    calendars: &Calendars,
+    chain: &mut Vec<PathBuf>,
+) -> Result<PolicyAst, Diagnostic> {
+    use crate::check::check;
+    use crate::source::SourceFile;
+    use crate::syntax::parse;
+
     let target = importer
         .parent()
         .unwrap_or_else(|| Path::new("."))

@@ -662,10 +662,14 @@ fn build_here(
     path: Option<&std::path::Path>,
 ) -> Result<Built, Vec<Diagnostic>> {
     let mut ast = parse(&file.text)?;
+    // The importing files, by canonical path, to find cycles (files are read with `files` only).
+    #[cfg(feature = "files")]
     let mut chain: Vec<PathBuf> = path
         .and_then(|p| std::fs::canonicalize(p).ok())
         .into_iter()
         .collect();
+    #[cfg(not(feature = "files"))]
+    let mut chain: Vec<PathBuf> = Vec::new();
     crate::imports::resolve(&mut ast, path, calendars, &mut chain)?;
     let checked = check(&ast, file, calendars)?;
     if checked.library {
