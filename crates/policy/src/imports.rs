@@ -12,23 +12,37 @@ use std::path::{Path, PathBuf};
 
 use crate::check::Calendars;
 use crate::diagnostics::Diagnostic;
-use crate::source::{Span, Spanned};
+use crate::source::{SourceFile, Span, Spanned};
 use crate::syntax::ast::{Expr, ExprKind, PolicyAst};
 
+/// What resolving a file's imports has gone through.
+#[derive(Debug, Default)]
+pub(crate) struct Trail {
+    /// The canonical paths of the files importing the one being resolved, to find cycles.
+    #[cfg_attr(
+        not(feature = "files"),
+        expect(dead_code, reason = "only files import")
+    )]
+    pub chain: Vec<PathBuf>,
+    /// Every library read, directly or not, in the order read: a policy is the same policy only if
+    /// these are the same texts too.
+    pub read: Vec<SourceFile>,
+}
+
 /// Takes the declarations of every file `ast` imports into it. `path` is the importing file (imports
-/// are relative to its folder); `None` for a text without a file, which cannot import. `chain` holds
+/// are relative to its folder); `None` for a text without a file, which cannot import. `trail` holds
 /// the canonical paths of the files importing this one, to find cycles. The errors are located in the
 /// importing file.
 pub(crate) fn resolve(
     ast: &mut PolicyAst,
     path: Option<&Path>,
     calendars: &Calendars,
-    chain: &mut Vec<PathBuf>,
+    trail: &mut Trail,
 ) -> Result<(), Vec<Diagnostic>> {
     let mut errors = Vec::new();
     let mut taken = Vec::new();
     for import in std::mem::take(&mut ast.imports) {
-        match library(&import.node, import.span, path, calendars, chain) {
+        match library(&import.node, import.span, path, calendars, trail) {
             Ok(library) => taken.push((import.span, library)),
             Err(error) => errors.push(error),
         }
@@ -92,7 +106,7 @@ fn library(
     span: Span,
     importer: Option<&Path>,
     calendars: &Calendars,
-    chain: &mut Vec<PathBuf>,
+    trail: &mut Trail,
 ) -> Result<PolicyAst, Diagnostic> {
     let without_file = || {
         Diagnostic::error(
@@ -105,7 +119,7 @@ fn library(
     let Some(importer) = importer else {
         return Err(without_file());
     };
-    read_library(import, span, importer, calendars, chain)
+    read_library(import, span, importer, calendars, trail)
 }
 
 /// Without the `files` feature nothing is read from disk: an import is a text's import.
@@ -115,7 +129,7 @@ fn read_library(
     span: Span,
     _importer: &Path,
     _calendars: &Calendars,
-    _chain: &mut Vec<PathBuf>,
+    _trail: &mut Trail,
 ) -> Result<PolicyAst, Diagnostic> {
     Err(Diagnostic::error(
         "policy::check::import_without_file",
@@ -131,10 +145,9 @@ fn read_library(
     span: Span,
     importer: &Path,
     calendars: &Calendars,
-    chain: &mut Vec<PathBuf>,
+    trail: &mut Trail,
 ) -> Result<PolicyAst, Diagnostic> {
     use crate::check::check;
-    use crate::source::SourceFile;
     use crate::syntax::parse;
 
     let target = importer
@@ -151,7 +164,7 @@ fn read_library(
         .with_help("the path is relative to the folder of the importing file")
     };
     let canonical = std::fs::canonicalize(&target).map_err(not_found)?;
-    if chain.contains(&canonical) {
+    if trail.chain.contains(&canonical) {
         return Err(Diagnostic::error(
             "policy::check::import_cycle",
             format!("`{import}` imports, directly or not, the file that imports it"),
@@ -183,9 +196,10 @@ fn read_library(
         .with_label("imported here")
         .with_help("a file to import starts with `library NAME` and holds only vocabularies, enums, fields, definitions and a calendar"));
     }
-    chain.push(canonical);
-    let nested = resolve(&mut library, Some(&target), calendars, chain);
-    chain.pop();
+    trail.read.push(file.clone());
+    trail.chain.push(canonical);
+    let nested = resolve(&mut library, Some(&target), calendars, trail);
+    trail.chain.pop();
     // A cycle found further down is this import's cycle too: its code and message say so.
     nested.map_err(in_library)?;
     check(&library, &file, calendars).map_err(in_library)?;

@@ -379,9 +379,18 @@ fn problems_message(head: &str, problems: &[SetProblem]) -> String {
     message
 }
 
-/// Whether two loads of a policy behave alike: the same text, the same calendar.
+/// Whether two loads of a policy behave alike: the same text, the same libraries imported (by
+/// path and text), the same calendar.
 fn same_policy(a: &Policy, b: &Policy) -> bool {
-    a.source().text == b.source().text && a.checked().calendar == b.checked().calendar
+    let same_files = |x: &[crate::source::SourceFile], y: &[crate::source::SourceFile]| {
+        x.len() == y.len()
+            && x.iter()
+                .zip(y)
+                .all(|(x, y)| x.name == y.name && x.text == y.text)
+    };
+    a.source().text == b.source().text
+        && same_files(a.imported(), b.imported())
+        && a.checked().calendar == b.checked().calendar
 }
 
 /// Reads, checks and compiles every policy under `root`: the policies by name, or every problem.
@@ -544,6 +553,41 @@ action refund {{
         assert_send_sync::<Snapshot>();
         assert_send_sync::<ReloadReport>();
         assert_send_sync::<SetError>();
+    }
+
+    /// A library holding the refund window, and a policy taking it from there.
+    fn windowed(days: u32) -> (String, String) {
+        let library = format!("library window\n\nlet in_window = now within {days} calendar days after paid_at\nfield paid_at: timestamp\n");
+        let policy = policy("windowed", 7, 0)
+            .replace("field paid_at: timestamp\n", "")
+            .replace(
+                "zone \"Asia/Shanghai\"\n",
+                "zone \"Asia/Shanghai\"\n\nimport \"lib/window.policy\"\n",
+            )
+            .replace("now within 7 calendar days after paid_at", "in_window");
+        (library, policy)
+    }
+
+    #[test]
+    fn an_edited_library_reloads_the_policies_that_import_it() {
+        let folder = TempFolder::new("library");
+        let (library, policy) = windowed(7);
+        folder.write("lib/window.policy", &library);
+        folder.write("windowed.policy", &policy);
+        let set = PolicySet::load(&folder.0).unwrap();
+        assert_eq!(outcome(&set, "windowed"), Outcome::Denied);
+
+        folder.write("lib/window.policy", &windowed(8).0);
+        let report = set.reload();
+        assert!(report.swapped, "{report}");
+        assert_eq!(report.changed, ["windowed"]);
+        assert_eq!(outcome(&set, "windowed"), Outcome::Allowed);
+
+        let unchanged = set.reload();
+        assert!(
+            !unchanged.swapped && unchanged.changed.is_empty(),
+            "{unchanged}"
+        );
     }
 
     #[test]

@@ -38,6 +38,8 @@ pub struct Program {
     pub name: Box<str>,
     /// Per enum, its values' names (for `next_status` and `values` of enum type).
     pub enum_values: Vec<Vec<Box<str>>>,
+    /// The libraries the policy imports, as read (set by the loader: a reload compares them).
+    pub imported: Vec<crate::source::SourceFile>,
 }
 
 /// Where a compiled piece comes from: its index among its kind in the checked policy (an action in
@@ -139,6 +141,7 @@ pub fn compile(policy: CheckedPolicy) -> Result<Program, Vec<Diagnostic>> {
             .iter()
             .map(|e| e.variants.iter().map(|v| v.as_str().into()).collect())
             .collect(),
+        imported: Vec::new(),
         policy,
     })
 }

@@ -588,8 +588,13 @@ mod tests {
             let file = SourceFile::new(path.display().to_string(), policy.source().text.clone());
             let folder = load_calendars(&calendar_dir(&path));
             let mut ast = parse(&file.text).unwrap();
-            crate::imports::resolve(&mut ast, Some(&path), folder.calendars(), &mut Vec::new())
-                .unwrap();
+            crate::imports::resolve(
+                &mut ast,
+                Some(&path),
+                folder.calendars(),
+                &mut crate::imports::Trail::default(),
+            )
+            .unwrap();
             let checked = check(&ast, &file, folder.calendars()).unwrap();
             let spelled = compile(inlined(checked)).unwrap();
             for (index, action) in program.policy.actions.iter().enumerate() {

@@ -379,6 +379,12 @@ impl Policy {
     }
 
     /// The checked policy behind this one (fields, rules, examples), for tools.
+    /// The libraries it imports, directly or not, as read when it was loaded.
+    #[cfg(feature = "files")]
+    pub(crate) fn imported(&self) -> &[SourceFile] {
+        &self.program.imported
+    }
+
     pub(crate) fn checked(&self) -> &crate::check::CheckedPolicy {
         &self.program.policy
     }
@@ -662,24 +668,23 @@ fn build_here(
     path: Option<&std::path::Path>,
 ) -> Result<Built, Vec<Diagnostic>> {
     let mut ast = parse(&file.text)?;
-    // The importing files, by canonical path, to find cycles (files are read with `files` only).
+    let mut trail = crate::imports::Trail::default();
+    // The importing file, by canonical path, to find cycles (files are read with `files` only).
     #[cfg(feature = "files")]
-    let mut chain: Vec<PathBuf> = path
-        .and_then(|p| std::fs::canonicalize(p).ok())
-        .into_iter()
-        .collect();
-    #[cfg(not(feature = "files"))]
-    let mut chain: Vec<PathBuf> = Vec::new();
-    crate::imports::resolve(&mut ast, path, calendars, &mut chain)?;
+    trail
+        .chain
+        .extend(path.and_then(|p| std::fs::canonicalize(p).ok()));
+    crate::imports::resolve(&mut ast, path, calendars, &mut trail)?;
     let checked = check(&ast, file, calendars)?;
     if checked.library {
         return Ok(Built::Library(ast.header.name.span, checked.warnings));
     }
     let warnings = checked.warnings.clone();
-    let program = compile(checked).map_err(|mut errors| {
+    let mut program = compile(checked).map_err(|mut errors| {
         errors.extend(warnings.iter().cloned());
         errors
     })?;
+    program.imported = trail.read;
     Ok(Built::Policy(program, warnings))
 }
 
