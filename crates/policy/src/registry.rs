@@ -791,6 +791,30 @@ action refund {{
             .replace("3 calendar days", "3 business days")
     }
 
+    /// A policy that names no calendar takes the one its library names.
+    #[test]
+    fn a_library_gives_its_calendar_to_a_policy_that_names_none() {
+        let folder = TempFolder::new("library-calendar");
+        // Beside the policy, so that checked on its own it finds the same calendars.
+        folder.write("work-days.policy", "library work_days\n  calendar work\n");
+        folder.write(
+            "alpha.policy",
+            &business("alpha").replace("  calendar work\n", "\nimport \"work-days.policy\"\n"),
+        );
+        folder.write("calendars/work.calendar", CALENDAR);
+        let set = PolicySet::load(&folder.0).unwrap();
+        // Three business days from Sunday 2026-03-01: Wednesday 2026-03-04 at the latest.
+        let decide = |at: &str| {
+            set.get("alpha")
+                .unwrap()
+                .decide_json("refund", ORDER, Instant::parse(at).unwrap())
+                .unwrap()
+                .outcome
+        };
+        assert_eq!(decide("2026-03-04T23:59:59+08:00"), Outcome::Allowed);
+        assert_eq!(decide("2026-03-05T00:00:00+08:00"), Outcome::Denied);
+    }
+
     #[test]
     fn calendars_come_from_beside_the_files_or_from_the_folder_given() {
         let folder = TempFolder::new("calendars");
