@@ -145,6 +145,9 @@ pub enum TKind {
     Max(Box<TExpr>, Box<TExpr>),
     If(Box<TExpr>, Box<TExpr>, Box<TExpr>),
     Round(Box<TExpr>, Rounding, Decimal),
+    /// A quantity as an integer (`days(...)`, `hours(...)`): a count of calendar or business days as
+    /// it is (`per` is 1), or a duration in whole units of `per` nanoseconds, truncated toward zero.
+    Count(Box<TExpr>, i64),
     /// A comparison with the request time, solved by `compile` (its index among the action's edges).
     /// Only compiled guards hold these; the checked policy keeps the comparison itself.
     Edge(u16),
@@ -223,7 +226,8 @@ impl TExpr {
             | TKind::Neg(a)
             | TKind::DateOf(a)
             | TKind::StartOfDay(a)
-            | TKind::Round(a, _, _) => visit(a),
+            | TKind::Round(a, _, _)
+            | TKind::Count(a, _) => visit(a),
             TKind::And(a, b)
             | TKind::Or(a, b)
             | TKind::Cmp(_, a, b)
@@ -289,6 +293,7 @@ impl TExpr {
             TKind::DateOf(a) => TKind::DateOf(expand(a)),
             TKind::StartOfDay(a) => TKind::StartOfDay(expand(a)),
             TKind::Round(a, mode, quantum) => TKind::Round(expand(a), *mode, *quantum),
+            TKind::Count(a, per) => TKind::Count(expand(a), *per),
             TKind::And(a, b) => TKind::And(expand(a), expand(b)),
             TKind::Or(a, b) => TKind::Or(expand(a), expand(b)),
             TKind::Cmp(op, a, b) => TKind::Cmp(*op, expand(a), expand(b)),
