@@ -116,3 +116,57 @@ fn a_duration_counts_whole_units_truncated_toward_zero() {
     assert_eq!(early["values"]["minutes_held"], -90, "{early}");
     assert_eq!(early["values"]["whole_days_held"], 0, "{early}");
 }
+
+/// Divisions rounded where they are made, inside an `if` branch, a `min` or `max` argument, or a
+/// definition rounded where it is used: none is `unrounded_division`, and each rounds as written.
+const ROUNDED_INSIDE: &str = r#"
+policy rounded-inside
+  document "x.txt"
+  zone "Asia/Shanghai"
+
+field paid_at: timestamp
+field price: money
+field promotion: bool
+
+let third = price / 3
+let share = price * 2 / 3 rounded floor to 0.01
+
+action refund {
+  rule promoted
+    when promotion and now within 5 calendar days after paid_at
+    then allowed
+    amount = if price / 2 > 10 then price / 4 rounded floor to 0.01 else price / 2 rounded ceiling to 0.01
+    because "a quarter of a larger promoted price, else half" cite "Row 1"
+
+  rule capped
+    when now within 10 calendar days after paid_at
+    then allowed
+    amount = min(third rounded floor to 0.01, 5) + max(share, 1)
+    because "a third, at most 5, and two thirds" cite "Row 2"
+
+  rule too_late
+    then denied
+    because "the refund window has closed" cite "Row 3"
+}
+"#;
+
+#[test]
+fn divisions_rounded_inside_the_amount_are_accepted() {
+    let policy = inline(ROUNDED_INSIDE);
+    assert!(policy.warnings().is_empty(), "{:?}", policy.warnings());
+    let now = "2026-01-02T00:00:00+08:00";
+    let order = |price: &str, promotion: bool| {
+        format!(
+            r#"{{"paid_at": "2026-01-01T00:00:00+08:00", "price": "{price}", "promotion": {promotion}}}"#
+        )
+    };
+    // 30 / 2 > 10: 30 / 4 = 7.5, floored to cents.
+    assert_eq!(decide(&policy, &order("30", true), now)["amount"], "7.50");
+    // 10.01 / 2 = 5.005, not above 10: rounded up to 5.01.
+    assert_eq!(
+        decide(&policy, &order("10.01", true), now)["amount"],
+        "5.01"
+    );
+    // min(10 / 3 = 3.33, 5) + max(6.66, 1) = 9.99.
+    assert_eq!(decide(&policy, &order("10", false), now)["amount"], "9.99");
+}

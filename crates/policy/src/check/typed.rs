@@ -44,8 +44,6 @@ pub struct Expanded {
     /// The fields it reads or tests for presence, as a mask.
     pub mentions: u64,
     pub uses_now: bool,
-    /// Whether it divides money.
-    pub divides: bool,
     /// The most operations on a path from its root to a leaf.
     pub depth: usize,
     /// Its number of nodes.
@@ -167,8 +165,32 @@ impl TExpr {
         self.expanded(lets).uses_now
     }
 
-    pub fn divides(&self, lets: &[CheckedLet]) -> bool {
-        self.expanded(lets).divides
+    /// Where this expression divides money without rounding the quotient: the first division of
+    /// money whose quotient reaches the value (through money operands only: a comparison in an
+    /// `if`'s condition does not) and is not beneath a `rounded`, definitions followed. A division
+    /// inside a definition is located at the reference to it here (a definition may come from another
+    /// file), rounded or not where it is used: `let share = price / 3` is rounded in
+    /// `min(share rounded ..., cap)`.
+    pub fn unrounded_division(&self, lets: &[CheckedLet]) -> Option<Span> {
+        // Each node with the span of the reference in `self` that led to it, if any.
+        let mut stack = vec![(self, None)];
+        while let Some((e, via)) = stack.pop() {
+            match &e.kind {
+                TKind::Round(..) => {}
+                TKind::Arith(ArithOp::DivMoneyInt, _, _) => return Some(via.unwrap_or(e.span)),
+                TKind::Let(id) => {
+                    if let Some(definition) = lets.get(*id as usize) {
+                        stack.push((&definition.value, Some(via.unwrap_or(e.span))));
+                    }
+                }
+                _ => e.for_each_operand(|operand| {
+                    if operand.ty == Type::Money {
+                        stack.push((operand, via));
+                    }
+                }),
+            }
+        }
+        None
     }
 
     /// What this expression is with its definitions spelled out, from what each definition's
@@ -187,7 +209,6 @@ impl TExpr {
                     found.reads |= inner.reads;
                     found.mentions |= inner.mentions;
                     found.uses_now |= inner.uses_now;
-                    found.divides |= inner.divides;
                     (depth + inner.depth, inner.size)
                 }
                 kind => {
@@ -198,7 +219,6 @@ impl TExpr {
                         }
                         TKind::Present(slot) => found.mentions |= 1u64 << slot,
                         TKind::Now | TKind::Edge(_) => found.uses_now = true,
-                        TKind::Arith(ArithOp::DivMoneyInt, _, _) => found.divides = true,
                         _ => {}
                     }
                     e.for_each_operand(|operand| stack.push((operand, below)));
