@@ -170,3 +170,50 @@ fn divisions_rounded_inside_the_amount_are_accepted() {
     // min(10 / 3 = 3.33, 5) + max(6.66, 1) = 9.99.
     assert_eq!(decide(&policy, &order("10", false), now)["amount"], "9.99");
 }
+
+/// A guard on a count of days held in a definition: solved through it, to the first second of the
+/// day it stops holding.
+const HELD: &str = r#"
+policy held
+  document "x.txt"
+  zone "Asia/Shanghai"
+
+field paid_at: timestamp
+field price: money
+
+let held = days(date(now) - date(paid_at))
+
+action refund {
+  default amount = price
+
+  rule in_window
+    when held <= 6
+    then allowed
+    because "within a week of the payment date" cite "Row 1"
+
+  rule too_late
+    then denied
+    because "the refund window has closed" cite "Row 2"
+}
+"#;
+
+#[test]
+fn a_count_of_days_in_a_definition_keeps_an_exact_deadline() {
+    let policy = inline(HELD);
+    let order = r#"{"paid_at": "2026-01-01T23:30:00+08:00", "price": "10"}"#;
+    let last = decide(&policy, order, "2026-01-07T23:59:59+08:00");
+    assert_eq!(last["outcome"], "allowed", "{last}");
+    assert_eq!(last["deadline"], "2026-01-08T00:00:00+08:00", "{last}");
+    let closed = decide(&policy, order, "2026-01-08T00:00:00+08:00");
+    assert_eq!(closed["outcome"], "denied", "{closed}");
+}
+
+#[test]
+fn a_count_scaling_money_in_a_guard_is_reported_unsolvable() {
+    let text = HELD.replace("when held <= 6", "when price * held <= 60");
+    let error = Policy::from_source("inline.policy", &text, &Calendars::new())
+        .err()
+        .unwrap();
+    let codes: Vec<&str> = error.diagnostics().iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["policy::compile::unsolvable_time"], "{error}");
+}
