@@ -827,6 +827,11 @@ impl<'a> Model<'a> {
                 self.start_of(day)
             }
             TKind::Neg(inner) => self.linear(inner)?.scaled(-1),
+            // A count of days is the same number as an integer; a duration in whole units is a step
+            // function, left opaque.
+            TKind::Count(inner, _) if matches!(inner.ty, Type::Days | Type::BusinessDays) => {
+                self.linear(inner)
+            }
             TKind::Arith(op, a, b) => {
                 let sign = match op {
                     ArithOp::AddNanos
@@ -1104,6 +1109,10 @@ fn shape(e: &TExpr, out: &mut String) {
         }
         TKind::Round(a, mode, quantum) => {
             let _ = write!(out, "round{mode:?}{quantum}");
+            vec![a]
+        }
+        TKind::Count(a, per) => {
+            let _ = write!(out, "count{per}");
             vec![a]
         }
     };

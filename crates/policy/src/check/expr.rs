@@ -78,9 +78,13 @@ pub(crate) fn enum_fact(
     Some((slot, if positive == truth { mask } else { !mask }))
 }
 
-const FUNCTIONS: [&str; 8] = [
+const FUNCTIONS: [&str; 12] = [
     "date",
     "start_of_day",
+    "days",
+    "hours",
+    "minutes",
+    "seconds",
     "min",
     "max",
     "present",
@@ -558,7 +562,7 @@ impl Checker<'_> {
         facts: &Facts,
     ) -> Checked<TExpr> {
         let arity = match name {
-            "date" | "start_of_day" | "present" => 1,
+            "date" | "start_of_day" | "present" | "days" | "hours" | "minutes" | "seconds" => 1,
             "min" | "max" | "starts_with" | "ends_with" | "contains" => 2,
             _ => {
                 let help = suggestion(name, FUNCTIONS)
@@ -578,6 +582,10 @@ impl Checker<'_> {
                 "date" => "date(TIMESTAMP)",
                 "start_of_day" => "start_of_day(DATE)",
                 "present" => "present(FIELD)",
+                "days" => "days(DAYS or DURATION)",
+                "hours" => "hours(DURATION)",
+                "minutes" => "minutes(DURATION)",
+                "seconds" => "seconds(DURATION)",
                 "min" => "min(A, B)",
                 "max" => "max(A, B)",
                 "starts_with" => "starts_with(STRING, \"PREFIX\")",
@@ -666,6 +674,7 @@ impl Checker<'_> {
                     }
                 }
             }
+            "days" | "hours" | "minutes" | "seconds" => self.count(name, &args[0], span, facts),
             "min" | "max" => {
                 let (a, b) = self.pair(&args[0], &args[1], facts)?;
                 let ty = self.same_type(&a, &b, &format!("the arguments of `{name}`"))?;
@@ -720,6 +729,56 @@ impl Checker<'_> {
                 ))
             }
         }
+    }
+
+    /// `days(X)`, `hours(D)`, `minutes(D)`, `seconds(D)`: a quantity as an integer, so that it can
+    /// scale money (pro rata, tiers, fees). A duration counts whole units, truncated toward zero.
+    fn count(&mut self, name: &str, arg: &Expr, span: Span, facts: &Facts) -> Checked<TExpr> {
+        const NANOS_PER_MINUTE: i64 = 60 * NANOS_PER_SECOND;
+        let checked = self.expr(arg, None, facts)?;
+        let per = match (name, checked.ty) {
+            ("days", Type::Days | Type::BusinessDays) => Some(1),
+            ("days", Type::Duration) => Some(24 * 60 * NANOS_PER_MINUTE),
+            ("hours", Type::Duration) => Some(60 * NANOS_PER_MINUTE),
+            ("minutes", Type::Duration) => Some(NANOS_PER_MINUTE),
+            ("seconds", Type::Duration) => Some(NANOS_PER_SECOND),
+            _ => None,
+        };
+        if let Some(per) = per {
+            return Ok(TExpr::new(
+                TKind::Count(Box::new(checked), per),
+                Type::Int,
+                span,
+            ));
+        }
+        let found = self.describe(checked.ty);
+        let found_a = with_article(&found);
+        let takes = if name == "days" {
+            "a count of days or a duration"
+        } else {
+            "a duration"
+        };
+        let help = match checked.ty {
+            Type::Days | Type::BusinessDays => {
+                format!("a count of days is counted with `days(...)`, not `{name}(...)`")
+            }
+            Type::Timestamp => {
+                format!("take the time between two instants: `{name}(now - paid_at)`")
+            }
+            Type::Date => {
+                "count the days between two dates: `days(date(now) - date(paid_at))`".to_string()
+            }
+            _ => format!("write `{name}(now - paid_at)` or `days(date(expires_at) - date(now))`"),
+        };
+        Err(self.report(
+            Diagnostic::error(
+                "policy::check::type_mismatch",
+                format!("`{name}` takes {takes}, found {found_a}"),
+                arg.span,
+            )
+            .with_label(format!("this is {found_a}"))
+            .with_help(help),
+        ))
     }
 
     /// Types two operands that must agree: a bare enum value or a string on the left takes its enum

@@ -44,8 +44,6 @@ pub struct Expanded {
     /// The fields it reads or tests for presence, as a mask.
     pub mentions: u64,
     pub uses_now: bool,
-    /// Whether it divides money.
-    pub divides: bool,
     /// The most operations on a path from its root to a leaf.
     pub depth: usize,
     /// Its number of nodes.
@@ -145,6 +143,9 @@ pub enum TKind {
     Max(Box<TExpr>, Box<TExpr>),
     If(Box<TExpr>, Box<TExpr>, Box<TExpr>),
     Round(Box<TExpr>, Rounding, Decimal),
+    /// A quantity as an integer (`days(...)`, `hours(...)`): a count of calendar or business days as
+    /// it is (`per` is 1), or a duration in whole units of `per` nanoseconds, truncated toward zero.
+    Count(Box<TExpr>, i64),
     /// A comparison with the request time, solved by `compile` (its index among the action's edges).
     /// Only compiled guards hold these; the checked policy keeps the comparison itself.
     Edge(u16),
@@ -164,8 +165,32 @@ impl TExpr {
         self.expanded(lets).uses_now
     }
 
-    pub fn divides(&self, lets: &[CheckedLet]) -> bool {
-        self.expanded(lets).divides
+    /// Where this expression divides money without rounding the quotient: the first division of
+    /// money whose quotient reaches the value (through money operands only: a comparison in an
+    /// `if`'s condition does not) and is not beneath a `rounded`, definitions followed. A division
+    /// inside a definition is located at the reference to it here (a definition may come from another
+    /// file), rounded or not where it is used: `let share = price / 3` is rounded in
+    /// `min(share rounded ..., cap)`.
+    pub fn unrounded_division(&self, lets: &[CheckedLet]) -> Option<Span> {
+        // Each node with the span of the reference in `self` that led to it, if any.
+        let mut stack = vec![(self, None)];
+        while let Some((e, via)) = stack.pop() {
+            match &e.kind {
+                TKind::Round(..) => {}
+                TKind::Arith(ArithOp::DivMoneyInt, _, _) => return Some(via.unwrap_or(e.span)),
+                TKind::Let(id) => {
+                    if let Some(definition) = lets.get(*id as usize) {
+                        stack.push((&definition.value, Some(via.unwrap_or(e.span))));
+                    }
+                }
+                _ => e.for_each_operand(|operand| {
+                    if operand.ty == Type::Money {
+                        stack.push((operand, via));
+                    }
+                }),
+            }
+        }
+        None
     }
 
     /// What this expression is with its definitions spelled out, from what each definition's
@@ -184,7 +209,6 @@ impl TExpr {
                     found.reads |= inner.reads;
                     found.mentions |= inner.mentions;
                     found.uses_now |= inner.uses_now;
-                    found.divides |= inner.divides;
                     (depth + inner.depth, inner.size)
                 }
                 kind => {
@@ -195,7 +219,6 @@ impl TExpr {
                         }
                         TKind::Present(slot) => found.mentions |= 1u64 << slot,
                         TKind::Now | TKind::Edge(_) => found.uses_now = true,
-                        TKind::Arith(ArithOp::DivMoneyInt, _, _) => found.divides = true,
                         _ => {}
                     }
                     e.for_each_operand(|operand| stack.push((operand, below)));
@@ -223,7 +246,8 @@ impl TExpr {
             | TKind::Neg(a)
             | TKind::DateOf(a)
             | TKind::StartOfDay(a)
-            | TKind::Round(a, _, _) => visit(a),
+            | TKind::Round(a, _, _)
+            | TKind::Count(a, _) => visit(a),
             TKind::And(a, b)
             | TKind::Or(a, b)
             | TKind::Cmp(_, a, b)
@@ -289,6 +313,7 @@ impl TExpr {
             TKind::DateOf(a) => TKind::DateOf(expand(a)),
             TKind::StartOfDay(a) => TKind::StartOfDay(expand(a)),
             TKind::Round(a, mode, quantum) => TKind::Round(expand(a), *mode, *quantum),
+            TKind::Count(a, per) => TKind::Count(expand(a), *per),
             TKind::And(a, b) => TKind::And(expand(a), expand(b)),
             TKind::Or(a, b) => TKind::Or(expand(a), expand(b)),
             TKind::Cmp(op, a, b) => TKind::Cmp(*op, expand(a), expand(b)),

@@ -49,20 +49,26 @@ impl Checker<'_> {
                 AttrKind::Amount(e) => {
                     // An attribute that fails to check was reported (`Err(Reported)`); the rule keeps none.
                     out.amount = self.typed_attr(e, Type::Money, "amount", facts).ok();
-                    if let Some(amount) = &out.amount {
-                        let lets = &self.definitions;
-                        if amount.divides(lets)
-                            && !matches!(amount.resolved(lets).kind, TKind::Round(..))
-                        {
-                            self.report(
-                                Diagnostic::error(
-                                    "policy::check::unrounded_division",
-                                    "this amount divides but does not say how it rounds",
-                                    e.span,
-                                )
-                                .with_help("end it with `rounded half_away_from_zero to 0.01` (or another mode)"),
-                            );
-                        }
+                    if let Some(division) = out
+                        .amount
+                        .as_ref()
+                        .and_then(|amount| amount.unrounded_division(&self.definitions))
+                    {
+                        let d = Diagnostic::error(
+                            "policy::check::unrounded_division",
+                            "this amount divides but does not say how it rounds",
+                            division,
+                        );
+                        // A division that is the whole amount is rounded by ending the amount; one
+                        // inside it (an `if` branch, a `min` argument, a definition) where it is made.
+                        self.report(if division == e.span {
+                            d.with_help("end it with `rounded half_away_from_zero to 0.01` (or another mode)")
+                        } else {
+                            d.with_label("this divides, and is not rounded").with_help(
+                                "round the quotient here (`price / 3 rounded half_away_from_zero to 0.01`), \
+                                 or the whole amount in parentheses: `(...) rounded ...`",
+                            )
+                        });
                     }
                 }
                 AttrKind::RefundTo(e) => {

@@ -4,6 +4,7 @@
 use crate::check::typed::{ArithOp, CheckedLet, CmpOp, TExpr, TKind};
 use crate::diagnostics::Diagnostic;
 use crate::source::Span;
+use crate::value::Type;
 
 /// The most time comparisons one action may hold; their edges are kept on the stack per decision.
 pub const MAX_EDGES: usize = 16;
@@ -178,6 +179,13 @@ fn linear(e: &TExpr, lets: &[CheckedLet]) -> Result<Option<Linear>, Diagnostic> 
                 _ => Err(unsolvable(e.span, "`now` is on both sides")),
             }
         }
+        // A count of days is the same number as an integer: the deadline stays exact.
+        TKind::Count(a, _) if matches!(a.ty, Type::Days | Type::BusinessDays) => linear(a),
+        TKind::Count(..) => Err(unsolvable(
+            e.span,
+            "a duration counted in whole units moves in steps with `now`; compare the duration \
+             itself: `now - paid_at < 24 hours`",
+        )),
         TKind::Arith(ArithOp::DateAddBusiness | ArithOp::DateSubBusiness, _, _) => Err(unsolvable(
             e.span,
             "business days are added to the request's date; add them to the other side instead",

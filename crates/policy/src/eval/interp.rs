@@ -706,6 +706,11 @@ fn dispatch<'a, N: Num, T: Take<'a, N>>(e: &'a TExpr, env: &Env<'a, N>, depth: u
             }
         }
         TKind::Round(a, mode, quantum) => T::money(round(money(a, env, below)?, *mode, *quantum)?),
+        // `i128` division truncates toward zero; a quotient by a positive `per` is never wider.
+        TKind::Count(a, per) => T::number(
+            N::from_i128(number(a, env, below)?.to_i128() / i128::from(*per))
+                .ok_or_else(|| N::overflow("number"))?,
+        ),
     }
 }
 
