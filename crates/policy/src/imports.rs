@@ -8,6 +8,7 @@
 //! "first declared here" pointing at the import. Imported names that the file does not use are not
 //! reported: a library serves many policies.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::check::Calendars;
@@ -24,12 +25,24 @@ pub(crate) struct Trail {
         expect(dead_code, reason = "only files import")
     )]
     pub chain: Vec<PathBuf>,
+    /// Each library resolved so far, by canonical path: a library reached by several imports is
+    /// read, resolved and checked once.
+    #[cfg_attr(
+        not(feature = "files"),
+        expect(dead_code, reason = "only files import")
+    )]
+    known: HashMap<PathBuf, Result<Brought, Diagnostic>>,
     /// Every library read, directly or not, in the order read: a policy is the same policy only if
     /// these are the same texts too.
     pub read: Vec<SourceFile>,
 }
 
-/// Takes the declarations of every file `ast` imports into it. `path` is the importing file (imports
+/// The libraries an import brings, each by canonical path with its own declarations (its imports
+/// taken out), those it imports before it.
+type Brought = Vec<(PathBuf, PolicyAst)>;
+
+/// Takes the declarations of every file `ast` imports into it, each library once however many
+/// imports reach it (a diamond of imports is fine). `path` is the importing file (imports
 /// are relative to its folder); `None` for a text without a file, which cannot import. `trail` holds
 /// the canonical paths of the files importing this one, to find cycles. The errors are located in the
 /// importing file.
@@ -38,12 +51,20 @@ pub(crate) fn resolve(
     path: Option<&Path>,
     calendars: &Calendars,
     trail: &mut Trail,
-) -> Result<(), Vec<Diagnostic>> {
+) -> Result<Brought, Vec<Diagnostic>> {
     let mut errors = Vec::new();
     let mut taken = Vec::new();
+    let mut brought: Brought = Vec::new();
     for import in std::mem::take(&mut ast.imports) {
         match library(&import.node, import.span, path, calendars, trail) {
-            Ok(library) => taken.push((import.span, library)),
+            Ok(libraries) => {
+                for (canonical, own) in libraries {
+                    if brought.iter().all(|(known, _)| *known != canonical) {
+                        taken.push((import.span, own.clone()));
+                        brought.push((canonical, own));
+                    }
+                }
+            }
             Err(error) => errors.push(error),
         }
     }
@@ -97,17 +118,17 @@ pub(crate) fn resolve(
     merged.fields.append(&mut ast.fields);
     merged.lets.append(&mut ast.lets);
     *ast = merged;
-    Ok(())
+    Ok(brought)
 }
 
-/// The declarations of the library `import` names, checked, with its own imports taken in.
+/// The libraries `import` brings: the one it names, checked, and those that one imports.
 fn library(
     import: &str,
     span: Span,
     importer: Option<&Path>,
     calendars: &Calendars,
     trail: &mut Trail,
-) -> Result<PolicyAst, Diagnostic> {
+) -> Result<Brought, Diagnostic> {
     let without_file = || {
         Diagnostic::error(
             "policy::check::import_without_file",
@@ -130,7 +151,7 @@ fn read_library(
     _importer: &Path,
     _calendars: &Calendars,
     _trail: &mut Trail,
-) -> Result<PolicyAst, Diagnostic> {
+) -> Result<Brought, Diagnostic> {
     Err(Diagnostic::error(
         "policy::check::import_without_file",
         format!("`{import}` cannot be imported: this build reads no files (feature `files`)"),
@@ -146,7 +167,7 @@ fn read_library(
     importer: &Path,
     calendars: &Calendars,
     trail: &mut Trail,
-) -> Result<PolicyAst, Diagnostic> {
+) -> Result<Brought, Diagnostic> {
     use crate::check::check;
     use crate::syntax::parse;
 
@@ -173,6 +194,13 @@ fn read_library(
         .with_label("this import closes a cycle")
         .with_help("move what both files need into a library that neither imports back"));
     }
+    if let Some(known) = trail.known.get(&canonical) {
+        // Resolved for another import already: the same answer, at this import.
+        return known.clone().map_err(|mut error| {
+            error.span = span;
+            error
+        });
+    }
     let text = std::fs::read_to_string(&target).map_err(not_found)?;
     let file = SourceFile::new(target.display().to_string(), text);
     let in_library = |diagnostics: Vec<Diagnostic>| {
@@ -197,13 +225,21 @@ fn read_library(
         .with_help("a file to import starts with `library NAME` and holds only vocabularies, enums, fields, definitions and a calendar"));
     }
     trail.read.push(file.clone());
-    trail.chain.push(canonical);
+    let own = PolicyAst {
+        imports: Vec::new(),
+        ..library.clone()
+    };
+    trail.chain.push(canonical.clone());
     let nested = resolve(&mut library, Some(&target), calendars, trail);
     trail.chain.pop();
     // A cycle found further down is this import's cycle too: its code and message say so.
-    nested.map_err(in_library)?;
-    check(&library, &file, calendars).map_err(in_library)?;
-    Ok(library)
+    let resolved = nested.map_err(in_library).and_then(|mut brought| {
+        check(&library, &file, calendars).map_err(in_library)?;
+        brought.push((canonical.clone(), own));
+        Ok(brought)
+    });
+    trail.known.insert(canonical, resolved.clone());
+    resolved
 }
 
 /// Points every span of `expr` at `span`: an imported expression is shown at its `import` line.

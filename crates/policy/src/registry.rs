@@ -791,6 +791,45 @@ action refund {{
             .replace("3 calendar days", "3 business days")
     }
 
+    /// Two libraries importing a third: its declarations are taken once, not declared twice. And a
+    /// library reached by many paths (each level importing the next twice, 2^24 paths) is read once.
+    #[test]
+    fn a_library_reached_by_several_imports_is_taken_once() {
+        let folder = TempFolder::new("diamond");
+        folder.write("c.policy", "library c\nfield paid_at: timestamp\n");
+        folder.write("a.policy", "library a\nimport \"c.policy\"\nlet in_window = now within 8 calendar days after paid_at\n");
+        folder.write("b.policy", "library b\nimport \"c.policy\"\n");
+        let (_, windowed) = windowed(8);
+        let windowed = windowed.replace(
+            "import \"lib/window.policy\"",
+            "import \"a.policy\"\nimport \"b.policy\"",
+        );
+        folder.write("windowed.policy", &windowed);
+        let set = PolicySet::load(&folder.0).unwrap();
+        assert_eq!(outcome(&set, "windowed"), Outcome::Allowed);
+
+        let deep = TempFolder::new("deep");
+        deep.write("l0.policy", "library l0\nfield paid_at: timestamp\n");
+        for level in 1..=24 {
+            let below = level - 1;
+            deep.write(
+                &format!("l{level}.policy"),
+                &format!(
+                    "library l{level}\nimport \"l{below}.policy\"\nimport \"./l{below}.policy\"\n"
+                ),
+            );
+        }
+        let deep_policy = policy("deep", 8, 0)
+            .replace("field paid_at: timestamp\n", "")
+            .replace(
+                "zone \"Asia/Shanghai\"\n",
+                "zone \"Asia/Shanghai\"\n\nimport \"l24.policy\"\n",
+            );
+        deep.write("deep.policy", &deep_policy);
+        let set = PolicySet::load(&deep.0).unwrap();
+        assert_eq!(outcome(&set, "deep"), Outcome::Allowed);
+    }
+
     /// A policy that names no calendar takes the one its library names.
     #[test]
     fn a_library_gives_its_calendar_to_a_policy_that_names_none() {
