@@ -701,6 +701,22 @@ impl<'a> Checker<'a> {
                     ),
                 );
             }
+            // The default currency is the amount's currency for every order that gives none: it must
+            // have minor units to round to, or every such order would be refused for the policy's value.
+            if def.name.node == crate::contract::CURRENCY_FIELD {
+                if let (Some(Value::Str(code)), Some(expr)) = (&default, &def.default) {
+                    if crate::contract::minor_units(code).is_none() {
+                        self.report(
+                            Diagnostic::error(
+                                "policy::check::unknown_currency",
+                                format!("`{code}` is not an ISO 4217 currency code with minor units"),
+                                expr.span,
+                            )
+                            .with_help("write the code as ISO 4217 does, in capitals: `\"USD\"`, `\"EUR\"`, `\"JPY\"`"),
+                        );
+                    }
+                }
+            }
             if let Some(role) = ROLE_FIELDS.iter().find(|r| r.name == def.name.node) {
                 if ty != role.ty {
                     let (expected, found) = (self.describe(role.ty), self.describe(ty));
