@@ -11,21 +11,11 @@ use policy::calendar::Calendars;
 use policy::{Instant, Policy};
 use serde_json::{json, Value};
 
-use common::{at, policy};
+use common::{at, decide_text, policy};
 
 /// The policy of `text`, with the review kinds its rules name declared after its last line.
 fn inline(text: &str) -> Policy {
-    let text = format!("{text}\nreview_kinds {{ none, manual }}\n");
-    Policy::from_source("inline.policy", &text, &Calendars::new())
-        .unwrap_or_else(|e| panic!("inline policy: {e}"))
-}
-
-/// Decides the order given as JSON text; the decision as JSON, or the error message.
-fn decide_text(policy: &Policy, action: &str, order: &str, now: &str) -> Result<Value, String> {
-    policy
-        .decide_json(action, order, at(now))
-        .map(|d| serde_json::from_str(&d.to_json()).unwrap())
-        .map_err(|e| e.to_string())
+    common::inline(&format!("{text}\nreview_kinds {{ none, manual }}\n"))
 }
 
 const WINDOW: &str = r#"

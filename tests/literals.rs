@@ -7,22 +7,9 @@
 
 mod common;
 
-use policy::calendar::Calendars;
 use policy::eval::run_examples;
-use policy::Policy;
-use serde_json::Value;
 
-use common::at;
-
-fn inline(text: &str) -> Policy {
-    Policy::from_source("inline.policy", text, &Calendars::new())
-        .unwrap_or_else(|e| panic!("inline policy: {e}"))
-}
-
-fn decide(policy: &Policy, order: &str, now: &str) -> Value {
-    let decision = policy.decide_json("refund", order, at(now)).unwrap();
-    serde_json::from_str(&decision.to_json()).unwrap()
-}
+use common::{at, decide_refund, inline};
 
 /// Orders paid from 2026-01-01 00:00 in Shanghai fall under new terms; requests are taken until the
 /// end of 2026-06-30 (a date) or 2026-07-01T00:00:00+08:00 (an instant), whichever is written.
@@ -83,7 +70,7 @@ fn a_timestamp_literal_splits_orders_at_its_instant() {
         ("2025-12-31T16:00:00Z", "new_terms"),
         ("2026-01-01T00:00:01+08:00", "new_terms"),
     ] {
-        let decision = decide(&policy, &paid(paid_at), now);
+        let decision = decide_refund(&policy, &paid(paid_at), now);
         assert_eq!(decision["rule"], rule, "paid at {paid_at}");
     }
 }
@@ -92,11 +79,11 @@ fn a_timestamp_literal_splits_orders_at_its_instant() {
 fn deadlines_are_solved_against_literals() {
     let policy = inline(EFFECTIVE);
     let order = r#"{"paid_at": "2026-02-01T00:00:00+08:00", "price": "10.00"}"#;
-    let decision = decide(&policy, order, "2026-06-30T23:59:59+08:00");
+    let decision = decide_refund(&policy, order, "2026-06-30T23:59:59+08:00");
     assert_eq!(decision["rule"], "new_terms");
     assert_eq!(decision["deadline"], "2026-07-01T00:00:00+08:00");
     assert_eq!(decision["values"]["effective_from"], "2026-01-01");
-    let decision = decide(&policy, order, "2026-07-01T00:00:00+08:00");
+    let decision = decide_refund(&policy, order, "2026-07-01T00:00:00+08:00");
     assert_eq!(decision["rule"], "closed");
 }
 
@@ -106,13 +93,13 @@ fn a_date_default_and_a_date_literal_compare_as_days() {
     let order =
         r#"{"paid_at": "2026-02-01T00:00:00+08:00", "price": "10.00", "opened_on": "2026-02-01"}"#;
     assert_eq!(
-        decide(&policy, order, "2026-03-01T00:00:00+08:00")["rule"],
+        decide_refund(&policy, order, "2026-03-01T00:00:00+08:00")["rule"],
         "new_terms"
     );
     let order =
         r#"{"paid_at": "2026-02-01T00:00:00+08:00", "price": "10.00", "opened_on": "2026-02-02"}"#;
     assert_eq!(
-        decide(&policy, order, "2026-03-01T00:00:00+08:00")["rule"],
+        decide_refund(&policy, order, "2026-03-01T00:00:00+08:00")["rule"],
         "old_terms"
     );
 }
@@ -175,7 +162,11 @@ fn strings_are_tested_by_set_prefix_suffix_and_part() {
         ("", "otherwise"),
     ] {
         let order = format!(r#"{{"plan": "{plan}", "price": "10.00"}}"#);
-        assert_eq!(decide(&policy, &order, now)["rule"], rule, "plan {plan:?}");
+        assert_eq!(
+            decide_refund(&policy, &order, now)["rule"],
+            rule,
+            "plan {plan:?}"
+        );
     }
 }
 
@@ -220,7 +211,7 @@ fn enum_values_may_be_quoted_strings() {
         (r#"{"plan": "basic", "price": "10.00"}"#, "extended"),
         (r#"{"price": "10.00"}"#, "extended"),
     ] {
-        assert_eq!(decide(&policy, order, now)["rule"], rule, "{order}");
+        assert_eq!(decide_refund(&policy, order, now)["rule"], rule, "{order}");
     }
     let error = policy
         .decide_json("refund", r#"{"plan": "EV-3Y", "price": "1"}"#, at(now))

@@ -10,19 +10,8 @@ mod common;
 use policy::calendar::Calendars;
 use policy::eval::run_examples;
 use policy::Policy;
-use serde_json::Value;
 
-use common::at;
-
-fn inline(text: &str) -> Policy {
-    Policy::from_source("inline.policy", text, &Calendars::new())
-        .unwrap_or_else(|e| panic!("inline policy: {e}"))
-}
-
-fn decide(policy: &Policy, order: &str, now: &str) -> Value {
-    let decision = policy.decide_json("refund", order, at(now)).unwrap();
-    serde_json::from_str(&decision.to_json()).unwrap()
-}
+use common::{decide_refund, inline};
 
 /// A 30-day term refunded for its unused calendar days (dates in Shanghai), less a fee of 0.10 per
 /// whole hour held, within the first 20 calendar days of the term.
@@ -69,7 +58,7 @@ fn a_pro_rata_refund_changes_at_the_day_boundary_of_the_zone() {
     let policy = inline(PRO_RATA);
     // The second before local midnight: 2026-01-10 is day 9 of the term, 21 days unused:
     // 300 * 21 / 30 = 210, less 0.10 for each of the 227 whole hours held (9 days 11:59:59).
-    let before = decide(&policy, ORDER, "2026-01-10T23:59:59+08:00");
+    let before = decide_refund(&policy, ORDER, "2026-01-10T23:59:59+08:00");
     assert_eq!(before["outcome"], "allowed", "{before}");
     assert_eq!(before["amount"], "187.30", "{before}");
     assert_eq!(before["values"]["unused_days"], 21, "{before}");
@@ -82,14 +71,14 @@ fn a_pro_rata_refund_changes_at_the_day_boundary_of_the_zone() {
     );
     assert_eq!(before["values"]["whole_days_held"], 9, "{before}");
     // The next second is a new date: one day fewer unused (200), and one more whole hour (228).
-    let after = decide(&policy, ORDER, "2026-01-11T00:00:00+08:00");
+    let after = decide_refund(&policy, ORDER, "2026-01-11T00:00:00+08:00");
     assert_eq!(after["amount"], "177.20", "{after}");
     assert_eq!(after["values"]["unused_days"], 20, "{after}");
     assert_eq!(after["values"]["hours_held"], 228, "{after}");
     // Midnight in Shanghai is 16:00 UTC: the same instants, written in UTC, decide the same.
-    let before_utc = decide(&policy, ORDER, "2026-01-10T15:59:59Z");
+    let before_utc = decide_refund(&policy, ORDER, "2026-01-10T15:59:59Z");
     assert_eq!(before_utc["amount"], "187.30", "{before_utc}");
-    let after_utc = decide(&policy, ORDER, "2026-01-10T16:00:00Z");
+    let after_utc = decide_refund(&policy, ORDER, "2026-01-10T16:00:00Z");
     assert_eq!(after_utc["amount"], "177.20", "{after_utc}");
 }
 
@@ -97,10 +86,10 @@ fn a_pro_rata_refund_changes_at_the_day_boundary_of_the_zone() {
 fn a_guard_on_a_count_of_calendar_days_has_an_exact_deadline() {
     let policy = inline(PRO_RATA);
     // Paid on 2026-01-01: `days(date(now) - date(paid_at)) < 20` holds through 2026-01-20.
-    let last = decide(&policy, ORDER, "2026-01-20T23:59:59+08:00");
+    let last = decide_refund(&policy, ORDER, "2026-01-20T23:59:59+08:00");
     assert_eq!(last["outcome"], "allowed", "{last}");
     assert_eq!(last["deadline"], "2026-01-21T00:00:00+08:00", "{last}");
-    let closed = decide(&policy, ORDER, "2026-01-21T00:00:00+08:00");
+    let closed = decide_refund(&policy, ORDER, "2026-01-21T00:00:00+08:00");
     assert_eq!(closed["outcome"], "denied", "{closed}");
     for result in run_examples(&policy) {
         assert!(result.passed(), "{result:?}");
@@ -111,7 +100,7 @@ fn a_guard_on_a_count_of_calendar_days_has_an_exact_deadline() {
 fn a_duration_counts_whole_units_truncated_toward_zero() {
     let policy = inline(PRO_RATA);
     // Requested 90 minutes before payment: -1 whole hour, -90 minutes, 0 whole days.
-    let early = decide(&policy, ORDER, "2026-01-01T10:30:00+08:00");
+    let early = decide_refund(&policy, ORDER, "2026-01-01T10:30:00+08:00");
     assert_eq!(early["values"]["hours_held"], -1, "{early}");
     assert_eq!(early["values"]["minutes_held"], -90, "{early}");
     assert_eq!(early["values"]["whole_days_held"], 0, "{early}");
@@ -161,14 +150,20 @@ fn divisions_rounded_inside_the_amount_are_accepted() {
         )
     };
     // 30 / 2 > 10: 30 / 4 = 7.5, floored to cents.
-    assert_eq!(decide(&policy, &order("30", true), now)["amount"], "7.50");
+    assert_eq!(
+        decide_refund(&policy, &order("30", true), now)["amount"],
+        "7.50"
+    );
     // 10.01 / 2 = 5.005, not above 10: rounded up to 5.01.
     assert_eq!(
-        decide(&policy, &order("10.01", true), now)["amount"],
+        decide_refund(&policy, &order("10.01", true), now)["amount"],
         "5.01"
     );
     // min(10 / 3 = 3.33, 5) + max(6.66, 1) = 9.99.
-    assert_eq!(decide(&policy, &order("10", false), now)["amount"], "9.99");
+    assert_eq!(
+        decide_refund(&policy, &order("10", false), now)["amount"],
+        "9.99"
+    );
 }
 
 /// A guard on a count of days held in a definition: solved through it, to the first second of the
@@ -201,10 +196,10 @@ action refund {
 fn a_count_of_days_in_a_definition_keeps_an_exact_deadline() {
     let policy = inline(HELD);
     let order = r#"{"paid_at": "2026-01-01T23:30:00+08:00", "price": "10"}"#;
-    let last = decide(&policy, order, "2026-01-07T23:59:59+08:00");
+    let last = decide_refund(&policy, order, "2026-01-07T23:59:59+08:00");
     assert_eq!(last["outcome"], "allowed", "{last}");
     assert_eq!(last["deadline"], "2026-01-08T00:00:00+08:00", "{last}");
-    let closed = decide(&policy, order, "2026-01-08T00:00:00+08:00");
+    let closed = decide_refund(&policy, order, "2026-01-08T00:00:00+08:00");
     assert_eq!(closed["outcome"], "denied", "{closed}");
 }
 

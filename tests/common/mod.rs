@@ -253,3 +253,22 @@ pub fn standalone(text: &str) -> String {
     );
     text.replacen(SHARED_IMPORT, &declarations.join(" "), 1)
 }
+
+/// A policy from its text, with no calendars; a policy that does not load fails the test.
+pub fn inline(text: &str) -> Policy {
+    Policy::from_source("inline.policy", text, &policy::calendar::Calendars::new())
+        .unwrap_or_else(|e| panic!("inline policy: {e}"))
+}
+
+/// Decides the order given as JSON text; the decision as JSON, or the error message.
+pub fn decide_text(policy: &Policy, action: &str, order: &str, now: &str) -> Result<Value, String> {
+    policy
+        .decide_json(action, order, at(now))
+        .map(|d| serde_json::from_str(&d.to_json()).expect("a decision is JSON"))
+        .map_err(|e| e.to_string())
+}
+
+/// Decides the order given as JSON text for `refund`; an order that cannot be decided fails the test.
+pub fn decide_refund(policy: &Policy, order: &str, now: &str) -> Value {
+    decide_text(policy, "refund", order, now).unwrap_or_else(|e| panic!("{order}: {e}"))
+}

@@ -637,17 +637,9 @@ impl Checker<'_> {
                         Ok(TExpr::new(TKind::DateOf(Box::new(arg)), Type::Date, span))
                     }
                     other => {
-                        let found = self.describe(other);
-                        let found_a = with_article(&found);
-                        let mut d = Diagnostic::error(
-                            "policy::check::type_mismatch",
-                            format!("`date` takes a timestamp, found {found_a}"),
-                            args[0].span,
-                        );
-                        if other == Type::Date {
-                            d = d.with_help("it is a date already: drop `date(...)`");
-                        }
-                        Err(self.report(d))
+                        let help = (other == Type::Date)
+                            .then(|| "it is a date already: drop `date(...)`".to_string());
+                        Err(self.wrong_argument("date", "a timestamp", other, args[0].span, help))
                     }
                 }
             }
@@ -660,17 +652,15 @@ impl Checker<'_> {
                         span,
                     )),
                     other => {
-                        let found = self.describe(other);
-                        let found_a = with_article(&found);
-                        let mut d = Diagnostic::error(
-                            "policy::check::type_mismatch",
-                            format!("`start_of_day` takes a date, found {found_a}"),
+                        let help = (other == Type::Timestamp)
+                            .then(|| "take its date first: `start_of_day(date(...))`".to_string());
+                        Err(self.wrong_argument(
+                            "start_of_day",
+                            "a date",
+                            other,
                             args[0].span,
-                        );
-                        if other == Type::Timestamp {
-                            d = d.with_help("take its date first: `start_of_day(date(...))`");
-                        }
-                        Err(self.report(d))
+                            help,
+                        ))
                     }
                 }
             }
@@ -704,21 +694,17 @@ impl Checker<'_> {
                 let (whole, part) = (whole?, part?);
                 for arg in [&whole, &part] {
                     if arg.ty != Type::Str {
-                        let found = self.describe(arg.ty);
-                        let found_a = with_article(&found);
                         let help = if matches!(arg.ty, Type::Enum(_)) {
                             "an enum value is tested by name: `==`, `in {...}`".to_string()
                         } else {
                             format!("`{name}` takes two strings, e.g. `{name}(plan, \"EV\")`")
                         };
-                        return Err(self.report(
-                            Diagnostic::error(
-                                "policy::check::type_mismatch",
-                                format!("`{name}` takes strings, found {found_a}"),
-                                arg.span,
-                            )
-                            .with_label(format!("this is {found_a}"))
-                            .with_help(help),
+                        return Err(self.wrong_argument(
+                            name,
+                            "strings",
+                            arg.ty,
+                            arg.span,
+                            Some(help),
                         ));
                     }
                 }
@@ -751,8 +737,6 @@ impl Checker<'_> {
                 span,
             ));
         }
-        let found = self.describe(checked.ty);
-        let found_a = with_article(&found);
         let takes = if name == "days" {
             "a count of days or a duration"
         } else {
@@ -770,15 +754,30 @@ impl Checker<'_> {
             }
             _ => format!("write `{name}(now - paid_at)` or `days(date(expires_at) - date(now))`"),
         };
-        Err(self.report(
-            Diagnostic::error(
-                "policy::check::type_mismatch",
-                format!("`{name}` takes {takes}, found {found_a}"),
-                arg.span,
-            )
-            .with_label(format!("this is {found_a}"))
-            .with_help(help),
-        ))
+        Err(self.wrong_argument(name, takes, checked.ty, arg.span, Some(help)))
+    }
+
+    /// `` `NAME` takes TAKES, found A TYPE ``, at the argument, with how to fix it when known.
+    fn wrong_argument(
+        &mut self,
+        name: &str,
+        takes: &str,
+        found: Type,
+        at: Span,
+        help: Option<String>,
+    ) -> super::Reported {
+        let found = self.describe(found);
+        let found_a = with_article(&found);
+        let mut d = Diagnostic::error(
+            "policy::check::type_mismatch",
+            format!("`{name}` takes {takes}, found {found_a}"),
+            at,
+        )
+        .with_label(format!("this is {found_a}"));
+        if let Some(help) = help {
+            d = d.with_help(help);
+        }
+        self.report(d)
     }
 
     /// Types two operands that must agree: a bare enum value or a string on the left takes its enum
