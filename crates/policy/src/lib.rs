@@ -48,6 +48,7 @@ pub mod source;
 pub mod syntax;
 pub mod time;
 mod value;
+pub mod versions;
 mod zone;
 
 pub use contract::{Decision, Outcome, Text};
@@ -55,3 +56,4 @@ pub use eval::{LoadError, LoadErrorKind, Order, OrderError, OrderErrorKind, Poli
 #[cfg(feature = "files")]
 pub use registry::{PolicySet, PolicySetBuilder, ReloadReport, SetError, SetProblem, Snapshot};
 pub use time::Instant;
+pub use versions::{Versions, VersionsError};

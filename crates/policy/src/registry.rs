@@ -35,7 +35,8 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use crate::eval::{file_list, CalendarFolder, CalendarProblem, FileContents, LoadError};
 use crate::files::{calendar_dir, load_calendars, policy_files, FilesError};
-use crate::Policy;
+use crate::versions::{Versions, VersionsError};
+use crate::{Decision, Instant, OrderError, Policy};
 
 /// The policies of a folder, by their declared names; reloaded on demand. `Send + Sync`: share it
 /// (in an `Arc`, or by reference) between the threads that decide and the one that reloads.
@@ -65,11 +66,18 @@ pub struct Snapshot {
     policies: BTreeMap<String, Loaded>,
 }
 
-/// A policy of a snapshot and the file it came from.
+/// A policy of a snapshot, its versions (one for a policy without versions), and the file each came
+/// from, in the versions' order.
 #[derive(Debug)]
 struct Loaded {
-    policy: Arc<Policy>,
-    path: PathBuf,
+    versions: Versions,
+    paths: Vec<PathBuf>,
+}
+
+impl Loaded {
+    fn latest_path(&self) -> &Path {
+        self.paths.last().map_or(Path::new(""), PathBuf::as_path)
+    }
 }
 
 /// A file (or folder) that kept a set from loading: the set is all-or-nothing.
@@ -97,6 +105,17 @@ pub enum SetProblem {
         name: String,
         /// The files that declare it, in walking order.
         paths: Vec<PathBuf>,
+    },
+    /// Several files declare the same policy as versions, and they do not fit together (two start at
+    /// the same instant, or they select by different instants): none of them is loaded.
+    #[error("{error}: {}", file_list(.paths))]
+    Versions {
+        /// The policy name.
+        name: String,
+        /// The files that declare it, in walking order.
+        paths: Vec<PathBuf>,
+        /// What does not fit.
+        error: VersionsError,
     },
 }
 
@@ -163,6 +182,11 @@ impl PolicySet {
         self.snapshot().get(name).cloned()
     }
 
+    /// Every version of the policy of that declared name serving now (see [`Versions`]).
+    pub fn versions(&self, name: &str) -> Option<Versions> {
+        self.snapshot().versions(name).cloned()
+    }
+
     /// The declared names of the policies serving now, sorted.
     pub fn names(&self) -> Vec<String> {
         self.snapshot().names().map(str::to_string).collect()
@@ -210,9 +234,9 @@ impl PolicySet {
         for (name, mut new) in fresh {
             match old.policies.get(&name) {
                 None => report.added.push(name.clone()),
-                Some(before) if same_policy(&before.policy, &new.policy) => {
-                    if before.path == new.path {
-                        new.policy = Arc::clone(&before.policy);
+                Some(before) if same_versions(&before.versions, &new.versions) => {
+                    if before.paths == new.paths {
+                        new.versions = before.versions.clone();
                     } else {
                         moved = true;
                     }
@@ -277,14 +301,33 @@ impl PolicySetBuilder {
 }
 
 impl Snapshot {
-    /// The policy of that declared name.
+    /// The policy of that declared name: its latest version, if it has several.
     pub fn get(&self, name: &str) -> Option<&Arc<Policy>> {
-        self.policies.get(name).map(|loaded| &loaded.policy)
+        self.policies
+            .get(name)
+            .map(|loaded| loaded.versions.latest())
     }
 
-    /// The file a policy was loaded from.
+    /// Every version of the policy of that declared name.
+    pub fn versions(&self, name: &str) -> Option<&Versions> {
+        self.policies.get(name).map(|loaded| &loaded.versions)
+    }
+
+    /// Reads `text` and decides it with the version of policy `name` in force for it (see
+    /// [`Versions::decide_json`]); `None` if the set has no such policy.
+    pub fn decide_json(
+        &self,
+        name: &str,
+        action: &str,
+        text: &str,
+        default_now: Instant,
+    ) -> Option<Result<Decision<'_>, OrderError>> {
+        Some(self.versions(name)?.decide_json(action, text, default_now))
+    }
+
+    /// The file a policy (its latest version) was loaded from.
     pub fn path(&self, name: &str) -> Option<&Path> {
-        self.policies.get(name).map(|loaded| loaded.path.as_path())
+        self.policies.get(name).map(Loaded::latest_path)
     }
 
     /// The declared names, sorted.
@@ -296,7 +339,7 @@ impl Snapshot {
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Arc<Policy>)> {
         self.policies
             .iter()
-            .map(|(name, loaded)| (name.as_str(), &loaded.policy))
+            .map(|(name, loaded)| (name.as_str(), loaded.versions.latest()))
     }
 
     /// How many policies the set has.
@@ -329,7 +372,8 @@ impl SetProblem {
                 | CalendarProblem::Invalid { path, .. },
             ) => Some(path),
             SetProblem::Calendar(CalendarProblem::Duplicate { .. })
-            | SetProblem::DuplicateName { .. } => None,
+            | SetProblem::DuplicateName { .. }
+            | SetProblem::Versions { .. } => None,
         }
     }
 }
@@ -393,6 +437,11 @@ fn same_policy(a: &Policy, b: &Policy) -> bool {
         && a.checked().calendar == b.checked().calendar
 }
 
+/// Whether two sets of versions behave alike, version by version.
+fn same_versions(a: &Versions, b: &Versions) -> bool {
+    a.all().len() == b.all().len() && a.all().iter().zip(b.all()).all(|(x, y)| same_policy(x, y))
+}
+
 /// Reads, checks and compiles every policy under `root`: the policies by name, or every problem.
 fn read_set(
     root: &Path,
@@ -402,7 +451,7 @@ fn read_set(
     let mut problems = Vec::new();
     // Each calendar folder is read once; its problems are the set's, said once.
     let mut folders: BTreeMap<PathBuf, CalendarFolder> = BTreeMap::new();
-    let mut by_name: BTreeMap<String, Vec<Loaded>> = BTreeMap::new();
+    let mut by_name: BTreeMap<String, Vec<(Arc<Policy>, PathBuf)>> = BTreeMap::new();
     for path in files {
         let text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
@@ -427,10 +476,7 @@ fn read_set(
             Ok(FileContents::Policy(policy)) => by_name
                 .entry(policy.name().to_string())
                 .or_default()
-                .push(Loaded {
-                    policy: Arc::new(policy),
-                    path,
-                }),
+                .push((Arc::new(policy), path)),
             Err(error) => problems.push(SetProblem::Policy { path, error }),
         }
     }
@@ -439,15 +485,24 @@ fn read_set(
     }
     let mut policies = BTreeMap::new();
     for (name, mut loads) in by_name {
-        if loads.len() == 1 {
-            if let Some(loaded) = loads.pop() {
-                policies.insert(name, loaded);
+        let paths: Vec<PathBuf> = loads.iter().map(|(_, path)| path.clone()).collect();
+        // In the versions' order, so that each keeps its path.
+        loads.sort_by_key(|(policy, _)| policy.effective_from());
+        let (versions, sorted_paths): (Vec<_>, Vec<_>) = loads.into_iter().unzip();
+        match Versions::from_shared(versions) {
+            Ok(versions) => {
+                policies.insert(
+                    name,
+                    Loaded {
+                        versions,
+                        paths: sorted_paths,
+                    },
+                );
             }
-        } else {
-            problems.push(SetProblem::DuplicateName {
-                name,
-                paths: loads.into_iter().map(|l| l.path).collect(),
-            });
+            Err(VersionsError::Unversioned(_)) => {
+                problems.push(SetProblem::DuplicateName { name, paths });
+            }
+            Err(error) => problems.push(SetProblem::Versions { name, paths, error }),
         }
     }
     if problems.is_empty() {

@@ -282,7 +282,7 @@ impl Checker<'_> {
     }
 
     /// A date literal's day number; a date that does not exist is an error here.
-    fn date_literal(&mut self, text: &str, span: Span) -> Checked<i32> {
+    pub(super) fn date_literal(&mut self, text: &str, span: Span) -> Checked<i32> {
         match parse_date(text).map(date_to_day_number) {
             // INVARIANT: day numbers of years 0001 to 9999 fit an i32.
             Some(day) => Ok(day as i32),
@@ -302,7 +302,7 @@ impl Checker<'_> {
 
     /// A timestamp literal's instant. It must say its offset: a policy's zone is for reading dates,
     /// and an instant written without one would be read differently by every reader.
-    fn timestamp_literal(&mut self, text: &str, span: Span) -> Checked<Instant> {
+    pub(super) fn timestamp_literal(&mut self, text: &str, span: Span) -> Checked<Instant> {
         let (date, time) = text.split_once('T').unwrap_or((text, ""));
         // A day that does not exist is said as for a date.
         self.date_literal(date, span)?;

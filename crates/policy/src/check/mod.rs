@@ -7,6 +7,9 @@ mod expr;
 pub mod limits;
 pub mod typed;
 mod validate;
+mod version;
+
+pub use version::{Effective, VersionSelector};
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -53,6 +56,10 @@ pub struct CheckedPolicy {
     pub document_title: Option<String>,
     pub zone: Zone,
     pub calendar: Option<Arc<Calendar>>,
+    /// `effective from ...`: this version's start, and what selects it.
+    pub effective: Option<Effective>,
+    /// `minor_units "CODE" DIGITS`: the policy's own minor units, before ISO 4217's.
+    pub minor_units: Vec<(String, u32)>,
     pub enums: Vec<EnumInfo>,
     /// The steps `requires` may name, as declared (`steps { .. }`): `RuleAttrs::requires` indexes them.
     pub steps: Vec<String>,
@@ -163,9 +170,12 @@ pub fn check(
         checker.library_holds_only_declarations(ast);
     }
     let header = checker.header(ast, calendars);
+    checker.minor_units = checker.minor_units(&ast.header);
     checker.vocabularies(&ast.vocabularies);
     checker.enums(&ast.enums);
     checker.fields(&ast.fields);
+    let zone = header.as_ref().ok().map(|(zone, ..)| *zone);
+    let effective = checker.effective(&ast.header, zone);
     checker.lets(&ast.lets);
     let constraints = checker.constraints(&ast.constraints);
     let requirements = checker.requirements(&ast.requires, &[]);
@@ -179,7 +189,7 @@ pub fn check(
     diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
     // Defaults are checked once per rule: report each finding once.
     diagnostics.dedup();
-    let Ok((zone, calendar, document)) = header else {
+    let (Ok((zone, calendar, document)), Ok(effective)) = (header, effective) else {
         return Err(diagnostics);
     };
     if diagnostics.iter().any(Diagnostic::is_error) {
@@ -197,6 +207,8 @@ pub fn check(
             .and_then(|(_, t)| t.as_ref().map(|t| t.node.clone())),
         zone: Zone::new(zone),
         calendar,
+        effective,
+        minor_units: checker.minor_units,
         enums: checker.enums,
         steps: checker.steps,
         fields: checker.fields,
@@ -236,6 +248,8 @@ pub(crate) struct Checker<'a> {
     imported: Vec<Span>,
     /// Checking a library: declarations only, none of which needs to be used.
     library: bool,
+    /// The header's `minor_units`, read before the fields (the default currency needs them).
+    minor_units: Vec<(String, u32)>,
     fields: Vec<FieldInfo>,
     field_used: Vec<bool>,
     lets: HashMap<String, LetInfo>,
@@ -278,6 +292,7 @@ impl<'a> Checker<'a> {
             no_review: None,
             imported: Vec::new(),
             library: false,
+            minor_units: Vec::new(),
             fields: Vec::new(),
             field_used: Vec::new(),
             lets: HashMap::new(),
@@ -331,7 +346,19 @@ impl<'a> Checker<'a> {
             .chain(ast.actions.iter().map(|a| (a.name.span, "`action`")))
             .chain(header.document.iter().map(|(d, _)| (d.span, "`document`")))
             .chain(header.zone.iter().map(|z| (z.span, "`zone`")))
-            .chain(header.provider.iter().map(|p| (p.span, "`provider`")));
+            .chain(header.provider.iter().map(|p| (p.span, "`provider`")))
+            .chain(
+                header
+                    .effective
+                    .iter()
+                    .map(|e| (e.from.span, "`effective`")),
+            )
+            .chain(
+                header
+                    .minor_units
+                    .iter()
+                    .map(|(c, _)| (c.span, "`minor_units`")),
+            );
         let found: Vec<(Span, &str)> = spans.collect();
         for (span, what) in found {
             self.report(
@@ -705,7 +732,7 @@ impl<'a> Checker<'a> {
             // have minor units to round to, or every such order would be refused for the policy's value.
             if def.name.node == crate::contract::CURRENCY_FIELD {
                 if let (Some(Value::Str(code)), Some(expr)) = (&default, &def.default) {
-                    if crate::contract::minor_units(code).is_none() {
+                    if crate::contract::minor_units_in(&self.minor_units, code).is_none() {
                         self.report(
                             Diagnostic::error(
                                 "policy::check::unknown_currency",

@@ -34,6 +34,9 @@ pub struct Program {
     pub requested_at: Option<Slot>,
     pub id: Option<Slot>,
     pub currency: Option<Slot>,
+    /// The digits of an amount whose order names no currency (`contract::DEFAULT_CURRENCY`'s, or the
+    /// policy's own `minor_units` for it).
+    pub default_minor_units: u32,
     /// The policy's name, as every decision carries it.
     pub name: Box<str>,
     /// Per enum, its values' names (for `next_status` and `values` of enum type).
@@ -135,6 +138,11 @@ pub fn compile(policy: CheckedPolicy) -> Result<Program, Vec<Diagnostic>> {
         requested_at: slot("requested_at", Some(Type::Timestamp)),
         id: slot("id", Some(Type::Str)),
         currency: slot(crate::contract::CURRENCY_FIELD, Some(Type::Str)),
+        default_minor_units: crate::contract::minor_units_in(
+            &policy.minor_units,
+            crate::contract::DEFAULT_CURRENCY,
+        )
+        .unwrap_or(2),
         name: policy.name.as_str().into(),
         enum_values: policy
             .enums

@@ -30,6 +30,9 @@ pub struct Decision<'p> {
     pub order: Option<Arc<str>>,
     /// The policy's declared name.
     pub policy: &'p str,
+    /// The version that decided (`effective from ...` as written); `None`, and not written, for a
+    /// policy without versions.
+    pub version: Option<&'p str>,
     /// The action decided (`refund`, `revoke`, ...).
     pub action: &'p str,
     /// Allowed, conditional, denied or undetermined.
@@ -168,6 +171,8 @@ impl Serialize for Values<'_> {
 trait FieldSink {
     type Error;
     fn text(&mut self, key: &'static str, value: Option<&str>) -> Result<(), Self::Error>;
+    /// A field left out of this decision (the version of a policy without versions).
+    fn skip(&mut self, key: &'static str) -> Result<(), Self::Error>;
     /// Amounts, dates and instants: their `Display` is the JSON string's content.
     fn shown(
         &mut self,
@@ -182,10 +187,14 @@ trait FieldSink {
 impl Decision<'_> {
     /// The one list of a decision's fields: names from [`DECISION_FIELDS`], in its order.
     fn write_fields<F: FieldSink>(&self, sink: &mut F) -> Result<(), F::Error> {
-        let [order, policy, action, outcome, amount, currency, refund_to, requires, review, review_by, deadline, next_status, values, rule, because] =
+        let [order, policy, version, action, outcome, amount, currency, refund_to, requires, review, review_by, deadline, next_status, values, rule, because] =
             DECISION_FIELDS;
         sink.text(order, self.order.as_deref())?;
         sink.text(policy, Some(self.policy))?;
+        match self.version {
+            Some(label) => sink.text(version, Some(label))?,
+            None => sink.skip(version)?,
+        }
         sink.text(action, Some(self.action))?;
         sink.text(outcome, Some(self.outcome.as_str()))?;
         sink.shown(amount, self.amount.as_ref().map(|a| a as &dyn fmt::Display))?;
@@ -231,6 +240,9 @@ impl<S: SerializeStruct> FieldSink for SerdeSink<S> {
     type Error = S::Error;
     fn text(&mut self, key: &'static str, value: Option<&str>) -> Result<(), S::Error> {
         self.0.serialize_field(key, &value)
+    }
+    fn skip(&mut self, key: &'static str) -> Result<(), S::Error> {
+        self.0.skip_field(key)
     }
     fn shown(
         &mut self,
@@ -286,6 +298,9 @@ impl FieldSink for JsonSink<'_> {
             Some(text) => self.string(text),
             None => self.out.extend_from_slice(b"null"),
         }
+        Ok(())
+    }
+    fn skip(&mut self, _key: &'static str) -> Result<(), Self::Error> {
         Ok(())
     }
     fn shown(

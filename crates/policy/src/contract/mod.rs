@@ -10,9 +10,10 @@ pub use decision::{Decision, Outcome, Reasons, Text};
 use crate::value::Type;
 
 /// A decision's fields as its JSON names them, in the order they are written.
-pub const DECISION_FIELDS: [&str; 15] = [
+pub const DECISION_FIELDS: [&str; 16] = [
     "order",
     "policy",
+    "version",
     "action",
     "outcome",
     "amount",
@@ -105,4 +106,12 @@ pub fn minor_units(code: &str) -> Option<u32> {
     iso_currency::Currency::from_code(code)?
         .exponent()
         .map(u32::from)
+}
+
+/// The minor units of `code` under a policy's own table (`minor_units "CODE" DIGITS`), else ISO 4217's.
+pub(crate) fn minor_units_in(table: &[(String, u32)], code: &str) -> Option<u32> {
+    match table.iter().find(|(c, _)| c == code) {
+        Some((_, digits)) => Some(*digits),
+        None => minor_units(code),
+    }
 }

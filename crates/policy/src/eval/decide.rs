@@ -5,8 +5,9 @@ use crate::zone::{day_number_to_date, IsoDate};
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::interp::{date_number, eval, truth, EdgeBounds, Env, Fault, Lets, Num, Val};
-use super::{Decision, Order, OrderError, Outcome, Text};
+use super::{Decision, NotInForce, Order, OrderError, Outcome, Text};
 use crate::check::typed::{TExpr, TKind};
+use crate::check::{Effective, VersionSelector};
 use crate::compile::{CompiledAction, CompiledRule, Edge, Program, MAX_EDGES};
 use crate::contract::{Reasons, DEFAULT_CURRENCY, NO_RULE};
 use crate::time::Instant;
@@ -29,6 +30,9 @@ pub(crate) fn decide<'p>(
         })
         .unwrap_or(default_now)
         .nanos();
+    if let Some(effective) = &program.policy.effective {
+        in_force(program, effective, order, now)?;
+    }
     // In i64 first; in i128 when a value does not fit (see `interp::Num`).
     if let Ok(narrow) = i64::try_from(now) {
         match decide_in::<i64>(program, action_index, order, narrow) {
@@ -41,6 +45,52 @@ pub(crate) fn decide<'p>(
         Stop::Order(error) => error,
         // INVARIANT: the i128 number path never asks to widen.
         Stop::Widen => fault_error(program, order, Fault::Internal),
+    })
+}
+
+/// Whether the policy's version is in force for `order` requested at `now`: its selecting instant is
+/// at or after `effective from`.
+fn in_force(
+    program: &Program,
+    effective: &Effective,
+    order: &Order,
+    now: i128,
+) -> Result<(), OrderError> {
+    let policy = &program.policy;
+    let (selector, at) = match effective.by {
+        VersionSelector::Request => ("the request".to_string(), now),
+        VersionSelector::Field(slot) => {
+            let name = policy
+                .fields
+                .get(usize::from(slot))
+                .map_or("?", |f| f.name.as_str());
+            match order.frame.get(usize::from(slot)) {
+                Some(Some(Value::Timestamp(t))) => (format!("`{name}`"), t.nanos()),
+                // Absent, or malformed (said by the input's own error): it cannot select a version.
+                _ => {
+                    return Err(OrderError::Input {
+                        order: order.id.as_deref().map(str::to_string),
+                        problems: vec![FieldProblem {
+                            field: name.to_string(),
+                            message: "missing: it selects the version of the policy".to_string(),
+                        }],
+                    })
+                }
+            }
+        }
+    };
+    if at >= effective.from.nanos() {
+        return Ok(());
+    }
+    Err(OrderError::NotInForce {
+        order: order.id.as_deref().map(str::to_string),
+        detail: Box::new(NotInForce {
+            policy: policy.name.clone(),
+            version: effective.label.clone(),
+            selector,
+            at: policy.zone.format(at).to_string(),
+            from: policy.zone.format(effective.from.nanos()).to_string(),
+        }),
     })
 }
 
@@ -128,6 +178,7 @@ fn empty_decision<'p>(
     Decision {
         order: order.id.clone(),
         policy: &program.name,
+        version: program.policy.effective.as_ref().map(|e| e.label.as_str()),
         action: &action.name,
         outcome,
         amount: None,

@@ -25,9 +25,6 @@ pub use crate::value::{FieldProblem, TimestampError};
 pub use describe::{Field, FieldType, Rule};
 pub use examples::{run_examples, ExampleResult, Mismatch};
 
-/// The minor units of `contract::DEFAULT_CURRENCY` (USD: 2).
-const DEFAULT_MINOR_UNITS: u32 = 2;
-
 /// A loaded, checked and compiled policy. Cheap to clone; `Send + Sync`.
 #[derive(Debug, Clone)]
 pub struct Policy {
@@ -128,6 +125,15 @@ pub enum OrderError {
         /// What failed.
         message: String,
     },
+    /// The order falls before the version of the policy deciding it came into force
+    /// (`effective from`), and no earlier version was there to decide it.
+    #[error("{}: {detail}", OrderName(.order))]
+    NotInForce {
+        /// The order's id, if it has one.
+        order: Option<String>,
+        /// Which instant, and which version.
+        detail: Box<NotInForce>,
+    },
     /// The policy has no action of that name.
     #[error("{}: policy `{policy}` has no action `{action}` (it has: {available})", OrderName(.order))]
     UnknownAction {
@@ -142,6 +148,22 @@ pub enum OrderError {
     },
 }
 
+/// Why no version of a policy decides an order: its selecting instant is before the first.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{selector} {at} is before {policy} version {version} came into force ({from}), and no earlier version is loaded")]
+pub struct NotInForce {
+    /// The policy's name.
+    pub policy: String,
+    /// The earliest version loaded (`effective from` as written).
+    pub version: String,
+    /// What selects the version: the request, or the field (`paid_at`).
+    pub selector: String,
+    /// The selecting instant, in the policy's zone.
+    pub at: String,
+    /// The version's first instant, in the policy's zone.
+    pub from: String,
+}
+
 /// What kind of problem stopped an order, to match on (say, to choose an HTTP status).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -152,6 +174,8 @@ pub enum OrderErrorKind {
     /// The order is well formed but deciding it failed: an amount out of range, a date beyond what
     /// the calendar covers, a division by zero ([`OrderError::Eval`]).
     Eval,
+    /// No version of the policy was in force for the order ([`OrderError::NotInForce`]).
+    NotInForce,
     /// The policy has no such action ([`OrderError::UnknownAction`]): a mistake of the caller, not
     /// of the order.
     UnknownAction,
@@ -163,6 +187,7 @@ impl OrderError {
         match self {
             OrderError::Input { order, .. }
             | OrderError::Eval { order, .. }
+            | OrderError::NotInForce { order, .. }
             | OrderError::UnknownAction { order, .. } => order.as_deref(),
         }
     }
@@ -172,6 +197,7 @@ impl OrderError {
         match self {
             OrderError::Input { .. } => OrderErrorKind::Input,
             OrderError::Eval { .. } => OrderErrorKind::Eval,
+            OrderError::NotInForce { .. } => OrderErrorKind::NotInForce,
             OrderError::UnknownAction { .. } => OrderErrorKind::UnknownAction,
         }
     }
@@ -389,6 +415,36 @@ impl Policy {
         &self.program.policy
     }
 
+    /// The version of the policy, as its `effective from` writes it; `None` for a policy without versions.
+    pub fn version(&self) -> Option<&str> {
+        self.program
+            .policy
+            .effective
+            .as_ref()
+            .map(|e| e.label.as_str())
+    }
+
+    /// The first instant this version is in force (`effective from`, a date taken at its start in the
+    /// policy's zone); `None` for a policy without versions.
+    pub fn effective_from(&self) -> Option<Instant> {
+        self.program.policy.effective.as_ref().map(|e| e.from)
+    }
+
+    /// The instant that selects the version for `order` (the request, or the field `by` names); `None`
+    /// for a policy without versions, or when the order lacks a valid value for that field.
+    pub fn version_instant(&self, order: &Order, default_now: Instant) -> Option<Instant> {
+        let effective = self.program.policy.effective.as_ref()?;
+        let slot = match effective.by {
+            crate::check::VersionSelector::Request => self.program.requested_at,
+            crate::check::VersionSelector::Field(slot) => Some(slot),
+        };
+        match slot.and_then(|slot| order.frame.get(usize::from(slot))) {
+            Some(Some(Value::Timestamp(t))) => Some(*t),
+            _ if effective.by == crate::check::VersionSelector::Request => Some(default_now),
+            _ => None,
+        }
+    }
+
     /// Reads an order from a JSON value. Malformed fields are kept as problems and reported, together
     /// with whatever else is wrong, when the order is decided; only a non-object is refused here.
     pub fn read_order(&self, json: &serde_json::Value) -> Result<Order, OrderError> {
@@ -483,10 +539,10 @@ impl Policy {
             Some(Some(Value::Str(id))) => Some(id.clone()),
             _ => None,
         };
-        order.amount_scale = DEFAULT_MINOR_UNITS;
+        order.amount_scale = self.program.default_minor_units;
         if let Some(slot) = self.program.currency.map(usize::from) {
             if let Some(Some(Value::Str(code))) = order.frame.get(slot) {
-                match crate::contract::minor_units(code) {
+                match crate::contract::minor_units_in(&policy.minor_units, code) {
                     Some(digits) => order.amount_scale = digits,
                     None => {
                         order.malformed |= 1 << slot;

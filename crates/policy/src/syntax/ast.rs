@@ -33,6 +33,19 @@ pub struct Header {
     pub document: Option<(Spanned<String>, Option<Spanned<String>>)>,
     pub zone: Option<Spanned<String>>,
     pub calendar: Option<Ident>,
+    /// `effective from DATE [by FIELD]`: this version's start.
+    pub effective: Option<Effective>,
+    /// `minor_units "CODE" DIGITS`, as written (the checker reads the digits).
+    pub minor_units: Vec<(Spanned<String>, Spanned<String>)>,
+}
+
+/// `effective from 2026-01-01 by paid_at`.
+#[derive(Debug, Clone)]
+pub struct Effective {
+    /// The date or timestamp literal, as written.
+    pub from: Spanned<String>,
+    /// The order's timestamp field that selects the version, or `now`; `None` means `now`.
+    pub by: Option<Ident>,
 }
 
 /// The contract's vocabularies: the values `requires`, `refund_to` and `review` may take.

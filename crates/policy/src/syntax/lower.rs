@@ -62,6 +62,10 @@ fn is_keyword(rule: Rule) -> bool {
             | Rule::kw_document
             | Rule::kw_zone
             | Rule::kw_calendar
+            | Rule::kw_effective
+            | Rule::kw_from
+            | Rule::kw_by
+            | Rule::kw_minor_units
             | Rule::kw_enum
             | Rule::kw_field
             | Rule::kw_require
@@ -165,6 +169,8 @@ fn lower_header(pair: Pair<'_, Rule>, errors: &mut Vec<Diagnostic>) -> Header {
         document: None,
         zone: None,
         calendar: None,
+        effective: None,
+        minor_units: Vec::new(),
     };
     for entry in inner {
         if let Err(error) = lower_header_entry(entry, &mut header) {
@@ -202,6 +208,23 @@ fn lower_header_entry(entry: Pair<'_, Rule>, header: &mut Header) -> Result<()> 
         Rule::calendar => {
             let name = lower_ident(single(entry)?);
             header.calendar.replace(name).is_some()
+        }
+        Rule::effective => {
+            let mut p = parts(entry);
+            let from = p.next().ok_or_else(|| internal(entry_span))?;
+            let effective = Effective {
+                from: Spanned::new(from.as_str().to_string(), span_of(&from)),
+                by: p.next().map(lower_ident),
+            };
+            header.effective.replace(effective).is_some()
+        }
+        Rule::minor_units => {
+            let mut p = parts(entry);
+            let code = lower_string(p.next().ok_or_else(|| internal(entry_span))?)?;
+            let digits = p.next().ok_or_else(|| internal(entry_span))?;
+            let digits = Spanned::new(digits.as_str().to_string(), span_of(&digits));
+            header.minor_units.push((code, digits));
+            false
         }
         _ => return Err(internal(entry_span)),
     };

@@ -1,0 +1,163 @@
+//! The versions of one policy (`effective from DATE by FIELD` in each header), and which of them decides
+//! an order: the latest whose start is at or before the order's selecting instant (the request, or the
+//! field named by `by`). An order before the first version is an error ([`OrderError::NotInForce`]).
+//!
+//! ```
+//! use policy::{Instant, Policy, Versions};
+//! use policy::calendar::Calendars;
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let version = |from: &str, days: u32| {
+//!     Policy::from_source("refund", &format!(r#"
+//! policy refund
+//!   document "terms.txt"
+//!   zone "Europe/Berlin"
+//!   effective from {from} by paid_at
+//! field paid_at: timestamp
+//! action refund {{
+//!   rule in_time when now within {days} calendar days after paid_at then allowed
+//!     because "in time" cite "{days} days"
+//!   rule late then denied because "late" cite "{days} days"
+//! }}"#), &Calendars::new())
+//! };
+//! let versions = Versions::new(vec![version("2025-01-01", 14)?, version("2026-01-01", 30)?])?;
+//! let at = Instant::parse("2026-01-20T12:00:00+01:00")?;
+//! let old = versions.decide_json("refund", r#"{"paid_at": "2025-12-30T12:00:00+01:00"}"#, at)?;
+//! assert_eq!((old.version, old.rule), (Some("2025-01-01"), "late"));
+//! let new = versions.decide_json("refund", r#"{"paid_at": "2026-01-02T12:00:00+01:00"}"#, at)?;
+//! assert_eq!((new.version, new.rule), (Some("2026-01-01"), "in_time"));
+//! # Ok(())
+//! # }
+//! ```
+
+use std::sync::Arc;
+
+use crate::check::VersionSelector;
+use crate::eval::{Decision, OrderError, Policy};
+use crate::time::Instant;
+
+/// The versions of one policy, oldest first; or a policy without versions, alone.
+#[derive(Debug, Clone)]
+pub struct Versions {
+    // INVARIANT: not empty; one policy without `effective`, or every one with it, by strictly increasing
+    // start, all of one name and one selector.
+    policies: Vec<Arc<Policy>>,
+}
+
+/// Why policies cannot be versions of one policy.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum VersionsError {
+    /// No policy was given.
+    #[error("no policy was given")]
+    Empty,
+    /// Two policies of different names.
+    #[error("`{0}` and `{1}` are different policies, not versions of one")]
+    Names(String, String),
+    /// Several policies, one of which has no `effective from`: which decides is not said.
+    #[error("policy `{0}` is given more than once, and not every copy says `effective from DATE`")]
+    Unversioned(String),
+    /// Two versions start at the same instant.
+    #[error("two versions of policy `{0}` are effective from the same instant ({1})")]
+    SameStart(String, String),
+    /// The versions select by different instants (`by paid_at` in one, `by now` in another).
+    #[error("the versions of policy `{0}` select by different instants (`by {1}` and `by {2}`): say the same `by` in each")]
+    Selectors(String, String, String),
+}
+
+impl Versions {
+    /// The versions of one policy, in any order.
+    pub fn new(policies: Vec<Policy>) -> Result<Versions, VersionsError> {
+        Versions::from_shared(policies.into_iter().map(Arc::new).collect())
+    }
+
+    /// Like [`Versions::new`], for policies already shared.
+    pub fn from_shared(mut policies: Vec<Arc<Policy>>) -> Result<Versions, VersionsError> {
+        let Some(first) = policies.first() else {
+            return Err(VersionsError::Empty);
+        };
+        let name = first.name().to_string();
+        if let Some(other) = policies.iter().find(|p| p.name() != name) {
+            return Err(VersionsError::Names(name, other.name().to_string()));
+        }
+        if policies.len() == 1 {
+            return Ok(Versions { policies });
+        }
+        if policies.iter().any(|p| p.checked().effective.is_none()) {
+            return Err(VersionsError::Unversioned(name));
+        }
+        policies.sort_by_key(|p| p.effective_from());
+        for pair in policies.windows(2) {
+            if let [a, b] = pair {
+                if a.effective_from() == b.effective_from() {
+                    let label = b.version().unwrap_or_default().to_string();
+                    return Err(VersionsError::SameStart(name, label));
+                }
+                let (x, y) = (selector_name(a), selector_name(b));
+                if x != y {
+                    return Err(VersionsError::Selectors(name, x, y));
+                }
+            }
+        }
+        Ok(Versions { policies })
+    }
+
+    /// The policy's name.
+    pub fn name(&self) -> &str {
+        self.latest().name()
+    }
+
+    /// The versions, oldest first.
+    pub fn all(&self) -> &[Arc<Policy>] {
+        &self.policies
+    }
+
+    /// The latest version.
+    pub fn latest(&self) -> &Arc<Policy> {
+        // INVARIANT: `policies` is never empty.
+        &self.policies[self.policies.len() - 1]
+    }
+
+    /// The version in force at `instant`: the latest starting at or before it; the first if none does
+    /// (it then refuses the order as not in force).
+    pub fn in_force_at(&self, instant: Instant) -> &Arc<Policy> {
+        let started = self
+            .policies
+            .partition_point(|p| p.effective_from().is_none_or(|from| from <= instant));
+        &self.policies[started.saturating_sub(1)]
+    }
+
+    /// Reads `text` and decides it with the version in force for it. The request time is the order's
+    /// `requested_at`, else `default_now`.
+    pub fn decide_json(
+        &self,
+        action: &str,
+        text: &str,
+        default_now: Instant,
+    ) -> Result<Decision<'_>, OrderError> {
+        let latest = self.latest();
+        let order = latest.read_order_str(text)?;
+        let chosen = match latest.version_instant(&order, default_now) {
+            Some(instant) => self.in_force_at(instant),
+            // Without versions, or without the instant that selects one: the latest says what is wrong.
+            None => latest,
+        };
+        if Arc::ptr_eq(chosen, latest) {
+            return latest.decide(action, &order, default_now);
+        }
+        // An earlier version reads the order with its own fields.
+        chosen.decide_json(action, text, default_now)
+    }
+}
+
+/// How a version says what selects it: a field's name, or `now`.
+fn selector_name(policy: &Policy) -> String {
+    let checked = policy.checked();
+    match checked.effective.as_ref().map(|e| e.by) {
+        Some(VersionSelector::Field(slot)) => checked
+            .fields
+            .get(usize::from(slot))
+            .map_or_else(String::new, |f| f.name.clone()),
+        _ => "now".to_string(),
+    }
+}
