@@ -4,10 +4,11 @@ use std::collections::hash_map::{Entry, HashMap};
 use std::path::PathBuf;
 
 use crate::output::{Stop, Terminal};
-use policy::analysis::analyze;
+use policy::analysis::{analyze, calendar_coverage, DEFAULT_HORIZON_DAYS};
 use policy::diagnostics::{Diagnostic, Severity};
 use policy::eval::{CalendarFolder, FileContents, LoadError, Policy};
 use policy::files::load_calendars;
+use policy::suppression;
 
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
@@ -19,6 +20,12 @@ pub struct CheckArgs {
     /// `--deny warnings`: treat warnings (gaps, dead rules, unused names, ...) as errors.
     #[arg(long, value_name = "warnings")]
     pub deny: Option<DenyLevel>,
+    /// Today, for the calendar coverage warning (RFC 3339 with offset; default: now).
+    #[arg(long, value_name = "TIMESTAMP")]
+    pub at: Option<String>,
+    /// Warn when a policy's calendar stops covering within this many days of today.
+    #[arg(long, value_name = "DAYS", default_value_t = DEFAULT_HORIZON_DAYS)]
+    pub calendar_horizon: u32,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -28,7 +35,12 @@ pub enum DenyLevel {
 
 pub fn run(args: CheckArgs, terminal: &mut Terminal) -> Result<bool, Stop> {
     let files = crate::policy_files(&args.paths)?;
-    let (mut errors, mut warnings) = (0usize, 0usize);
+    let today = match &args.at {
+        Some(text) => policy::eval::parse_time(text)
+            .map_err(|e| Stop::Error(format!("--at `{text}`: {e}")))?,
+        None => policy::eval::now(),
+    };
+    let (mut errors, mut warnings, mut suppressed) = (0usize, 0usize, 0usize);
     // Each calendar folder is loaded once; its problems are errors of the run, said once.
     let mut folders: HashMap<PathBuf, CalendarFolder> = HashMap::new();
     for path in &files {
@@ -62,12 +74,16 @@ pub fn run(args: CheckArgs, terminal: &mut Terminal) -> Result<bool, Stop> {
                 Ok(FileContents::Policy(policy)) => {
                     let mut all = policy.warnings().to_vec();
                     all.extend(analyze(&policy).into_iter().map(|f| f.diagnostic));
+                    all.extend(calendar_coverage(&policy, today, args.calendar_horizon));
                     (policy.source().clone(), all)
                 }
                 Err(LoadError::Invalid { file, diagnostics }) => (file, diagnostics),
                 Err(e) => return Err(Stop::Error(e.to_string())),
             };
-        for d in &diagnostics {
+        // `# allow(CODE): REASON` comments silence the warnings they name.
+        let applied = suppression::apply(&file.text, diagnostics);
+        suppressed += applied.suppressed.len();
+        for d in &applied.reported {
             match d.severity {
                 Severity::Error => errors += 1,
                 Severity::Warning => warnings += 1,
@@ -78,11 +94,16 @@ pub fn run(args: CheckArgs, terminal: &mut Terminal) -> Result<bool, Stop> {
     }
     let denied = args.deny.is_some() && warnings > 0;
     terminal.err(format_args!(
-        "checked {} file{}: {errors} error{}, {warnings} warning{}{}\n",
+        "checked {} file{}: {errors} error{}, {warnings} warning{}{}{}\n",
         files.len(),
         if files.len() == 1 { "" } else { "s" },
         if errors == 1 { "" } else { "s" },
         if warnings == 1 { "" } else { "s" },
+        if suppressed > 0 {
+            format!(" ({suppressed} allowed by `# allow`)")
+        } else {
+            String::new()
+        },
         if denied {
             " (denied by --deny warnings)"
         } else {

@@ -95,7 +95,11 @@ fn assert_keys_in_contract_order(text: &str) {
         }
     }
     let Keys(keys) = serde_json::from_str(text).unwrap();
-    assert_eq!(keys, shipped_keys(), "{text}: keys, in the contract's order");
+    assert_eq!(
+        keys,
+        shipped_keys(),
+        "{text}: keys, in the contract's order"
+    );
 }
 
 /// The contract's keys a decision of a shipped policy has: all but `version`, which only a policy with

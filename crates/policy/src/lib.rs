@@ -45,6 +45,7 @@ mod imports;
 #[cfg(feature = "files")]
 pub mod registry;
 pub mod source;
+pub mod suppression;
 pub mod syntax;
 pub mod time;
 mod value;

@@ -109,7 +109,6 @@ impl Zone {
     }
 
     /// The date of an instant in this zone.
-    #[cfg(test)]
     pub fn date_of(&self, nanos: i128) -> NaiveDate {
         day_number_to_date(i64::from(self.day_of(nanos)))
             .unwrap_or_else(|| utc(nanos).with_timezone(&self.tz).date_naive())

@@ -20,12 +20,15 @@
 //! - **incomplete** too when the work budget (`search::BUDGET`, counted in steps, not time) runs out:
 //!   then nothing else is claimed complete.
 
+mod coverage;
 mod linear;
 mod logic;
 mod search;
 mod zone_model;
 
 use std::sync::Arc;
+
+pub use coverage::{calendar_coverage, DEFAULT_HORIZON_DAYS};
 
 use chrono::NaiveDate;
 use serde_json::{Map, Value as Json};

@@ -56,6 +56,8 @@ pub struct CheckedPolicy {
     pub document_title: Option<String>,
     pub zone: Zone,
     pub calendar: Option<Arc<Calendar>>,
+    /// Where the header (or the import that gave it) names the calendar.
+    pub calendar_span: Option<Span>,
     /// `effective from ...`: this version's start, and what selects it.
     pub effective: Option<Effective>,
     /// `minor_units "CODE" DIGITS`: the policy's own minor units, before ISO 4217's.
@@ -207,6 +209,7 @@ pub fn check(
             .and_then(|(_, t)| t.as_ref().map(|t| t.node.clone())),
         zone: Zone::new(zone),
         calendar,
+        calendar_span: ast.header.calendar.as_ref().map(|c| c.span),
         effective,
         minor_units: checker.minor_units,
         enums: checker.enums,

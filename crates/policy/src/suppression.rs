@@ -1,0 +1,202 @@
+//! Per-finding suppression with a reason: a comment line `# allow(CODE): REASON` silences the warnings
+//! of that code located on the next line that is not blank or a comment, so that a finding the author
+//! cannot fix (a gap the document leaves, a calendar whose next year is not published yet) no longer
+//! fails `policy check --deny warnings`. `CODE` is a diagnostic's full code or its last part
+//! (`policy::check::calendar_coverage` or `calendar_coverage`).
+//!
+//! Only warnings are silenced: an error still stops the policy. A suppression without a reason
+//! silences nothing (`policy::check::suppression_without_reason`), and one that silences nothing is
+//! itself a warning (`policy::check::unused_suppression`), so that suppressions do not outlive their
+//! findings.
+
+use crate::diagnostics::{Diagnostic, Severity};
+use crate::source::Span;
+
+/// One `# allow(CODE): REASON` line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suppression {
+    /// The comment.
+    pub span: Span,
+    /// The code, as written.
+    pub code: String,
+    /// Why, as written after `):`.
+    pub reason: String,
+    /// The byte range of the line it applies to.
+    target: Span,
+}
+
+impl Suppression {
+    fn silences(&self, diagnostic: &Diagnostic) -> bool {
+        diagnostic.severity == Severity::Warning
+            && (diagnostic.code == self.code
+                || diagnostic.code.rsplit("::").next() == Some(self.code.as_str()))
+            && (self.target.start..self.target.end).contains(&diagnostic.span.start)
+    }
+}
+
+/// What the suppressions of a file made of its findings.
+#[derive(Debug, Default)]
+pub struct Applied {
+    /// The findings still reported, with the suppressions' own findings, in source order.
+    pub reported: Vec<Diagnostic>,
+    /// The findings silenced, each with the reason given.
+    pub suppressed: Vec<(Diagnostic, String)>,
+}
+
+/// Applies the suppressions written in `text` to its `diagnostics`.
+pub fn apply(text: &str, diagnostics: Vec<Diagnostic>) -> Applied {
+    let (suppressions, mut reported) = read(text);
+    let mut used = vec![false; suppressions.len()];
+    let mut applied = Applied::default();
+    for diagnostic in diagnostics {
+        match suppressions.iter().position(|s| s.silences(&diagnostic)) {
+            Some(i) => {
+                used[i] = true;
+                applied
+                    .suppressed
+                    .push((diagnostic, suppressions[i].reason.clone()));
+            }
+            None => reported.push(diagnostic),
+        }
+    }
+    for (suppression, _) in suppressions.iter().zip(&used).filter(|(_, used)| !**used) {
+        reported.push(
+            Diagnostic::warning(
+                "policy::check::unused_suppression",
+                format!(
+                    "nothing here to allow: no `{}` finding on the next line",
+                    suppression.code
+                ),
+                suppression.span,
+            )
+            .with_help(
+                "remove the suppression: the finding it silenced is gone (or is on another line)",
+            ),
+        );
+    }
+    reported.sort_by_key(|d| (d.span.start, d.span.end));
+    applied.reported = reported;
+    applied
+}
+
+/// The suppressions of `text`, and the findings about malformed ones.
+fn read(text: &str) -> (Vec<Suppression>, Vec<Diagnostic>) {
+    let mut suppressions = Vec::new();
+    let mut findings = Vec::new();
+    // Suppressions waiting for the line they apply to.
+    let mut pending: Vec<Suppression> = Vec::new();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let start = offset;
+        offset += line.len();
+        let trimmed = line.trim();
+        if trimmed.is_empty() {
+            continue;
+        }
+        let Some(comment) = trimmed.strip_prefix('#') else {
+            let target = Span::new(start, offset);
+            suppressions.extend(pending.drain(..).map(|s| Suppression { target, ..s }));
+            continue;
+        };
+        let Some(rest) = comment.trim_start().strip_prefix("allow(") else {
+            continue;
+        };
+        let lead = line.len() - line.trim_start().len();
+        let span = Span::new(start + lead, start + lead + trimmed.len());
+        match rest.split_once(')') {
+            Some((code, after)) if !code.trim().is_empty() => {
+                let reason = after.trim_start().strip_prefix(':').unwrap_or("").trim();
+                if reason.is_empty() {
+                    findings.push(
+                        Diagnostic::warning(
+                            "policy::check::suppression_without_reason",
+                            format!("`allow({})` does not say why", code.trim()),
+                            span,
+                        )
+                        .with_label("silences nothing without a reason")
+                        .with_help(format!("say why the finding cannot be fixed: `# allow({}): REASON`", code.trim())),
+                    );
+                    continue;
+                }
+                pending.push(Suppression {
+                    span,
+                    code: code.trim().to_string(),
+                    reason: reason.to_string(),
+                    target: Span::default(),
+                });
+            }
+            _ => findings.push(
+                Diagnostic::warning(
+                    "policy::check::suppression_without_reason",
+                    "this `allow` names no finding",
+                    span,
+                )
+                .with_help("write `# allow(CODE): REASON`, e.g. `# allow(gap): the document is silent on validated orders`"),
+            ),
+        }
+    }
+    // A suppression at the end of the file applies to nothing.
+    suppressions.extend(pending);
+    (suppressions, findings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn warning_at(text: &str, needle: &str, code: &'static str) -> Diagnostic {
+        let start = text
+            .find(needle)
+            .unwrap_or_else(|| panic!("{needle} in the text"));
+        Diagnostic::warning(code, "finding", Span::new(start, start + needle.len()))
+    }
+
+    const TEXT: &str = "policy p\n  # allow(calendar_coverage): 2027 not published yet\n\n  # a comment\n  calendar cn\nfield x: int\n";
+
+    #[test]
+    fn a_suppression_silences_its_code_on_the_next_line_of_code() {
+        let finding = warning_at(TEXT, "cn", "policy::check::calendar_coverage");
+        let applied = apply(TEXT, vec![finding.clone()]);
+        assert!(applied.reported.is_empty(), "{:?}", applied.reported);
+        assert_eq!(
+            applied.suppressed,
+            [(finding, "2027 not published yet".to_string())]
+        );
+    }
+
+    #[test]
+    fn other_codes_other_lines_and_errors_are_not_silenced_and_the_suppression_is_unused() {
+        for finding in [
+            warning_at(TEXT, "cn", "policy::analysis::gap"),
+            warning_at(TEXT, "field", "policy::check::calendar_coverage"),
+            Diagnostic {
+                severity: Severity::Error,
+                ..warning_at(TEXT, "cn", "policy::check::calendar_coverage")
+            },
+        ] {
+            let applied = apply(TEXT, vec![finding.clone()]);
+            let codes: Vec<&str> = applied.reported.iter().map(|d| d.code).collect();
+            assert!(codes.contains(&finding.code), "{codes:?}");
+            assert!(
+                codes.contains(&"policy::check::unused_suppression"),
+                "{codes:?}"
+            );
+            assert!(applied.suppressed.is_empty());
+        }
+    }
+
+    #[test]
+    fn a_suppression_without_reason_silences_nothing() {
+        let text = TEXT.replace(": 2027 not published yet", "");
+        let finding = warning_at(&text, "cn", "policy::check::calendar_coverage");
+        let applied = apply(&text, vec![finding]);
+        let codes: Vec<&str> = applied.reported.iter().map(|d| d.code).collect();
+        assert_eq!(
+            codes,
+            [
+                "policy::check::suppression_without_reason",
+                "policy::check::calendar_coverage"
+            ]
+        );
+    }
+}
