@@ -380,6 +380,10 @@ fn clean_twins_report_nothing_but_declared_gaps() {
 fn shipped_policies_report_nothing_but_declared_gaps() {
     let files = policy_files(&root().join("policies"));
     assert!(files.len() >= 5);
+    // The example policies of other providers are held to the same standard.
+    let examples = policy_files(&root().join("examples/policies"));
+    assert!(examples.len() >= 2);
+    let files = files.into_iter().chain(examples);
     for path in files {
         let name = display_name(&path);
         let policy = Policy::load(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -438,6 +442,10 @@ fn deny_warnings_fails_on_a_gap_and_passes_on_the_shipped_policies() {
 
     let (code, stderr) = policy_check(&["--deny", "warnings", "policies/"]);
     assert_eq!(code, Some(0), "the shipped policies pass:\n{stderr}");
+    assert!(stderr.contains("0 errors, 0 warnings"), "{stderr}");
+
+    let (code, stderr) = policy_check(&["--deny", "warnings", "examples/policies/"]);
+    assert_eq!(code, Some(0), "the example policies pass:\n{stderr}");
     assert!(stderr.contains("0 errors, 0 warnings"), "{stderr}");
 }
 

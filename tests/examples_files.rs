@@ -1,7 +1,8 @@
-//! The example batches under `examples/`, run through the `policy` binary: one output line per input
-//! line, error records exactly at the invalid lines (with the right `line`, `order` and the field at
-//! fault), decisions with the line's id everywhere else, every rule of the policy hit, and a non-zero exit
-//! because of the invalid lines. `examples/orders.jsonl`, all valid, exits 0.
+//! The example batches under `examples/` (for the policies of `policies/` and `examples/policies/`),
+//! run through the `policy` binary: one output line per input line, error records exactly at the
+//! invalid lines (with the right `line`, `order` and the field at fault), decisions with the line's id
+//! everywhere else, every rule of the policy hit, and a non-zero exit because of the invalid lines.
+//! `examples/orders.jsonl`, all valid, exits 0.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -14,6 +15,8 @@ use serde_json::Value;
 struct Batch {
     file: &'static str,
     policy: &'static str,
+    /// The folder of the policy file: `policies` (the five documents) or `examples/policies`.
+    folder: &'static str,
     action: &'static str,
     /// (line, a piece of the error message: the field or the problem at fault).
     invalid: &'static [(usize, &'static str)],
@@ -21,10 +24,11 @@ struct Batch {
     rules: &'static [&'static str],
 }
 
-const BATCHES: [Batch; 6] = [
+const BATCHES: [Batch; 8] = [
     Batch {
         file: "huawei-scm-unsubscribe.jsonl",
         policy: "huawei-scm-unsubscribe",
+        folder: "policies",
         action: "refund",
         invalid: &[
             (4, "`purchased_on`"),
@@ -51,6 +55,7 @@ const BATCHES: [Batch; 6] = [
     Batch {
         file: "huawei-scm-withdraw.jsonl",
         policy: "huawei-scm-withdraw",
+        folder: "policies",
         action: "withdraw",
         invalid: &[
             (4, "`status`"),
@@ -69,6 +74,7 @@ const BATCHES: [Batch; 6] = [
     Batch {
         file: "alibaba-ssl-refund-legacy.jsonl",
         policy: "alibaba-ssl-refund-legacy",
+        folder: "policies",
         action: "refund",
         invalid: &[
             (19, "`issued_at`"),
@@ -96,6 +102,7 @@ const BATCHES: [Batch; 6] = [
     Batch {
         file: "alibaba-cms-refund-2026.jsonl",
         policy: "alibaba-cms-refund-2026",
+        folder: "policies",
         action: "refund",
         invalid: &[
             (3, "consumed GRCQ exceed the GRCQ bought"),
@@ -132,6 +139,7 @@ const BATCHES: [Batch; 6] = [
     Batch {
         file: "alibaba-ssl-revoke.revoke.jsonl",
         policy: "alibaba-ssl-revoke",
+        folder: "policies",
         action: "revoke",
         invalid: &[
             (5, "`issued_at`"),
@@ -152,6 +160,7 @@ const BATCHES: [Batch; 6] = [
     Batch {
         file: "alibaba-ssl-revoke.delete.jsonl",
         policy: "alibaba-ssl-revoke",
+        folder: "policies",
         action: "delete",
         invalid: &[
             (11, "`status`"),
@@ -164,17 +173,75 @@ const BATCHES: [Batch; 6] = [
         ],
         rules: &["revoked", "not_revoked"],
     },
+    Batch {
+        file: "us-cert-reseller-refund.jsonl",
+        policy: "us-cert-reseller-refund",
+        folder: "examples/policies",
+        action: "refund",
+        invalid: &[
+            (4, "`paid_at`"),
+            (11, "`sku`"),
+            (19, "`issued_at`"),
+            (26, "`price`"),
+            (33, "the store credit used exceeds the price"),
+            (40, "`status`"),
+            (47, "calendar `us_federal`"),
+            (52, "`id`"),
+            (59, "JSON"),
+        ],
+        rules: &[
+            "final_sale",
+            "former_terms",
+            "expired",
+            "unissued_within_90_days",
+            "unissued_store_credit",
+            "unissued_abandoned",
+            "cancelled",
+            "revoked_in_window",
+            "revoked_late",
+            "issued_within_15_days",
+            "issued_pro_rata",
+            "issued_last_year",
+        ],
+    },
+    Batch {
+        file: "eu-hosting-withdrawal.jsonl",
+        policy: "eu-hosting-withdrawal",
+        folder: "examples/policies",
+        action: "refund",
+        invalid: &[
+            (5, "`term_ends_on`"),
+            (13, "`customer`"),
+            (21, "the term ends before the contract starts"),
+            (30, "the promotional credit exceeds the price"),
+            (38, "`contract_at`"),
+            (41, "`id`"),
+            (46, "`service_started`"),
+            (55, "JSON"),
+        ],
+        rules: &[
+            "abuse",
+            "terminated",
+            "domain_registered",
+            "withdrawal",
+            "withdrawal_after_start",
+            "business_test_period",
+            "annual_pro_rata",
+            "monthly_plan",
+            "annual_term_ending",
+        ],
+    },
 ];
 
-fn eval(policy: &str, action: &str, file: &str) -> Output {
+fn eval(batch: &Batch) -> Output {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     // No --at: every order carries requested_at.
     Command::new(env!("CARGO_BIN_EXE_policy"))
         .current_dir(root)
         .args(["eval", "--policy"])
-        .arg(format!("policies/{policy}.policy"))
-        .args(["--action", action, "--orders"])
-        .arg(format!("examples/{file}"))
+        .arg(format!("{}/{}.policy", batch.folder, batch.policy))
+        .args(["--action", batch.action, "--orders"])
+        .arg(format!("examples/{}", batch.file))
         .output()
         .expect("the policy binary runs")
 }
@@ -199,7 +266,7 @@ fn check_batch(batch: &Batch) {
         "{name}: about 10% invalid"
     );
 
-    let output = eval(batch.policy, batch.action, name);
+    let output = eval(batch);
     let stdout = String::from_utf8(output.stdout).expect("utf-8");
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(
@@ -286,6 +353,16 @@ fn alibaba_ssl_revoke_delete_batch() {
 }
 
 #[test]
+fn us_cert_reseller_refund_batch() {
+    check_batch(&BATCHES[6]);
+}
+
+#[test]
+fn eu_hosting_withdrawal_batch() {
+    check_batch(&BATCHES[7]);
+}
+
+#[test]
 fn every_example_file_is_covered() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
     let mut files: Vec<String> = std::fs::read_dir(&dir)
@@ -302,7 +379,14 @@ fn every_example_file_is_covered() {
 
 #[test]
 fn orders_jsonl_is_all_valid() {
-    let output = eval("alibaba-ssl-refund-legacy", "refund", "orders.jsonl");
+    let output = eval(&Batch {
+        file: "orders.jsonl",
+        policy: "alibaba-ssl-refund-legacy",
+        folder: "policies",
+        action: "refund",
+        invalid: &[],
+        rules: &[],
+    });
     assert!(
         output.status.success(),
         "exit status {:?}\nstderr: {}",
