@@ -18,8 +18,9 @@
 //!   it met decides alike.
 //!
 //! Deadlines are not modelled: they depend on the whole table as time passes. They are the same when
-//! both tables are written the same (guards and outcomes); otherwise every pair whose outcome goes
-//! through may differ in its deadline, which only an order can show.
+//! both tables are written the same (guards and outcomes), or when no guard reads the request time;
+//! otherwise every pair whose outcome goes through may differ in its deadline, which only an order
+//! can show.
 //!
 //! The orders compared are those both versions accept (their `require` lines and constraints): an
 //! order one version refuses is not in the model. `diff_order` compares a real order, and reports
@@ -277,7 +278,7 @@ fn diff_action(
     };
     engine.run(&mut pairs);
     let complete = !engine.exhausted;
-    let same_tables = same_tables(old_checked, old_action, new_checked, new_action);
+    let deadlines_alike = deadlines_alike(old_checked, old_action, new_checked, new_action);
 
     let mut result = ActionDiff {
         action: old_action.name.clone(),
@@ -291,7 +292,7 @@ fn diff_action(
         let may_differ = may_differ(
             (old_checked, old_rule),
             (new_checked, new_rule),
-            same_tables,
+            deadlines_alike,
         );
         if may_differ.is_empty() {
             continue;
@@ -423,15 +424,23 @@ fn written(e: Option<&TExpr>, lets: &[CheckedLet]) -> Option<String> {
     })
 }
 
-/// Both tables test the same conditions in the same order with the same outcomes: then, on one
-/// order, every instant selects rules deciding alike, and deadlines agree.
-fn same_tables(
+/// Deadlines agree on every order: both tables test the same conditions in the same order with the
+/// same outcomes (then, on one order, every instant selects rules deciding alike), or no guard of
+/// either reads the request time (then no decision has a deadline).
+fn deadlines_alike(
     old: &CheckedPolicy,
     old_action: &CheckedAction,
     new: &CheckedPolicy,
     new_action: &CheckedAction,
 ) -> bool {
-    old_action.rules.len() == new_action.rules.len()
+    let timeless = |policy: &CheckedPolicy, action: &CheckedAction| {
+        action
+            .rules
+            .iter()
+            .filter_map(|r| r.guard.as_ref())
+            .all(|g| !g.uses_now(&policy.lets))
+    };
+    let same_tables = old_action.rules.len() == new_action.rules.len()
         && old_action
             .rules
             .iter()
@@ -439,14 +448,15 @@ fn same_tables(
             .all(|(a, b)| {
                 a.outcome == b.outcome
                     && written(a.guard.as_ref(), &old.lets) == written(b.guard.as_ref(), &new.lets)
-            })
+            });
+    same_tables || (timeless(old, old_action) && timeless(new, new_action))
 }
 
 /// The decision fields two rules (or none) may set differently on the same order.
 fn may_differ(
     (old, a): (&CheckedPolicy, Option<&CheckedRule>),
     (new, b): (&CheckedPolicy, Option<&CheckedRule>),
-    same_tables: bool,
+    deadlines_alike: bool,
 ) -> Vec<&'static str> {
     let outcome = |r: Option<&CheckedRule>| r.map_or(Outcome::Undetermined, |r| r.outcome);
     if outcome(a) != outcome(b) {
@@ -487,7 +497,7 @@ fn may_differ(
             x.review_by_unset == y.review_by_unset
                 && same(x.review_by.as_ref(), y.review_by.as_ref()),
         ),
-        ("deadline", same_tables),
+        ("deadline", deadlines_alike),
         (
             "next_status",
             same(x.next_status.as_ref(), y.next_status.as_ref()),
@@ -584,5 +594,128 @@ pub fn diff_order(old: &Policy, new: &Policy, action: &str, text: &str, now: Ins
             old: a.err(),
             new: b.err(),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = r#"
+policy versions
+  document "doc.txt" "A document"
+  zone "Asia/Shanghai"
+
+enum Status { issued, revoked }
+
+field id: string?
+field requested_at: timestamp?
+field price: money
+field status: Status
+field issued_at: timestamp
+field revoked_at: timestamp?
+
+require revoked_at when status == revoked
+
+action refund {
+  default amount = price
+
+  rule issued
+    when status == issued
+    then conditional
+    requires [revoke]
+    because "revoke first" cite "row 4"
+
+  rule revoked_within_28_days
+    when status == revoked and revoked_at within 28 calendar days after issued_at
+    then allowed
+    because "revoked in time" cite "row 4"
+
+  rule revoked_late
+    when status == revoked
+    then denied
+    because "revoked late" cite "row 5"
+}
+
+steps { revoke }
+"#;
+
+    fn load(text: &str) -> Policy {
+        Policy::from_source("versions.policy", text, &crate::calendar::Calendars::new())
+            .expect("the test policy loads")
+    }
+
+    fn compare(new_text: &str) -> Diff {
+        diff(&load(BASE), &load(new_text), None).expect("the versions compare")
+    }
+
+    #[test]
+    fn a_version_against_itself_is_proved_the_same() {
+        assert_eq!(compare(BASE).verdict(), DiffVerdict::Same);
+    }
+
+    #[test]
+    fn a_renamed_rule_deciding_alike_is_no_change() {
+        let renamed = BASE.replace("rule issued\n", "rule issued_first\n");
+        assert_eq!(compare(&renamed).verdict(), DiffVerdict::Same);
+    }
+
+    #[test]
+    fn a_longer_window_is_a_confirmed_difference_in_its_region() {
+        let found = compare(&BASE.replace("28 calendar days", "30 calendar days"));
+        assert_eq!(found.verdict(), DiffVerdict::Different);
+        let [action] = found.actions.as_slice() else {
+            panic!("one action")
+        };
+        assert!(action.complete && action.unproven.is_empty(), "{action:?}");
+        let [region] = action.differences.as_slice() else {
+            panic!("one region: {action:?}")
+        };
+        assert_eq!(
+            (region.old_rule.as_str(), region.new_rule.as_str()),
+            ("revoked_late", "revoked_within_28_days")
+        );
+        assert!(region.witness.as_ref().is_some_and(|w| w.confirmed));
+        let outcome = region.changes.iter().find(|c| c.field == "outcome");
+        assert_eq!(
+            outcome.map(|c| (c.old.clone(), c.new.clone())),
+            Some((Json::from("denied"), Json::from("allowed")))
+        );
+    }
+
+    #[test]
+    fn a_new_amount_is_shown_by_an_order() {
+        let found =
+            compare(&BASE.replace("default amount = price", "default amount = price - 1.00"));
+        assert_eq!(found.verdict(), DiffVerdict::Different);
+        let fields: Vec<&str> = found.actions[0]
+            .differences
+            .iter()
+            .flat_map(|r| r.changes.iter().map(|c| c.field))
+            .collect();
+        assert!(fields.iter().all(|f| *f == "amount"), "{fields:?}");
+    }
+
+    #[test]
+    fn an_amount_written_differently_but_equal_is_not_claimed_either_way() {
+        let found =
+            compare(&BASE.replace("default amount = price", "default amount = price + 0.00"));
+        assert_eq!(found.verdict(), DiffVerdict::Unproven);
+        assert!(found.actions[0]
+            .unproven
+            .iter()
+            .all(|r| r.may_differ == ["amount"]));
+    }
+
+    #[test]
+    fn versions_whose_orders_differ_are_not_compared() {
+        let more = BASE.replace(
+            "field price: money\n",
+            "field price: money\nfield note: string?\n",
+        );
+        let error = diff(&load(BASE), &load(&more), None).expect_err("incomparable");
+        assert!(error.0.contains("fields differ"), "{error}");
+        let error = diff(&load(BASE), &load(BASE), Some("cancel")).expect_err("no such action");
+        assert!(error.0.contains("no action `cancel`"), "{error}");
     }
 }
