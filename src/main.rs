@@ -2,6 +2,7 @@
 //! is a file of its own and a thin layer over the `policy` library.
 
 mod check;
+mod diff;
 mod eval;
 mod output;
 mod test;
@@ -31,6 +32,12 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Run the examples the policies carry; close with `N passed, N failed`.
     Test(test::TestArgs),
+    /// Compare two versions of a policy: the valid orders they decide differently, as regions with a
+    /// witness order each, confirmed by deciding it with both versions; with --orders, the orders of a
+    /// file whose decisions change, field by field, with counts. Exit 0: no difference (proved; with
+    /// --orders, no order of the file changes); 1: differences found; 2: could not prove (no difference
+    /// found, but not every region proved alike), or an error.
+    Diff(diff::DiffArgs),
 }
 
 /// Parses the arguments, runs the subcommand, maps the result to an exit code.
@@ -43,7 +50,7 @@ fn main() -> ExitCode {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
         // The reader went away: nobody is left to tell.
-        Err(Stop::Quiet) => ExitCode::from(2),
+        Err(Stop::Quiet | Stop::Unproven) => ExitCode::from(2),
         Err(Stop::Error(message)) => {
             // If even standard error fails, the exit status is all that is left to say it.
             let _ = writeln!(std::io::stderr(), "error: {message}");
@@ -60,6 +67,7 @@ fn run(cli: Cli) -> Result<bool, Stop> {
         Command::Check(args) => check::run(args, &mut terminal),
         Command::Eval(args) => eval::run(args, &mut terminal),
         Command::Test(args) => test::run(args, &mut terminal),
+        Command::Diff(args) => diff::run(args, &mut terminal),
     };
     let flushed = terminal.flush();
     let verdict = verdict?;

@@ -16,6 +16,9 @@ pub enum Stop {
     Quiet,
     /// The command could not run: said as `error: MESSAGE` on standard error.
     Error(String),
+    /// The command ran to its end but reached no verdict (`policy diff`: could not prove); its
+    /// report says why.
+    Unproven,
 }
 
 impl From<String> for Stop {

@@ -298,6 +298,12 @@ impl<'a> Model<'a> {
         }
     }
 
+    /// Formulas built from now on quote their conditions from `source`: another version's text, whose
+    /// guards `diff` reads into the same model.
+    pub fn quote_from(&mut self, source: &'a str) {
+        self.source = source;
+    }
+
     pub fn var_of(&self, var: Var) -> Option<usize> {
         self.var_index.get(&var).copied()
     }
@@ -1024,7 +1030,7 @@ impl<'a> Model<'a> {
 }
 
 /// The structure of an expression without its spans: the same condition written twice has one shape.
-fn shape(e: &TExpr, out: &mut String) {
+pub(super) fn shape(e: &TExpr, out: &mut String) {
     use std::fmt::Write as _;
     let children: Vec<&TExpr> = match &e.kind {
         TKind::Const(v) => {

@@ -21,6 +21,7 @@
 //!   then nothing else is claimed complete.
 
 mod coverage;
+pub mod diff;
 mod linear;
 mod logic;
 mod search;
@@ -144,14 +145,19 @@ struct Table<'f> {
 impl Table<'_> {
     /// The first rule whose guard is not false, and whether it is true.
     fn first_rule(&self, assignment: &[Option<bool>]) -> Option<(usize, Option<bool>)> {
-        self.guards
-            .iter()
-            .enumerate()
-            .find_map(|(i, g)| match g.eval(assignment) {
-                Some(false) => None,
-                value => Some((i, value)),
-            })
+        first_rule(self.guards, assignment)
     }
+}
+
+/// The first rule whose guard is not false, and whether it is true.
+fn first_rule(guards: &[Formula], assignment: &[Option<bool>]) -> Option<(usize, Option<bool>)> {
+    guards
+        .iter()
+        .enumerate()
+        .find_map(|(i, g)| match g.eval(assignment) {
+            Some(false) => None,
+            value => Some((i, value)),
+        })
 }
 
 impl Goal for Table<'_> {
@@ -217,34 +223,22 @@ impl Goal for Table<'_> {
 impl<'a> ActionAnalysis<'a> {
     fn new(policy: &'a Policy, action: &'a CheckedAction, zone: &'a Arc<ZoneModel>) -> Self {
         let checked = policy.checked();
-        // The model reads conditions with their definitions spelled out, as they were once inlined.
-        let lets = &checked.lets;
         let mut model = Model::new(checked, &policy.source().text, zone);
-        let guards: Vec<Formula> = action
-            .rules
-            .iter()
-            .map(|rule| match &rule.guard {
-                Some(guard) => model.formula(&guard.expand(lets)),
-                None => Formula::Const(true),
-            })
-            .collect();
+        let guards = guard_formulas(&mut model, checked, action);
         let guard_atoms = model.atoms.len();
-        let mut validity = Vec::new();
-        for requirement in &action.requirements {
-            let present = model.present(requirement.field);
-            validity.push(match &requirement.when {
-                Some(when) => Formula::Or(vec![model.formula(&when.expand(lets)).not(), present]),
-                None => present,
-            });
-        }
-        for constraint in &checked.constraints {
-            let mut alternatives: Vec<Formula> = (0..checked.fields.len())
-                .filter(|i| constraint.reads & (1 << i) != 0)
-                .map(|i| model.present(i as Slot).not())
-                .collect();
-            alternatives.push(model.formula(&constraint.condition.expand(lets)));
-            validity.push(Formula::Or(alternatives));
-        }
+        let validity = validity_formulas(&mut model, checked, action);
+        Self::finished(policy, action, model, validity, guards, guard_atoms)
+    }
+
+    /// The analysis over a model whose formulas are all built.
+    fn finished(
+        policy: &'a Policy,
+        action: &'a CheckedAction,
+        mut model: Model<'a>,
+        validity: Vec<Formula>,
+        guards: Vec<Formula>,
+        guard_atoms: usize,
+    ) -> Self {
         model.finish();
         let preferred = preferred(&model);
         ActionAnalysis {
@@ -902,6 +896,16 @@ impl<'a> ActionAnalysis<'a> {
         cube: &Cube,
         check: impl Fn(Option<&str>, &dyn Fn(usize) -> Option<bool>) -> Verdict,
     ) -> (Option<Witness>, Verdict) {
+        self.find_witness_judged(engine, cube, |order, at| self.judge(order, at, &check))
+    }
+
+    /// As `find_witness`, with the orders judged by `judge` (given the order and its request time).
+    fn find_witness_judged(
+        &self,
+        engine: &mut Engine<'_, 'a>,
+        cube: &Cube,
+        judge: impl Fn(&Map<String, Json>, &str) -> Verdict,
+    ) -> (Option<Witness>, Verdict) {
         let mut first: Option<Witness> = None;
         let mut tries = 0;
         for (n, Variant { preferred, shifts }) in self.variants().into_iter().enumerate() {
@@ -923,7 +927,7 @@ impl<'a> ActionAnalysis<'a> {
                 let Some((order, at)) = self.build_witness(cube, &real, &shifts) else {
                     continue;
                 };
-                let verdict = self.judge(&order, &at, &check);
+                let verdict = judge(&order, &at);
                 let witness = Witness {
                     order,
                     at,
@@ -1297,6 +1301,49 @@ fn preferred(model: &Model<'_>) -> Vec<i128> {
         }
     }
     preferred
+}
+
+/// The formulas of an action's guards, in rule order. The model reads conditions with their
+/// definitions spelled out, as they were once inlined.
+fn guard_formulas(
+    model: &mut Model<'_>,
+    checked: &crate::check::CheckedPolicy,
+    action: &CheckedAction,
+) -> Vec<Formula> {
+    action
+        .rules
+        .iter()
+        .map(|rule| match &rule.guard {
+            Some(guard) => model.formula(&guard.expand(&checked.lets)),
+            None => Formula::Const(true),
+        })
+        .collect()
+}
+
+/// What every order the action accepts meets: its `require` lines and the policy's constraints.
+fn validity_formulas(
+    model: &mut Model<'_>,
+    checked: &crate::check::CheckedPolicy,
+    action: &CheckedAction,
+) -> Vec<Formula> {
+    let lets = &checked.lets;
+    let mut validity = Vec::new();
+    for requirement in &action.requirements {
+        let present = model.present(requirement.field);
+        validity.push(match &requirement.when {
+            Some(when) => Formula::Or(vec![model.formula(&when.expand(lets)).not(), present]),
+            None => present,
+        });
+    }
+    for constraint in &checked.constraints {
+        let mut alternatives: Vec<Formula> = (0..checked.fields.len())
+            .filter(|i| constraint.reads & (1 << i) != 0)
+            .map(|i| model.present(i as Slot).not())
+            .collect();
+        alternatives.push(model.formula(&constraint.condition.expand(lets)));
+        validity.push(Formula::Or(alternatives));
+    }
+    validity
 }
 
 /// The real value of a day start on day `day`: `F(day)`, or `S(day)`.

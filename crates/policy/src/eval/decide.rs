@@ -5,7 +5,7 @@ use crate::zone::{day_number_to_date, IsoDate};
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::interp::{date_number, eval, truth, EdgeBounds, Env, Fault, Lets, Num, Val};
-use super::{Decision, NotInForce, Order, OrderError, Outcome, Text};
+use super::{Decision, NotInForce, Order, OrderError, Outcome, Text, VersionCheck};
 use crate::check::typed::{TExpr, TKind};
 use crate::check::{Effective, VersionSelector};
 use crate::compile::{CompiledAction, CompiledRule, Edge, Program, MAX_EDGES};
@@ -21,6 +21,7 @@ pub(crate) fn decide<'p>(
     action_index: usize,
     order: &Order,
     default_now: Instant,
+    version: VersionCheck,
 ) -> Result<Decision<'p>, OrderError> {
     let now = program
         .requested_at
@@ -30,7 +31,7 @@ pub(crate) fn decide<'p>(
         })
         .unwrap_or(default_now)
         .nanos();
-    if let Some(effective) = &program.policy.effective {
+    if let (Some(effective), VersionCheck::InForce) = (&program.policy.effective, version) {
         in_force(program, effective, order, now)?;
     }
     // In i64 first; in i128 when a value does not fit (see `interp::Num`).
@@ -664,7 +665,7 @@ mod tests {
                     for offset in offsets {
                         let now = Instant::from_nanos(at.nanos() + offset).unwrap();
                         let decide = |program: &Program| {
-                            decide(program, index, &order, now)
+                            decide(program, index, &order, now, VersionCheck::InForce)
                                 .map(|d| d.to_json())
                                 .map_err(|e| e.to_string())
                         };

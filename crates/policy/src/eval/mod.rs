@@ -567,6 +567,27 @@ impl Policy {
         order: &Order,
         default_now: Instant,
     ) -> Result<Decision<'_>, OrderError> {
+        self.decide_with(action, order, default_now, VersionCheck::InForce)
+    }
+
+    /// Decides `order` as if this version were in force for it, whatever its `effective from`: `policy
+    /// diff` asks what a new version would decide of orders the old one decided.
+    pub(crate) fn decide_as_in_force(
+        &self,
+        action: &str,
+        order: &Order,
+        default_now: Instant,
+    ) -> Result<Decision<'_>, OrderError> {
+        self.decide_with(action, order, default_now, VersionCheck::Skip)
+    }
+
+    fn decide_with(
+        &self,
+        action: &str,
+        order: &Order,
+        default_now: Instant,
+        version: VersionCheck,
+    ) -> Result<Decision<'_>, OrderError> {
         let index = self
             .action_index(action)
             .ok_or_else(|| OrderError::UnknownAction {
@@ -575,7 +596,7 @@ impl Policy {
                 action: action.to_string(),
                 available: self.actions().collect::<Vec<_>>().join(", "),
             })?;
-        decide::decide(&self.program, index, order, default_now)
+        decide::decide(&self.program, index, order, default_now, version)
     }
 
     /// Reads and decides one order given as JSON text.
@@ -631,6 +652,13 @@ pub(crate) fn guard_holds(
         Some(guard) => interp::truth(guard, &env).ok(),
         None => Some(true),
     }
+}
+
+/// Whether deciding refuses an order before the version's `effective from`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum VersionCheck {
+    InForce,
+    Skip,
 }
 
 /// An RFC 3339 timestamp with an offset, as the evaluator's request time.
