@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Mutex, OnceLock, PoisonError};
 
-use chrono::{DateTime, Datelike, NaiveDate, Offset, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use crate::time::split_nanos;
@@ -136,23 +136,32 @@ impl Zone {
 
     /// The first instant of `date` in this zone (midnight, or the end of a gap at midnight).
     pub fn start_of_day(&self, date: NaiveDate) -> Option<i128> {
-        let midnight = date_to_day_number(date).checked_mul(SECONDS_PER_DAY)?;
-        let fast = midnight - self.fixed_offset;
+        self.instant_at_local(date.and_hms_opt(0, 0, 0)?)
+    }
+
+    /// The instant at which this zone's clocks read `local`. The one rule for a local time that a
+    /// zone shows twice or never, whether a day's start or a timestamp moved by calendar months:
+    /// when clocks are set back over it, the earlier of the two instants; when they skip it, the
+    /// end of the gap (the first instant whose local time is later).
+    pub fn instant_at_local(&self, local: NaiveDateTime) -> Option<i128> {
+        let local_utc = local.and_utc();
+        let seconds = local_utc.timestamp();
+        let fraction = i128::from(local_utc.timestamp_subsec_nanos());
+        let fast = seconds - self.fixed_offset;
         if fast - SECONDS_PER_DAY >= self.fixed_from {
-            return Some(i128::from(fast) * NANOS);
+            return Some(i128::from(fast) * NANOS + fraction);
         }
-        let local = date.and_hms_opt(0, 0, 0)?;
         if let Some(t) = self.tz.from_local_datetime(&local).earliest() {
             return Some(nanos_of(&t));
         }
-        // Midnight falls in a gap (a zone that skips it, or leaves local mean time then): the day
-        // starts when the gap ends, at the first second whose date is `date`. Offsets stay within a
-        // day of UTC, so that second lies within two days of `fast`; transitions fall on whole seconds.
-        let target = i32::try_from(date_to_day_number(date)).ok()?;
+        // `local` falls in a gap (clocks set forward, or a zone leaving local mean time): the first
+        // second whose local time is at or past it. Offsets stay within a day of UTC, so that second
+        // lies within two days of `fast`; transitions fall on whole seconds.
         let (mut before, mut from) = (fast - 2 * SECONDS_PER_DAY, fast + 2 * SECONDS_PER_DAY);
         while from - before > 1 {
             let middle = before + (from - before) / 2;
-            if self.day_of(i128::from(middle) * NANOS) >= target {
+            let shown = middle.saturating_add(self.offset_at(i128::from(middle) * NANOS));
+            if shown >= seconds {
                 from = middle;
             } else {
                 before = middle;

@@ -525,6 +525,8 @@ pub(super) fn lower_quantity(pair: Pair<'_, Rule>) -> Result<(i64, Unit)> {
                 let unit_pair = single(part)?;
                 unit = Some(match unit_pair.as_rule() {
                     Rule::unit_calendar_days => Unit::CalendarDays,
+                    Rule::unit_calendar_months => Unit::CalendarMonths(1),
+                    Rule::unit_calendar_years => Unit::CalendarMonths(12),
                     Rule::unit_business_days => Unit::BusinessDays,
                     Rule::unit_exact => {
                         Unit::Exact(match unit_pair.as_str().trim_end_matches('s') {
