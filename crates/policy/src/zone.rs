@@ -382,6 +382,43 @@ mod tests {
         assert_eq!(havana.date_of(start - 1), spring.pred_opt().unwrap());
     }
 
+    /// A local time that New York's clocks skip is the end of the gap; one they show twice is the
+    /// earlier instant; in a fixed zone, an offset away.
+    #[test]
+    fn a_local_time_is_resolved_as_the_start_of_a_day_is() {
+        let new_york = Zone::new("America/New_York".parse().unwrap());
+        let local =
+            |text: &str| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f").unwrap();
+        let at = |zone: &Zone, text: &str| {
+            zone.format(zone.instant_at_local(local(text)).unwrap())
+                .to_string()
+        };
+        assert_eq!(
+            at(&new_york, "2026-03-08T02:30:00"),
+            "2026-03-08T03:00:00-04:00"
+        );
+        assert_eq!(
+            at(&new_york, "2026-03-08T01:59:59.5"),
+            "2026-03-08T01:59:59.500-05:00"
+        );
+        assert_eq!(
+            at(&new_york, "2026-03-08T03:00:00"),
+            "2026-03-08T03:00:00-04:00"
+        );
+        assert_eq!(
+            at(&new_york, "2026-11-01T01:30:00"),
+            "2026-11-01T01:30:00-04:00"
+        );
+        assert_eq!(
+            at(&new_york, "2026-11-01T02:00:00"),
+            "2026-11-01T02:00:00-05:00"
+        );
+        assert_eq!(
+            at(&shanghai(), "2026-03-08T02:30:00.25"),
+            "2026-03-08T02:30:00.250+08:00"
+        );
+    }
+
     #[test]
     fn shanghai_is_fixed_since_1991() {
         let zone = shanghai();

@@ -1057,6 +1057,35 @@ action refund {
         assert_eq!(truth(&far, &env), Err(Fault::TooDeep));
     }
 
+    /// A month later is the same day of the month, or the last day of a shorter month; a negative
+    /// count goes back the same way; the count is added at once, not a month at a time.
+    #[test]
+    fn months_keep_the_day_of_the_month_or_clamp_it_to_the_last_day() {
+        let day = |text: &str| NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap();
+        let cases = [
+            ("2026-01-31", 1, "2026-02-28"),
+            ("2024-01-31", 1, "2024-02-29"),
+            ("2024-02-29", 12, "2025-02-28"),
+            ("2024-02-29", 48, "2028-02-29"),
+            ("2026-01-31", 2, "2026-03-31"),
+            ("2026-03-31", -1, "2026-02-28"),
+            ("2026-05-31", 1, "2026-06-30"),
+            ("2026-12-15", 1, "2027-01-15"),
+            ("2027-01-15", -1, "2026-12-15"),
+            ("2026-01-30", 0, "2026-01-30"),
+            ("0001-01-01", 9998 * 12 + 11, "9999-12-01"),
+        ];
+        for (from, n, to) in cases {
+            assert_eq!(add_months(day(from), n), Some(day(to)), "{from} + {n}");
+        }
+        // One month and another is not two months at once.
+        let once = add_months(day("2026-01-31"), 1).unwrap();
+        assert_eq!(add_months(once, 1), Some(day("2026-03-28")));
+        // Past chrono's range, or a count past `u32`: no date, which the caller makes an overflow.
+        assert_eq!(add_months(day("2026-01-31"), i64::MAX), None);
+        assert_eq!(add_months(day("2026-01-31"), i64::MIN), None);
+    }
+
     /// Rounding to 0.01 without dividing gives what dividing by the quantum gives, in every mode.
     #[test]
     fn rounding_to_decimal_places_agrees_with_steps_of_the_quantum() {
