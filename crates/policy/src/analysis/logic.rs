@@ -661,6 +661,37 @@ impl<'a> Model<'a> {
         )
     }
 
+    /// A comparison the model does not express (a date moved by calendar months): an opaque atom
+    /// shared with its complement, `a > b` being `not (a <= b)`, so that rules split on `within` and
+    /// `more than` one window are seen to decide every order between them. Exact for any order the
+    /// interpreter decides: its values are totally ordered.
+    fn opaque_comparison(&mut self, e: &TExpr, op: CmpOp, a: &TExpr, b: &TExpr) -> Formula {
+        let complement = match op {
+            CmpOp::Gt => CmpOp::Le,
+            CmpOp::Lt => CmpOp::Ge,
+            CmpOp::Ne => CmpOp::Eq,
+            CmpOp::Le | CmpOp::Ge | CmpOp::Eq => return self.opaque(e),
+        };
+        // The key `shape` gives `Cmp(complement, a, b)`, written without building that node.
+        let mut key = format!("opaque {complement:?}(");
+        for side in [a, b] {
+            shape(side, &mut key);
+            key.push(',');
+        }
+        key.push(')');
+        let text = self.text(e);
+        self.atom(
+            key,
+            Atom {
+                kind: AtomKind::Opaque,
+                text: format!("not ({text})"),
+                negated_text: text,
+                reads: e.fields_read(&self.policy.lets),
+            },
+        )
+        .not()
+    }
+
     fn comparison(&mut self, e: &TExpr, op: CmpOp, a: &TExpr, b: &TExpr) -> Formula {
         if let (TKind::Field(slot), TKind::Const(Value::Enum(v)))
         | (TKind::Const(Value::Enum(v)), TKind::Field(slot)) = (&a.kind, &b.kind)
@@ -688,7 +719,7 @@ impl<'a> Model<'a> {
             return if positive { atom } else { atom.not() };
         }
         let (Some(left), Some(right)) = (self.linear(a), self.linear(b)) else {
-            return self.opaque(e);
+            return self.opaque_comparison(e, op, a, b);
         };
         let Some(difference) = left.plus(right, -1) else {
             return self.opaque(e);
