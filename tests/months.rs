@@ -7,6 +7,7 @@
 
 mod common;
 
+use policy::eval::run_examples;
 use serde_json::Value;
 
 use common::{decide_text, inline};
@@ -38,6 +39,24 @@ action refund {
   rule too_late
     then denied
     because "too late" cite "Row 2"
+
+  example "the last second of a month after 31 January" {
+    at "2026-02-28T23:59:59-05:00"
+    order { "paid_at": "2026-01-31T10:00:00-05:00", "expires_at": "2026-12-31T10:00:00-05:00", "cash": "10" }
+    expect { "outcome": "allowed", "deadline": "2026-03-01T00:00:00-05:00" }
+  }
+
+  example "the first second after it" {
+    at "2026-03-01T00:00:00-05:00"
+    order { "paid_at": "2026-01-31T10:00:00-05:00", "expires_at": "2026-12-31T10:00:00-05:00", "cash": "10" }
+    expect { "outcome": "denied", "rule": "too_late" }
+  }
+
+  example "a month ending on the day clocks go forward" {
+    at "2026-03-08T23:59:59-04:00"
+    order { "paid_at": "2026-02-08T12:00:00-05:00", "expires_at": "2026-12-31T10:00:00-05:00", "cash": "10" }
+    expect { "outcome": "allowed", "deadline": "2026-03-09T00:00:00-04:00" }
+  }
 }
 
 action exact {
@@ -236,6 +255,21 @@ fn a_month_before_an_instant_is_measured_back_from_its_date() {
     assert_eq!(last["deadline"], "2026-03-01T00:00:00-05:00", "{last}");
     let next = decide("renew", paid, expires, "2026-03-01T00:00:00-05:00");
     assert_eq!(next["outcome"], "denied", "{next}");
+}
+
+/// The policy checks clean (its analysis included: `within` and `more than` one window in months
+/// cover every order), and its examples at the window's edges pass.
+#[test]
+fn a_policy_in_months_checks_clean_and_its_examples_pass() {
+    let policy = inline(MONTHS);
+    assert!(policy.warnings().is_empty(), "{:?}", policy.warnings());
+    let findings = policy::analysis::analyze(&policy);
+    assert!(findings.is_empty(), "{findings:?}");
+    let results = run_examples(&policy);
+    assert_eq!(results.len(), 3);
+    for result in results {
+        assert!(result.passed(), "{result:?}");
+    }
 }
 
 #[test]
