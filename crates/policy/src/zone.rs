@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Mutex, OnceLock, PoisonError};
 
-use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Months, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use crate::time::split_nanos;
@@ -210,6 +210,17 @@ pub fn day_number_to_date(days: i64) -> Option<NaiveDate> {
         .and_then(NaiveDate::from_num_days_from_ce_opt)
 }
 
+/// `date` moved by `n` calendar months (back if negative): the same day of the month, or the last
+/// day of the month reached when it has fewer days (31 January + 1 month = 28 or 29 February).
+pub fn add_months(date: NaiveDate, n: i64) -> Option<NaiveDate> {
+    let count = Months::new(u32::try_from(n.unsigned_abs()).ok()?);
+    if n >= 0 {
+        date.checked_add_months(count)
+    } else {
+        date.checked_sub_months(count)
+    }
+}
+
 /// An instant written in RFC 3339 with a given offset; fractions of a second in groups of three digits,
 /// only when there are any.
 #[derive(Debug, Clone, Copy)]
@@ -380,6 +391,35 @@ mod tests {
             "2026-03-08T01:00:00-04:00"
         );
         assert_eq!(havana.date_of(start - 1), spring.pred_opt().unwrap());
+    }
+
+    /// A month later is the same day of the month, or the last day of a shorter month; a negative
+    /// count goes back the same way; the count is added at once, not a month at a time.
+    #[test]
+    fn months_keep_the_day_of_the_month_or_clamp_it_to_the_last_day() {
+        let day = |text: &str| NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap();
+        let cases = [
+            ("2026-01-31", 1, "2026-02-28"),
+            ("2024-01-31", 1, "2024-02-29"),
+            ("2024-02-29", 12, "2025-02-28"),
+            ("2024-02-29", 48, "2028-02-29"),
+            ("2026-01-31", 2, "2026-03-31"),
+            ("2026-03-31", -1, "2026-02-28"),
+            ("2026-05-31", 1, "2026-06-30"),
+            ("2026-12-15", 1, "2027-01-15"),
+            ("2027-01-15", -1, "2026-12-15"),
+            ("2026-01-30", 0, "2026-01-30"),
+            ("0001-01-01", 9998 * 12 + 11, "9999-12-01"),
+        ];
+        for (from, n, to) in cases {
+            assert_eq!(add_months(day(from), n), Some(day(to)), "{from} + {n}");
+        }
+        // One month and another is not two months at once.
+        let once = add_months(day("2026-01-31"), 1).unwrap();
+        assert_eq!(add_months(once, 1), Some(day("2026-03-28")));
+        // Past chrono's range, or a count past `u32`: no date, which the caller makes an overflow.
+        assert_eq!(add_months(day("2026-01-31"), i64::MAX), None);
+        assert_eq!(add_months(day("2026-01-31"), i64::MIN), None);
     }
 
     /// A local time that New York's clocks skip is the end of the gap; one they show twice is the

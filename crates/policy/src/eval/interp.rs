@@ -5,7 +5,6 @@ use std::cell::{Cell, OnceCell};
 use std::cmp::Ordering;
 use std::sync::Arc;
 
-use chrono::{Months, NaiveDate};
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::calendar::{Calendar, OutOfCalendar};
@@ -15,7 +14,7 @@ use crate::syntax::ast::Rounding;
 use crate::syntax::MAX_EXPR_DEPTH;
 use crate::time::Instant;
 use crate::value::{Type, Value};
-use crate::zone::{date_to_day_number, day_number_to_date, Zone};
+use crate::zone::{add_months, date_to_day_number, day_number_to_date, Zone};
 
 /// The integers of the number path (counts, days, dates, instants and durations in nanoseconds).
 /// A decision is first made in `i64`, where every instant of 1678 to 2261 fits and arithmetic is one
@@ -855,17 +854,6 @@ fn months<N: Num>(n: N, back: bool) -> Result<i64> {
     }
 }
 
-/// `date` moved by `n` calendar months (back if negative): the same day of the month, or the last
-/// day of the month reached when it has fewer days (31 January + 1 month = 28 or 29 February).
-pub(crate) fn add_months(date: NaiveDate, n: i64) -> Option<NaiveDate> {
-    let count = Months::new(u32::try_from(n.unsigned_abs()).ok()?);
-    if n >= 0 {
-        date.checked_add_months(count)
-    } else {
-        date.checked_sub_months(count)
-    }
-}
-
 fn strategy(mode: Rounding) -> RoundingStrategy {
     match mode {
         Rounding::HalfAwayFromZero => RoundingStrategy::MidpointAwayFromZero,
@@ -1055,35 +1043,6 @@ action refund {
         assert_eq!(truth(&deepest, &env), Ok(true));
         assert_eq!(truth(&deeper, &env), Err(Fault::TooDeep));
         assert_eq!(truth(&far, &env), Err(Fault::TooDeep));
-    }
-
-    /// A month later is the same day of the month, or the last day of a shorter month; a negative
-    /// count goes back the same way; the count is added at once, not a month at a time.
-    #[test]
-    fn months_keep_the_day_of_the_month_or_clamp_it_to_the_last_day() {
-        let day = |text: &str| NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap();
-        let cases = [
-            ("2026-01-31", 1, "2026-02-28"),
-            ("2024-01-31", 1, "2024-02-29"),
-            ("2024-02-29", 12, "2025-02-28"),
-            ("2024-02-29", 48, "2028-02-29"),
-            ("2026-01-31", 2, "2026-03-31"),
-            ("2026-03-31", -1, "2026-02-28"),
-            ("2026-05-31", 1, "2026-06-30"),
-            ("2026-12-15", 1, "2027-01-15"),
-            ("2027-01-15", -1, "2026-12-15"),
-            ("2026-01-30", 0, "2026-01-30"),
-            ("0001-01-01", 9998 * 12 + 11, "9999-12-01"),
-        ];
-        for (from, n, to) in cases {
-            assert_eq!(add_months(day(from), n), Some(day(to)), "{from} + {n}");
-        }
-        // One month and another is not two months at once.
-        let once = add_months(day("2026-01-31"), 1).unwrap();
-        assert_eq!(add_months(once, 1), Some(day("2026-03-28")));
-        // Past chrono's range, or a count past `u32`: no date, which the caller makes an overflow.
-        assert_eq!(add_months(day("2026-01-31"), i64::MAX), None);
-        assert_eq!(add_months(day("2026-01-31"), i64::MIN), None);
     }
 
     /// Rounding to 0.01 without dividing gives what dividing by the quantum gives, in every mode.
