@@ -664,10 +664,11 @@ impl<'a> Model<'a> {
         )
     }
 
-    /// A comparison the model does not express (a date moved by calendar months): an opaque atom
-    /// shared with its complement, `a > b` being `not (a <= b)`, so that rules split on `within` and
-    /// `more than` one window are seen to decide every order between them. Exact for any order the
-    /// interpreter decides: its values are totally ordered.
+    /// A comparison the model does not express (`now < paid_at + 1 calendar month`, or the band
+    /// between a month window's bounds): an opaque atom shared with its complement, `a > b` being
+    /// `not (a <= b)`, so that rules split on `within` and `more than` one window are seen to decide
+    /// every order between them. Exact for any order the interpreter decides: its values are totally
+    /// ordered.
     fn opaque_comparison(&mut self, e: &TExpr, op: CmpOp, a: &TExpr, b: &TExpr) -> Formula {
         let complement = match op {
             CmpOp::Gt => CmpOp::Le,
