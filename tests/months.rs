@@ -33,6 +33,7 @@ action refund {
     value month_earlier = date(paid_at) - 1 calendar month
     value year_later = paid_at + 1 calendar year
     value instant_month_earlier = paid_at - 1 calendar month
+    value same_instant = paid_at + 0 calendar months
     value days_in_month = days((date(paid_at) + 1 calendar month) - date(paid_at))
     because "within a month" cite "Row 1"
 
@@ -243,6 +244,20 @@ fn a_local_time_that_clocks_show_twice_is_the_earlier_instant() {
     assert_eq!(next["outcome"], "denied", "{next}");
     let later = decide("exact", paid, EXPIRES, "2026-11-01T01:00:00-05:00");
     assert_eq!(later["outcome"], "denied", "{later}");
+    // Paid in the second 01:30 (winter time): a month earlier is 01:30 on 1 October (summer time), a
+    // year later 01:30 on 1 November 2027 (still summer time then), and no months the instant itself.
+    let second = "2026-11-01T01:30:00-05:00";
+    let decision = decide("refund", second, EXPIRES, second);
+    let values = &decision["values"];
+    assert_eq!(values["same_instant"], second, "{decision}");
+    assert_eq!(
+        values["instant_month_earlier"], "2026-10-01T01:30:00-04:00",
+        "{decision}"
+    );
+    assert_eq!(
+        values["year_later"], "2027-11-01T01:30:00-04:00",
+        "{decision}"
+    );
 }
 
 #[test]

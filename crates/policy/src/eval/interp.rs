@@ -812,6 +812,11 @@ fn arith<'a, N: Num, T: Take<'a, N>>(
         ArithOp::TimeAddMonths | ArithOp::TimeSubMonths => {
             let (t, n) = (number(a, env, depth)?, number(b, env, depth)?);
             let n = months(n, op == ArithOp::TimeSubMonths)?;
+            // No months is the instant itself, even in the second pass of a repeated hour (which
+            // its local time alone would resolve to the first).
+            if n == 0 {
+                return T::number(t);
+            }
             let local = env.zone.datetime(instant(t)?).naive_local();
             let moved = add_months(local.date(), n).ok_or_else(|| overflow("timestamp"))?;
             let shifted = env
