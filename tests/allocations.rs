@@ -363,3 +363,42 @@ fn decisions_allocate_only_for_their_values() {
         report(&over)
     );
 }
+
+/// Calendar months (issue 10), on dates and timestamps in a zone with daylight saving time, in a
+/// window and beside `now`, with the deadline solved: the decision allocates nothing either.
+#[test]
+fn decisions_with_calendar_months_allocate_nothing() {
+    const MONTHS: &str = r#"
+policy months
+  document "x.txt"
+  zone "America/New_York"
+
+field paid_at: timestamp
+field expires_at: timestamp
+field price: money
+
+action refund {
+  rule in_window
+    when now within 1 calendar month after paid_at and now < expires_at - 1 calendar year
+    then allowed
+    amount = price
+    because "within a month" cite "Row 1"
+
+  rule too_late
+    then denied
+    because "too late" cite "Row 2"
+}
+"#;
+    let policy =
+        Policy::from_source("months.policy", MONTHS, &policy::calendar::Calendars::new()).unwrap();
+    let json = r#"{"paid_at":"2026-02-08T02:30:00-05:00","expires_at":"2027-03-31T10:00:00-04:00","price":"10.00"}"#;
+    for (now, outcome) in [
+        ("2026-03-08T23:59:59-04:00", "allowed"),
+        ("2026-03-09T00:00:00-04:00", "denied"),
+    ] {
+        let counted = count(&policy, "refund", now.to_string(), json, at(now)).unwrap();
+        assert_eq!(counted.outcome, outcome, "{now}");
+        let allocations = counted.allocations;
+        assert_eq!(allocations, 0, "{}", report(&[counted]));
+    }
+}

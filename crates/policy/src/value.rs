@@ -39,6 +39,9 @@ pub enum Type {
     Days,
     /// A count of business days (`15 business days`); only ever added to or taken from a date.
     BusinessDays,
+    /// A count of calendar months (`1 calendar month`, `2 calendar years` = 24); only ever added to
+    /// or taken from a date or a timestamp, since a month has no fixed length.
+    Months,
 }
 
 impl Type {
@@ -58,6 +61,7 @@ impl Type {
             Type::Duration => "duration".into(),
             Type::Days => "calendar days".into(),
             Type::BusinessDays => "business days".into(),
+            Type::Months => "calendar months".into(),
         }
     }
 
@@ -100,6 +104,7 @@ pub enum Value {
     Duration(i64),
     Days(i64),
     BusinessDays(i64),
+    Months(i64),
 }
 
 // Values are copied around the interpreter's hot loop: keep them small.

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Mutex, OnceLock, PoisonError};
 
-use chrono::{DateTime, Datelike, NaiveDate, Offset, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Months, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use crate::time::split_nanos;
@@ -135,23 +135,32 @@ impl Zone {
 
     /// The first instant of `date` in this zone (midnight, or the end of a gap at midnight).
     pub fn start_of_day(&self, date: NaiveDate) -> Option<i128> {
-        let midnight = date_to_day_number(date).checked_mul(SECONDS_PER_DAY)?;
-        let fast = midnight - self.fixed_offset;
+        self.instant_at_local(date.and_hms_opt(0, 0, 0)?)
+    }
+
+    /// The instant at which this zone's clocks read `local`. The one rule for a local time that a
+    /// zone shows twice or never, whether a day's start or a timestamp moved by calendar months:
+    /// when clocks are set back over it, the earlier of the two instants; when they skip it, the
+    /// end of the gap (the first instant whose local time is later).
+    pub fn instant_at_local(&self, local: NaiveDateTime) -> Option<i128> {
+        let local_utc = local.and_utc();
+        let seconds = local_utc.timestamp();
+        let fraction = i128::from(local_utc.timestamp_subsec_nanos());
+        let fast = seconds - self.fixed_offset;
         if fast - SECONDS_PER_DAY >= self.fixed_from {
-            return Some(i128::from(fast) * NANOS);
+            return Some(i128::from(fast) * NANOS + fraction);
         }
-        let local = date.and_hms_opt(0, 0, 0)?;
         if let Some(t) = self.tz.from_local_datetime(&local).earliest() {
             return Some(nanos_of(&t));
         }
-        // Midnight falls in a gap (a zone that skips it, or leaves local mean time then): the day
-        // starts when the gap ends, at the first second whose date is `date`. Offsets stay within a
-        // day of UTC, so that second lies within two days of `fast`; transitions fall on whole seconds.
-        let target = i32::try_from(date_to_day_number(date)).ok()?;
+        // `local` falls in a gap (clocks set forward, or a zone leaving local mean time): the first
+        // second whose local time is at or past it. Offsets stay within a day of UTC, so that second
+        // lies within two days of `fast`; transitions fall on whole seconds.
         let (mut before, mut from) = (fast - 2 * SECONDS_PER_DAY, fast + 2 * SECONDS_PER_DAY);
         while from - before > 1 {
             let middle = before + (from - before) / 2;
-            if self.day_of(i128::from(middle) * NANOS) >= target {
+            let shown = middle.saturating_add(self.offset_at(i128::from(middle) * NANOS));
+            if shown >= seconds {
                 from = middle;
             } else {
                 before = middle;
@@ -198,6 +207,17 @@ pub fn day_number_to_date(days: i64) -> Option<NaiveDate> {
     i32::try_from(days + UNIX_EPOCH_FROM_CE)
         .ok()
         .and_then(NaiveDate::from_num_days_from_ce_opt)
+}
+
+/// `date` moved by `n` calendar months (back if negative): the same day of the month, or the last
+/// day of the month reached when it has fewer days (31 January + 1 month = 28 or 29 February).
+pub fn add_months(date: NaiveDate, n: i64) -> Option<NaiveDate> {
+    let count = Months::new(u32::try_from(n.unsigned_abs()).ok()?);
+    if n >= 0 {
+        date.checked_add_months(count)
+    } else {
+        date.checked_sub_months(count)
+    }
 }
 
 /// An instant written in RFC 3339 with a given offset; fractions of a second in groups of three digits,
@@ -370,6 +390,72 @@ mod tests {
             "2026-03-08T01:00:00-04:00"
         );
         assert_eq!(havana.date_of(start - 1), spring.pred_opt().unwrap());
+    }
+
+    /// A month later is the same day of the month, or the last day of a shorter month; a negative
+    /// count goes back the same way; the count is added at once, not a month at a time.
+    #[test]
+    fn months_keep_the_day_of_the_month_or_clamp_it_to_the_last_day() {
+        let day = |text: &str| NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap();
+        let cases = [
+            ("2026-01-31", 1, "2026-02-28"),
+            ("2024-01-31", 1, "2024-02-29"),
+            ("2024-02-29", 12, "2025-02-28"),
+            ("2024-02-29", 48, "2028-02-29"),
+            ("2026-01-31", 2, "2026-03-31"),
+            ("2026-03-31", -1, "2026-02-28"),
+            ("2026-05-31", 1, "2026-06-30"),
+            ("2026-12-15", 1, "2027-01-15"),
+            ("2027-01-15", -1, "2026-12-15"),
+            ("2026-01-30", 0, "2026-01-30"),
+            ("0001-01-01", 9998 * 12 + 11, "9999-12-01"),
+        ];
+        for (from, n, to) in cases {
+            assert_eq!(add_months(day(from), n), Some(day(to)), "{from} + {n}");
+        }
+        // One month and another is not two months at once.
+        let once = add_months(day("2026-01-31"), 1).unwrap();
+        assert_eq!(add_months(once, 1), Some(day("2026-03-28")));
+        // Past chrono's range, or a count past `u32`: no date, which the caller makes an overflow.
+        assert_eq!(add_months(day("2026-01-31"), i64::MAX), None);
+        assert_eq!(add_months(day("2026-01-31"), i64::MIN), None);
+    }
+
+    /// A local time that New York's clocks skip is the end of the gap; one they show twice is the
+    /// earlier instant; in a fixed zone, an offset away.
+    #[test]
+    fn a_local_time_is_resolved_as_the_start_of_a_day_is() {
+        let new_york = Zone::new("America/New_York".parse().unwrap());
+        let local =
+            |text: &str| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f").unwrap();
+        let at = |zone: &Zone, text: &str| {
+            zone.format(zone.instant_at_local(local(text)).unwrap())
+                .to_string()
+        };
+        assert_eq!(
+            at(&new_york, "2026-03-08T02:30:00"),
+            "2026-03-08T03:00:00-04:00"
+        );
+        assert_eq!(
+            at(&new_york, "2026-03-08T01:59:59.5"),
+            "2026-03-08T01:59:59.500-05:00"
+        );
+        assert_eq!(
+            at(&new_york, "2026-03-08T03:00:00"),
+            "2026-03-08T03:00:00-04:00"
+        );
+        assert_eq!(
+            at(&new_york, "2026-11-01T01:30:00"),
+            "2026-11-01T01:30:00-04:00"
+        );
+        assert_eq!(
+            at(&new_york, "2026-11-01T02:00:00"),
+            "2026-11-01T02:00:00-05:00"
+        );
+        assert_eq!(
+            at(&shanghai(), "2026-03-08T02:30:00.25"),
+            "2026-03-08T02:30:00.250+08:00"
+        );
     }
 
     #[test]

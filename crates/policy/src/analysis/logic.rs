@@ -9,11 +9,14 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use chrono::NaiveDate;
+
 use super::linear::{Grains, Inequality};
 use super::zone_model::{instant_constant, ZoneModel, DAY};
 use crate::check::typed::{ArithOp, CmpOp, Slot, TExpr, TKind};
 use crate::check::CheckedPolicy;
 use crate::value::{Type, Value};
+use crate::zone::add_months;
 
 /// The owner of a variable: an order field, or the request time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -667,6 +670,38 @@ impl<'a> Model<'a> {
         )
     }
 
+    /// A comparison the model does not express (`now < paid_at + 1 calendar month`, or the band
+    /// between a month window's bounds): an opaque atom shared with its complement, `a > b` being
+    /// `not (a <= b)`, so that rules split on `within` and `more than` one window are seen to decide
+    /// every order between them. Exact for any order the interpreter decides: its values are totally
+    /// ordered.
+    fn opaque_comparison(&mut self, e: &TExpr, op: CmpOp, a: &TExpr, b: &TExpr) -> Formula {
+        let complement = match op {
+            CmpOp::Gt => CmpOp::Le,
+            CmpOp::Lt => CmpOp::Ge,
+            CmpOp::Ne => CmpOp::Eq,
+            CmpOp::Le | CmpOp::Ge | CmpOp::Eq => return self.opaque(e),
+        };
+        // The key `shape` gives `Cmp(complement, a, b)`, written without building that node.
+        let mut key = format!("opaque {complement:?}(");
+        for side in [a, b] {
+            shape(side, &mut key);
+            key.push(',');
+        }
+        key.push(')');
+        let text = self.text(e);
+        self.atom(
+            key,
+            Atom {
+                kind: AtomKind::Opaque,
+                text: format!("not ({text})"),
+                negated_text: text,
+                reads: e.fields_read(&self.policy.lets),
+            },
+        )
+        .not()
+    }
+
     fn comparison(&mut self, e: &TExpr, op: CmpOp, a: &TExpr, b: &TExpr) -> Formula {
         if let (TKind::Field(slot), TKind::Const(Value::Enum(v)))
         | (TKind::Const(Value::Enum(v)), TKind::Field(slot)) = (&a.kind, &b.kind)
@@ -693,8 +728,11 @@ impl<'a> Model<'a> {
             let positive = (op == CmpOp::Eq) == *v;
             return if positive { atom } else { atom.not() };
         }
+        if let Some(bounded) = self.months_comparison(e, op, a, b) {
+            return bounded;
+        }
         let (Some(left), Some(right)) = (self.linear(a), self.linear(b)) else {
-            return self.opaque(e);
+            return self.opaque_comparison(e, op, a, b);
         };
         let Some(difference) = left.plus(right, -1) else {
             return self.opaque(e);
@@ -723,19 +761,7 @@ impl<'a> Model<'a> {
             Some(()) => (describe(op), describe(negated)),
             None => (whole(), format!("not ({})", whole())),
         };
-        let mut le = |lin: Lin, text: (String, String)| -> Formula {
-            let inequality = lin.inequality();
-            let key = format!("linear {inequality:?}");
-            self.atom(
-                key,
-                Atom {
-                    kind: AtomKind::Linear(inequality),
-                    text: text.0,
-                    negated_text: text.1,
-                    reads,
-                },
-            )
-        };
+        let mut le = |lin: Lin, text: (String, String)| self.linear_atom(lin, text, reads);
         let negative = || difference.clone().scaled(-1);
         match op {
             // d < 0  ⇔  d + 1 ≤ 0
@@ -780,6 +806,101 @@ impl<'a> Model<'a> {
                     both.not()
                 }
             }
+        }
+    }
+
+    /// `lin ≤ 0`, reading as `text.0` (and its negation as `text.1`).
+    fn linear_atom(&mut self, lin: Lin, text: (String, String), reads: u64) -> Formula {
+        let inequality = lin.inequality();
+        let key = format!("linear {inequality:?}");
+        self.atom(
+            key,
+            Atom {
+                kind: AtomKind::Linear(inequality),
+                text: text.0,
+                negated_text: text.1,
+                reads,
+            },
+        )
+    }
+
+    /// A comparison of a date with a date moved by calendar months, `P op B + N calendar months`
+    /// (windows in months are written so). N months move B by between `lo` and `hi` days (one month:
+    /// 28 to 31), so with `D = P - B` the comparison is certain when D is outside that band, and an
+    /// opaque condition inside it: `sure ∨ (¬refuted ∧ opaque)`. Sound: for every order, the opaque
+    /// atom taken as the comparison's truth gives the truth. The opaque atom is shared with the
+    /// complement, and so are the bounds, so `within` and `more than` one window stay complements.
+    fn months_comparison(&mut self, e: &TExpr, op: CmpOp, a: &TExpr, b: &TExpr) -> Option<Formula> {
+        // As `P op M`, the moved date M on the right.
+        let (p, (base, months), op_right) = match (moved_by_months(a), moved_by_months(b)) {
+            (None, Some(m)) => (a, m, op),
+            (Some(m), None) => (
+                b,
+                m,
+                match op {
+                    CmpOp::Lt => CmpOp::Gt,
+                    CmpOp::Le => CmpOp::Ge,
+                    CmpOp::Gt => CmpOp::Lt,
+                    CmpOp::Ge => CmpOp::Le,
+                    same @ (CmpOp::Eq | CmpOp::Ne) => same,
+                },
+            ),
+            _ => return None,
+        };
+        let (lo, hi) = month_span(months)?;
+        let d = self.linear(p)?.plus(self.linear(base)?, -1)?;
+        let reads = e.fields_read(&self.policy.lets);
+        let (subject, anchor) = (self.day_text(p), self.day_text(base));
+        let shifted = |c: i128| match c {
+            0 => anchor.clone(),
+            c if c > 0 => format!("{anchor} + {c} calendar days"),
+            c => format!("{anchor} - {} calendar days", -c),
+        };
+        // `D ≤ c`, or `D ≥ c` as `not (D ≤ c - 1)`: atoms that read as the dates they compare.
+        let at_most = |model: &mut Self, c: i128| -> Option<Formula> {
+            let lin = d.clone().plus(constant(c), -1)?;
+            let text = (
+                format!("{subject} <= {}", shifted(c)),
+                format!("{subject} > {}", shifted(c)),
+            );
+            Some(model.linear_atom(lin, text, reads))
+        };
+        let at_least = |model: &mut Self, c: i128| Some(at_most(model, c.checked_sub(1)?)?.not());
+        let (below, above) = (lo.checked_sub(1)?, hi.checked_add(1)?);
+        let (sure, refuted) = match op_right {
+            CmpOp::Le => (at_most(self, lo)?, at_least(self, above)?),
+            CmpOp::Lt => (at_most(self, below)?, at_least(self, hi)?),
+            CmpOp::Ge => (at_least(self, hi)?, at_most(self, below)?),
+            CmpOp::Gt => (at_least(self, above)?, at_most(self, lo)?),
+            CmpOp::Eq | CmpOp::Ne => {
+                let outside = Formula::or(vec![at_most(self, below)?, at_least(self, above)?]);
+                // The opaque atom of `==`: `!=` gives its negation.
+                let inside = match self.opaque_comparison(e, op, a, b) {
+                    _ if lo == hi => Formula::Const(true),
+                    unequal if op == CmpOp::Ne => unequal.not(),
+                    equal => equal,
+                };
+                let equal = Formula::and(vec![outside.not(), inside]);
+                return Some(if op_right == CmpOp::Eq {
+                    equal
+                } else {
+                    equal.not()
+                });
+            }
+        };
+        let opaque = self.opaque_comparison(e, op, a, b);
+        Some(Formula::or(vec![
+            sure,
+            Formula::and(vec![refuted.not(), opaque]),
+        ]))
+    }
+
+    /// How a date-valued side reads: a window's `date(...)` of a timestamp carries the timestamp's
+    /// own place in the text.
+    fn day_text(&self, e: &TExpr) -> String {
+        match &e.kind {
+            TKind::DateOf(inner) if inner.span == e.span => format!("date({})", self.text(inner)),
+            _ => self.text(e),
         }
     }
 
@@ -1029,6 +1150,52 @@ impl<'a> Model<'a> {
     }
 }
 
+/// `B + N calendar months` (or `- N`, as `+ -N`): B and the signed count, when the count is a constant.
+fn moved_by_months(e: &TExpr) -> Option<(&TExpr, i64)> {
+    let TKind::Arith(shift @ (ArithOp::DateAddMonths | ArithOp::DateSubMonths), base, count) =
+        &e.kind
+    else {
+        return None;
+    };
+    let TKind::Const(Value::Months(n)) = count.kind else {
+        return None;
+    };
+    let n = if *shift == ArithOp::DateSubMonths {
+        n.checked_neg()?
+    } else {
+        n
+    };
+    Some((base, n))
+}
+
+/// A constant as a linear form.
+fn constant(c: i128) -> Lin {
+    Lin {
+        constant: c,
+        ..Lin::default()
+    }
+}
+
+/// The fewest and the most days `months` calendar months move a date (one month: 28 days from
+/// 31 January, 31 from 15 January). Moved from day d of a month, a date lands C - max(0, d - L) days
+/// on (L the length of the month reached), so the extremes are from the first and the last day of a
+/// month; the Gregorian calendar repeats every 400 years, so those of one cycle are all there are.
+fn month_span(months: i64) -> Option<(i128, i128)> {
+    let mut span: Option<(i64, i64)> = None;
+    for index in 0..400 * 12 {
+        let first = NaiveDate::from_ymd_opt(2000 + index / 12, (index % 12 + 1) as u32, 1)?;
+        let last = add_months(first, 1)?.pred_opt()?;
+        for day in [first, last] {
+            let days = (add_months(day, months)? - day).num_days();
+            span = Some(match span {
+                None => (days, days),
+                Some((lo, hi)) => (lo.min(days), hi.max(days)),
+            });
+        }
+    }
+    span.map(|(lo, hi)| (i128::from(lo), i128::from(hi)))
+}
+
 /// The structure of an expression without its spans: the same condition written twice has one shape.
 pub(super) fn shape(e: &TExpr, out: &mut String) {
     use std::fmt::Write as _;
@@ -1150,5 +1317,32 @@ pub fn variants_mask(policy: &CheckedPolicy, slot: Slot) -> u64 {
             n => (1u64 << n) - 1,
         },
         _ => u64::MAX,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The bounds of calendar months in days: from 31 January one month is 28 days, from 15 January
+    /// 31; a year is 365 or 366 days; back, the same lengths negated.
+    #[test]
+    fn months_move_a_date_by_bounded_days() {
+        assert_eq!(month_span(0), Some((0, 0)));
+        assert_eq!(month_span(1), Some((28, 31)));
+        assert_eq!(month_span(2), Some((59, 62)));
+        assert_eq!(month_span(12), Some((365, 366)));
+        assert_eq!(month_span(-1), Some((-31, -28)));
+        assert_eq!(month_span(-12), Some((-366, -365)));
+        // Every date of a leap cycle, moved by a few counts, lands within the bounds.
+        let start = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+        for months in [1, 2, 5, 12, 13, -1, -7] {
+            let (lo, hi) = month_span(months).unwrap();
+            for offset in 0..1461 {
+                let day = start + chrono::Days::new(offset);
+                let days = i128::from((add_months(day, months).unwrap() - day).num_days());
+                assert!((lo..=hi).contains(&days), "{day} + {months}: {days}");
+            }
+        }
     }
 }

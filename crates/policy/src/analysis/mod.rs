@@ -983,7 +983,8 @@ impl<'a> ActionAnalysis<'a> {
             .map(|(slot, _)| Owner::Field(slot as Slot))
             .collect();
         owners.push(Owner::Now);
-        for days in [1, 8, 31, -1, -8, 366] {
+        // 45 days: between one and two calendar months later, whatever the month (opaque in the model).
+        for days in [1, 8, 31, -1, -8, 366, 45] {
             for &owner in &owners {
                 let mut preferred = self.preferred.clone();
                 for (i, var) in self.model.vars.iter().enumerate() {

@@ -148,6 +148,10 @@ impl Checker<'_> {
                     Type::Duration,
                 ),
                 Unit::CalendarDays => constant(Value::Days(*count), Type::Days),
+                Unit::CalendarMonths(per) => constant(
+                    Value::Months(self.months(*count, *per, span)?),
+                    Type::Months,
+                ),
                 Unit::BusinessDays => {
                     self.need_calendar(span);
                     constant(Value::BusinessDays(*count), Type::BusinessDays)
@@ -163,7 +167,7 @@ impl Checker<'_> {
                 let inner = self.expr(inner, hint, facts)?;
                 if !matches!(
                     inner.ty,
-                    Type::Int | Type::Money | Type::Duration | Type::Days
+                    Type::Int | Type::Money | Type::Duration | Type::Days | Type::Months
                 ) {
                     let found = self.describe(inner.ty);
                     let found_a = with_article(&found);
@@ -279,6 +283,24 @@ impl Checker<'_> {
                     .with_help("for long periods, count `calendar days`"),
                 )
             })
+    }
+
+    /// `count` calendar months or years (`per` months each) as a number of months. No date of years
+    /// 0001 to 9999 moved by more than 119 987 months (0001-01 to 9999-12) is one of them, so a longer
+    /// count could only ever fail: it is refused here, where it is written.
+    fn months(&mut self, count: i64, per: i64, span: Span) -> Checked<i64> {
+        const MAX_MONTHS: i64 = 9998 * 12 + 11;
+        match count.checked_mul(per) {
+            Some(months) if months <= MAX_MONTHS => Ok(months),
+            _ => Err(self.report(
+                Diagnostic::error(
+                    "policy::check::out_of_range",
+                    "this is too many months: dates run from year 0001 to 9999, 119 987 months apart",
+                    span,
+                )
+                .with_help("write at most `9998 calendar years` or `119987 calendar months`"),
+            )),
+        }
     }
 
     /// A date literal's day number; a date that does not exist is an error here.
@@ -746,6 +768,9 @@ impl Checker<'_> {
             Type::Days | Type::BusinessDays => {
                 format!("a count of days is counted with `days(...)`, not `{name}(...)`")
             }
+            Type::Months => "a month has no fixed length: count between the dates it gives, \
+                 `days((date(paid_at) + 1 calendar month) - date(paid_at))`"
+                .to_string(),
             Type::Timestamp => {
                 format!("take the time between two instants: `{name}(now - paid_at)`")
             }
@@ -932,6 +957,20 @@ impl Checker<'_> {
             (BinaryOp::Sub, T::Date, T::Date) => (ArithOp::DateDiff, T::Days, false),
             (BinaryOp::Add, T::Days, T::Days) => (ArithOp::AddInt, T::Days, false),
             (BinaryOp::Sub, T::Days, T::Days) => (ArithOp::SubInt, T::Days, false),
+            (BinaryOp::Add, T::Date, T::Months) => (ArithOp::DateAddMonths, T::Date, false),
+            (BinaryOp::Add, T::Months, T::Date) => (ArithOp::DateAddMonths, T::Date, true),
+            (BinaryOp::Sub, T::Date, T::Months) => (ArithOp::DateSubMonths, T::Date, false),
+            (BinaryOp::Add, T::Timestamp, T::Months) => {
+                (ArithOp::TimeAddMonths, T::Timestamp, false)
+            }
+            (BinaryOp::Add, T::Months, T::Timestamp) => {
+                (ArithOp::TimeAddMonths, T::Timestamp, true)
+            }
+            (BinaryOp::Sub, T::Timestamp, T::Months) => {
+                (ArithOp::TimeSubMonths, T::Timestamp, false)
+            }
+            (BinaryOp::Add, T::Months, T::Months) => (ArithOp::AddInt, T::Months, false),
+            (BinaryOp::Sub, T::Months, T::Months) => (ArithOp::SubInt, T::Months, false),
             (BinaryOp::Add, T::Date, T::BusinessDays) => (ArithOp::DateAddBusiness, T::Date, false),
             (BinaryOp::Sub, T::Date, T::BusinessDays) => (ArithOp::DateSubBusiness, T::Date, false),
             (BinaryOp::Add, T::Int, T::Int) => (ArithOp::AddInt, T::Int, false),
@@ -1058,18 +1097,33 @@ impl Checker<'_> {
                     WindowRelation::AtLeast => cmp(CmpOp::Ge, elapsed, length),
                 })
             }
-            Unit::BusinessDays => {
-                self.need_calendar(span);
-                let subject = self.as_date(subject, "business days")?;
-                let anchor = self.as_date(anchor, "business days")?;
-                let length = node(TKind::Const(Value::BusinessDays(count)), Type::BusinessDays);
+            // The anchor's date moved by the count, and the subject's date compared with it.
+            Unit::BusinessDays | Unit::CalendarMonths(_) => {
+                let (length, unit_name, forward, back) = match unit {
+                    Unit::CalendarMonths(per) => (
+                        node(
+                            TKind::Const(Value::Months(self.months(count, per, span)?)),
+                            Type::Months,
+                        ),
+                        "calendar months",
+                        ArithOp::DateAddMonths,
+                        ArithOp::DateSubMonths,
+                    ),
+                    _ => {
+                        self.need_calendar(span);
+                        (
+                            node(TKind::Const(Value::BusinessDays(count)), Type::BusinessDays),
+                            "business days",
+                            ArithOp::DateAddBusiness,
+                            ArithOp::DateSubBusiness,
+                        )
+                    }
+                };
+                let subject = self.as_date(subject, unit_name)?;
+                let anchor = self.as_date(anchor, unit_name)?;
                 let (shift, inside, outside, reached) = match direction {
-                    WindowDirection::After => {
-                        (ArithOp::DateAddBusiness, CmpOp::Le, CmpOp::Gt, CmpOp::Ge)
-                    }
-                    WindowDirection::Before => {
-                        (ArithOp::DateSubBusiness, CmpOp::Ge, CmpOp::Lt, CmpOp::Le)
-                    }
+                    WindowDirection::After => (forward, CmpOp::Le, CmpOp::Gt, CmpOp::Ge),
+                    WindowDirection::Before => (back, CmpOp::Ge, CmpOp::Lt, CmpOp::Le),
                 };
                 let edge = node(
                     TKind::Arith(shift, Box::new(anchor), Box::new(length)),
@@ -1097,7 +1151,7 @@ pub(crate) fn literal_example(ty: Type, name: &str) -> String {
         }
         Type::Date => "write a date, e.g. `2026-01-01`".into(),
         Type::Enum(_) => format!("write one of the values of `{name}`"),
-        Type::Duration | Type::Days | Type::BusinessDays => {
+        Type::Duration | Type::Days | Type::BusinessDays | Type::Months => {
             format!("write a {name} literal, e.g. `5 calendar days` or `168 hours`")
         }
     }
@@ -1117,6 +1171,10 @@ fn unit_hint(a: Type, b: Type) -> Option<&'static str> {
         (T::Money, T::Int) | (T::Int, T::Money) => "money is not an integer: compare money with money",
         (T::BusinessDays, _) | (_, T::BusinessDays) => {
             "business days only shift dates: `date(x) + 5 business days`"
+        }
+        (T::Months, T::Int) | (T::Int, T::Months) => "write the count with its unit: `3 calendar months`",
+        (T::Months, _) | (_, T::Months) => {
+            "a month has no fixed length: move the date or the instant instead, e.g. `date(now) <= date(paid_at) + 1 calendar month` or `now < paid_at + 1 calendar month`"
         }
         _ => return None,
     })
@@ -1139,6 +1197,12 @@ fn arithmetic_hint(op: BinaryOp, a: Type, b: Type) -> Option<&'static str> {
         }
         (BinaryOp::Add | BinaryOp::Sub, T::Money, T::Int) | (BinaryOp::Add | BinaryOp::Sub, T::Int, T::Money) => {
             "money is not an integer: add money to money"
+        }
+        (BinaryOp::Mul, T::Months, T::Int) | (BinaryOp::Mul, T::Int, T::Months) => {
+            "months are not multiplied: write the count with its unit, `12 calendar months`"
+        }
+        (BinaryOp::Add | BinaryOp::Sub, T::Months, _) | (BinaryOp::Add | BinaryOp::Sub, _, T::Months) => {
+            "a month has no fixed length: calendar months are added to a date or a timestamp, e.g. `date(paid_at) + 1 calendar month`"
         }
         (BinaryOp::Div, T::Int, T::Int) => "whole numbers are not divided; divide money by a whole number instead",
         (BinaryOp::Div, T::Money, T::Money) | (BinaryOp::Mul, T::Money, T::Money) => {

@@ -1318,7 +1318,7 @@ impl<'a> Checker<'a> {
 /// `a date`, `an int`: a type's name with its article, for messages.
 pub(crate) fn with_article(name: &str) -> String {
     // Counts are named in the plural (`calendar days`): "a count of calendar days".
-    if name.ends_with("days") {
+    if name.ends_with("days") || name.ends_with("months") {
         return format!("a count of {name}");
     }
     let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) {

@@ -88,6 +88,14 @@ pub enum ArithOp {
     DateAddBusiness,
     /// date - business days (the N-th working day strictly before)
     DateSubBusiness,
+    /// date + calendar months: the same day of the month, or the month's last day if it has none
+    DateAddMonths,
+    /// date - calendar months, clamped the same way
+    DateSubMonths,
+    /// timestamp + calendar months: its local date moved as `DateAddMonths`, at the same local time
+    TimeAddMonths,
+    /// timestamp - calendar months
+    TimeSubMonths,
     AddMoney,
     SubMoney,
     /// money * int, int * money

@@ -186,6 +186,18 @@ fn linear(e: &TExpr, lets: &[CheckedLet]) -> Result<Option<Linear>, Diagnostic> 
             "a duration counted in whole units moves in steps with `now`; compare the duration \
              itself: `now - paid_at < 24 hours`",
         )),
+        TKind::Arith(
+            ArithOp::DateAddMonths
+            | ArithOp::DateSubMonths
+            | ArithOp::TimeAddMonths
+            | ArithOp::TimeSubMonths,
+            _,
+            _,
+        ) => Err(unsolvable(
+            e.span,
+            "calendar months are added to the request time; add them to the other side instead: \
+             `date(now) <= date(paid_at) + 1 calendar month`",
+        )),
         TKind::Arith(ArithOp::DateAddBusiness | ArithOp::DateSubBusiness, _, _) => Err(unsolvable(
             e.span,
             "business days are added to the request's date; add them to the other side instead",

@@ -403,7 +403,7 @@ pub(crate) fn value_to_json(program: &Program, ty: Type, value: &Value) -> serde
     use serde_json::Value as J;
     match value {
         Value::Bool(b) => J::Bool(*b),
-        Value::Int(i) | Value::Days(i) | Value::BusinessDays(i) => J::from(*i),
+        Value::Int(i) | Value::Days(i) | Value::BusinessDays(i) | Value::Months(i) => J::from(*i),
         Value::Money(m) => J::String(m.normalize().to_string()),
         Value::Str(s) => J::String(s.to_string()),
         Value::Enum(v) => J::String(

@@ -44,6 +44,7 @@ impl<'p> Field<'p> {
             Type::Duration => FieldType::Duration,
             Type::Days => FieldType::CalendarDays,
             Type::BusinessDays => FieldType::BusinessDays,
+            Type::Months => FieldType::CalendarMonths,
         }
     }
 
@@ -87,6 +88,8 @@ pub enum FieldType<'p> {
     CalendarDays,
     /// A count of business days.
     BusinessDays,
+    /// A count of calendar months.
+    CalendarMonths,
 }
 
 /// A rule of an action, in the order rules are tried.

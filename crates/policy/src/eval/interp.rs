@@ -14,7 +14,7 @@ use crate::syntax::ast::Rounding;
 use crate::syntax::MAX_EXPR_DEPTH;
 use crate::time::Instant;
 use crate::value::{Type, Value};
-use crate::zone::{date_to_day_number, day_number_to_date, Zone};
+use crate::zone::{add_months, date_to_day_number, day_number_to_date, Zone};
 
 /// The integers of the number path (counts, days, dates, instants and durations in nanoseconds).
 /// A decision is first made in `i64`, where every instant of 1678 to 2261 fits and arithmetic is one
@@ -354,9 +354,11 @@ impl<'a, N: Num> Val<'a, N> {
     fn of(value: &'a Value) -> Result<Self> {
         Ok(match value {
             Value::Bool(b) => Val::Bool(*b),
-            Value::Int(n) | Value::Days(n) | Value::Duration(n) | Value::BusinessDays(n) => {
-                Val::Num(N::from_i64(*n))
-            }
+            Value::Int(n)
+            | Value::Days(n)
+            | Value::Duration(n)
+            | Value::BusinessDays(n)
+            | Value::Months(n) => Val::Num(N::from_i64(*n)),
             Value::Timestamp(t) => Val::Num(N::from_i128(t.nanos()).ok_or(Fault::Wide)?),
             Value::Date(d) => Val::Num(N::from_i64(i64::from(*d))),
             Value::Money(m) => Val::Money(*m),
@@ -544,6 +546,7 @@ fn from_number<N: Num>(ty: Type, n: N) -> Result<Value> {
         }
         Type::Duration => Value::Duration(narrow("duration")?),
         Type::BusinessDays => Value::BusinessDays(narrow("number of business days")?),
+        Type::Months => Value::Months(narrow("number of months")?),
         Type::Date => Value::Date(date_number(n)?),
         _ => return Err(Fault::Internal),
     })
@@ -742,7 +745,8 @@ fn compare<'a, N: Num>(
         | Type::Date
         | Type::Timestamp
         | Type::Duration
-        | Type::BusinessDays => both::<N, N>(a, b, env, depth),
+        | Type::BusinessDays
+        | Type::Months => both::<N, N>(a, b, env, depth),
     }
 }
 
@@ -795,6 +799,33 @@ fn arith<'a, N: Num, T: Take<'a, N>>(
             let back = n.checked_neg().ok_or_else(|| overflow("business days"))?;
             T::number(business_days(day, back, env)?)
         }
+        ArithOp::DateAddMonths | ArithOp::DateSubMonths => {
+            let (day, n) = (number(a, env, depth)?, number(b, env, depth)?);
+            let n = months(n, op == ArithOp::DateSubMonths)?;
+            let date =
+                day_number_to_date(i64::from(date_number(day)?)).ok_or_else(|| overflow("date"))?;
+            let moved = add_months(date, n).ok_or_else(|| overflow("date"))?;
+            T::number(N::from_i64(i64::from(date_number(date_to_day_number(
+                moved,
+            ))?)))
+        }
+        ArithOp::TimeAddMonths | ArithOp::TimeSubMonths => {
+            let (t, n) = (number(a, env, depth)?, number(b, env, depth)?);
+            let n = months(n, op == ArithOp::TimeSubMonths)?;
+            // No months is the instant itself, even in the second pass of a repeated hour (which
+            // its local time alone would resolve to the first).
+            if n == 0 {
+                return T::number(t);
+            }
+            let local = env.zone.datetime(instant(t)?).naive_local();
+            let moved = add_months(local.date(), n).ok_or_else(|| overflow("timestamp"))?;
+            let shifted = env
+                .zone
+                .instant_at_local(moved.and_time(local.time()))
+                .filter(|&t| Instant::contains(t))
+                .ok_or_else(|| overflow("timestamp"))?;
+            T::number(N::from_i128(shifted).ok_or(Fault::Wide)?)
+        }
         ArithOp::AddMoney => amount(money(a, env, depth)?.checked_add(money(b, env, depth)?)),
         ArithOp::SubMoney => amount(money(a, env, depth)?.checked_sub(money(b, env, depth)?)),
         ArithOp::MulMoneyInt => {
@@ -816,6 +847,16 @@ fn business_days<N: Num>(day: N, n: N, env: &Env<'_, N>) -> Result<N> {
         .add_business_days(date, n)
         .map_err(|e| Fault::Calendar(Box::new(e)))?;
     Ok(N::from_i64(date_to_day_number(shifted)))
+}
+
+/// A count of months, negated when it is taken away.
+fn months<N: Num>(n: N, back: bool) -> Result<i64> {
+    let n = i64::try_from(n.to_i128()).map_err(|_| overflow("number of months"))?;
+    if back {
+        n.checked_neg().ok_or_else(|| overflow("number of months"))
+    } else {
+        Ok(n)
+    }
 }
 
 fn strategy(mode: Rounding) -> RoundingStrategy {

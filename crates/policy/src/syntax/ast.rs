@@ -290,6 +290,9 @@ pub enum Unit {
     /// An exact duration, in seconds per unit (`hours` = 3600).
     Exact(i64),
     CalendarDays,
+    /// Calendar months, in months per unit (`years` = 12): a date's month moves, its day is kept
+    /// (or clamped to the month's last day).
+    CalendarMonths(i64),
     BusinessDays,
 }
 

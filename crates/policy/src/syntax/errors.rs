@@ -177,8 +177,8 @@ fn readable(rule: Rule) -> Option<&'static str> {
         Rule::window_direction => "`after` or `before`",
         Rule::in_set | Rule::not_in_set => "`in {...}`",
         Rule::rounded => "`rounded MODE to QUANTUM`",
-        Rule::quantity | Rule::unit | Rule::unit_exact => {
-            "a unit (`hours`, `days`, `calendar days`, `business days`)"
+        Rule::quantity | Rule::fractional_quantity | Rule::unit | Rule::unit_exact => {
+            "a unit (`hours`, `days`, `calendar days`, `calendar months`, `business days`)"
         }
         Rule::integer => "a whole number",
         Rule::decimal => "a decimal number",

@@ -407,7 +407,7 @@ fn primary<'i>(pair: Pair<'i, Rule>, operands: &mut Vec<Node>) -> Result<Step<'i
         Rule::date_literal => ExprKind::Date(pair.as_str().to_string()),
         Rule::timestamp_literal => ExprKind::Timestamp(pair.as_str().to_string()),
         Rule::ident => ExprKind::Name(pair.as_str().to_string()),
-        Rule::quantity => {
+        Rule::quantity | Rule::fractional_quantity => {
             let (count, unit) = lower_quantity(pair)?;
             ExprKind::Quantity(count, unit)
         }

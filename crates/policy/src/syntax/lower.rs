@@ -537,8 +537,10 @@ pub(super) fn lower_quantity(pair: Pair<'_, Rule>) -> Result<(i64, Unit)> {
     let span = span_of(&pair);
     let mut count: i64 = 1;
     let mut unit = None;
+    let mut fractional = None;
     for part in parts(pair) {
         match part.as_rule() {
+            Rule::decimal => fractional = Some(span_of(&part)),
             Rule::integer => {
                 count = count.checked_mul(lower_integer(&part)?).ok_or_else(|| {
                     Diagnostic::error("policy::parse::number", "this quantity is too large", span)
@@ -548,6 +550,8 @@ pub(super) fn lower_quantity(pair: Pair<'_, Rule>) -> Result<(i64, Unit)> {
                 let unit_pair = single(part)?;
                 unit = Some(match unit_pair.as_rule() {
                     Rule::unit_calendar_days => Unit::CalendarDays,
+                    Rule::unit_calendar_months => Unit::CalendarMonths(1),
+                    Rule::unit_calendar_years => Unit::CalendarMonths(12),
                     Rule::unit_business_days => Unit::BusinessDays,
                     Rule::unit_exact => {
                         Unit::Exact(match unit_pair.as_str().trim_end_matches('s') {
@@ -565,7 +569,33 @@ pub(super) fn lower_quantity(pair: Pair<'_, Rule>) -> Result<(i64, Unit)> {
             _ => return Err(internal(span)),
         }
     }
-    Ok((count, unit.ok_or_else(|| internal(span))?))
+    let unit = unit.ok_or_else(|| internal(span))?;
+    if let Some(at) = fractional {
+        return Err(fractional_count(at, unit));
+    }
+    Ok((count, unit))
+}
+
+/// `1.5 calendar months`: counts are whole numbers, and how to say the same depends on the unit.
+#[cold]
+fn fractional_count(span: Span, unit: Unit) -> Diagnostic {
+    let help = match unit {
+        Unit::CalendarMonths(_) => {
+            "months have no fixed length: count whole months, and add days to the date they give, \
+             `date(paid_at) + 1 calendar month + 15 calendar days`"
+        }
+        Unit::CalendarDays | Unit::BusinessDays => {
+            "count whole days, e.g. `2 calendar days`, or an exact duration in hours: `36 hours`"
+        }
+        Unit::Exact(_) => "write it in a smaller unit: `90 minutes` rather than `1.5 hours`",
+    };
+    Diagnostic::error(
+        "policy::parse::fractional_count",
+        "a quantity counts whole units",
+        span,
+    )
+    .with_label("not a whole number")
+    .with_help(help)
 }
 
 pub(super) fn lower_integer(pair: &Pair<'_, Rule>) -> Result<i64> {
