@@ -1,6 +1,7 @@
 //! `policy check`
 
 use std::collections::hash_map::{Entry, HashMap};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use crate::output::{Stop, Terminal};
@@ -9,6 +10,7 @@ use policy::diagnostics::{Diagnostic, Severity};
 use policy::eval::{CalendarFolder, FileContents, LoadError, Policy};
 use policy::files::load_calendars;
 use policy::suppression;
+use policy::Versions;
 
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
@@ -41,6 +43,8 @@ pub fn run(args: CheckArgs, terminal: &mut Terminal) -> Result<bool, Stop> {
         None => policy::eval::now(),
     };
     let (mut errors, mut warnings, mut suppressed) = (0usize, 0usize, 0usize);
+    // The policies that checked, by name: several files of one name must be versions that fit together.
+    let mut by_name: BTreeMap<String, Vec<(Policy, PathBuf)>> = BTreeMap::new();
     // Each calendar folder is loaded once; its problems are errors of the run, said once.
     let mut folders: HashMap<PathBuf, CalendarFolder> = HashMap::new();
     for path in &files {
@@ -75,7 +79,12 @@ pub fn run(args: CheckArgs, terminal: &mut Terminal) -> Result<bool, Stop> {
                     let mut all = policy.warnings().to_vec();
                     all.extend(analyze(&policy).into_iter().map(|f| f.diagnostic));
                     all.extend(calendar_coverage(&policy, today, args.calendar_horizon));
-                    (policy.source().clone(), all)
+                    let file = policy.source().clone();
+                    by_name
+                        .entry(policy.name().to_string())
+                        .or_default()
+                        .push((policy, path.clone()));
+                    (file, all)
                 }
                 Err(LoadError::Invalid { file, diagnostics }) => (file, diagnostics),
                 Err(e) => return Err(Stop::Error(e.to_string())),
@@ -90,6 +99,20 @@ pub fn run(args: CheckArgs, terminal: &mut Terminal) -> Result<bool, Stop> {
                 Severity::Note => {}
             }
             terminal.err(format_args!("{}", crate::render(d, &file)))?;
+        }
+    }
+    for versions in by_name.into_values() {
+        if versions.len() < 2 {
+            continue;
+        }
+        let paths: Vec<String> = versions
+            .iter()
+            .map(|(_, p)| format!("`{}`", p.display()))
+            .collect();
+        if let Err(error) = Versions::new(versions.into_iter().map(|(policy, _)| policy).collect())
+        {
+            terminal.err(format_args!("error: {error}: {}\n", paths.join(", ")))?;
+            errors += 1;
         }
     }
     let denied = args.deny.is_some() && warnings > 0;

@@ -377,3 +377,50 @@ fn a_version_header_misused_is_a_check_error() {
         );
     }
 }
+
+/// `policy check` of a folder says when several files of one name are not versions that fit together.
+#[test]
+fn check_reports_versions_that_do_not_fit_together() {
+    let dir = std::env::temp_dir().join(format!("policy-versions-check-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::create_dir_all(&dir).unwrap();
+    let check = || {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_policy"))
+            .arg("check")
+            .arg(&dir)
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    std::fs::write(dir.join("a.policy"), version("2025-01-01", "paid_at", 14)).unwrap();
+    std::fs::write(dir.join("b.policy"), version("2026-01-01", "paid_at", 30)).unwrap();
+    let (code, stderr) = check();
+    assert_eq!(code, Some(0), "{stderr}");
+    std::fs::write(dir.join("c.policy"), version("2026-01-01", "now", 30)).unwrap();
+    let (code, stderr) = check();
+    assert_eq!(code, Some(1), "{stderr}");
+    common::assert_mentions(
+        &stderr,
+        &[
+            "error: two versions of policy `withdrawal`",
+            "c.policy`",
+            "1 error",
+        ],
+    );
+    std::fs::write(
+        dir.join("c.policy"),
+        version("2027-01-01", "paid_at", 30)
+            .replace("  effective from 2027-01-01 by paid_at\n", ""),
+    )
+    .unwrap();
+    let (code, stderr) = check();
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("not every copy says `effective from DATE`"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
