@@ -30,12 +30,15 @@ action refund {
 }
 "#;
 
-/// The same policy, naming calendar `name`.
+/// The same policy, named `uses-NAME` (a folder's policies have names of their own), naming calendar
+/// `name`.
 fn with_calendar(name: &str) -> String {
-    NO_CALENDAR.replace(
-        "  zone \"Asia/Shanghai\"\n",
-        &format!("  zone \"Asia/Shanghai\"\n  calendar {name}\n"),
-    )
+    NO_CALENDAR
+        .replace("policy plain\n", &format!("policy uses-{name}\n"))
+        .replace(
+            "  zone \"Asia/Shanghai\"\n",
+            &format!("  zone \"Asia/Shanghai\"\n  calendar {name}\n"),
+        )
 }
 
 const BROKEN_OTHER: &str = "name other\ncovers 2020-01-01 2020-12-31\nweekend sundae\n";
