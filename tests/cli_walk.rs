@@ -51,7 +51,14 @@ fn tree(name: &str) -> PathBuf {
     std::fs::create_dir_all(root.join("sub")).unwrap();
     let text = common::standalone(&std::fs::read_to_string(manifest().join(POLICY)).unwrap());
     std::fs::write(root.join("a.policy"), &text).unwrap();
-    std::fs::write(root.join("sub/b.policy"), &text).unwrap();
+    // A name of its own: one folder's policies are a set, where two files of one name must be versions.
+    let renamed = text.replacen(
+        "\npolicy huawei-scm-unsubscribe\n",
+        "\npolicy huawei-scm-unsubscribe-b\n",
+        1,
+    );
+    assert_ne!(renamed, text);
+    std::fs::write(root.join("sub/b.policy"), renamed).unwrap();
     symlink("..", root.join("sub/up")).unwrap();
     symlink(".", root.join("sub/self")).unwrap();
     symlink("../sub", root.join("sub/loop")).unwrap();
