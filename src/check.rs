@@ -26,7 +26,8 @@ pub struct CheckArgs {
     #[arg(long, value_name = "TIMESTAMP")]
     pub at: Option<String>,
     /// Warn when a policy's calendar stops covering within this many days of today.
-    #[arg(long, value_name = "DAYS", default_value_t = DEFAULT_HORIZON_DAYS)]
+    #[arg(long, value_name = "DAYS", default_value_t = DEFAULT_HORIZON_DAYS,
+          value_parser = clap::value_parser!(u32).range(0..=36_600))]
     pub calendar_horizon: u32,
 }
 
@@ -43,8 +44,14 @@ pub fn run(args: CheckArgs, terminal: &mut Terminal) -> Result<bool, Stop> {
         None => policy::eval::now(),
     };
     let (mut errors, mut warnings, mut suppressed) = (0usize, 0usize, 0usize);
-    // The policies that checked, by name: several files of one name must be versions that fit together.
-    let mut by_name: BTreeMap<String, Vec<(Policy, PathBuf)>> = BTreeMap::new();
+    // The policies that checked, by folder given and name: a folder is a set, where several files of one
+    // name must be versions that fit together. Files given one by one are not a set.
+    let set_roots: Vec<PathBuf> = if args.paths.is_empty() {
+        vec![PathBuf::from("policies")]
+    } else {
+        args.paths.iter().filter(|p| p.is_dir()).cloned().collect()
+    };
+    let mut by_name: BTreeMap<(usize, String), Vec<(Policy, PathBuf)>> = BTreeMap::new();
     // Each calendar folder is loaded once; its problems are errors of the run, said once.
     let mut folders: HashMap<PathBuf, CalendarFolder> = HashMap::new();
     for path in &files {
@@ -80,10 +87,12 @@ pub fn run(args: CheckArgs, terminal: &mut Terminal) -> Result<bool, Stop> {
                     all.extend(analyze(&policy).into_iter().map(|f| f.diagnostic));
                     all.extend(calendar_coverage(&policy, today, args.calendar_horizon));
                     let file = policy.source().clone();
-                    by_name
-                        .entry(policy.name().to_string())
-                        .or_default()
-                        .push((policy, path.clone()));
+                    if let Some(folder) = set_roots.iter().position(|f| path.starts_with(f)) {
+                        by_name
+                            .entry((folder, policy.name().to_string()))
+                            .or_default()
+                            .push((policy, path.clone()));
+                    }
                     (file, all)
                 }
                 Err(LoadError::Invalid { file, diagnostics }) => (file, diagnostics),

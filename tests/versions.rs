@@ -135,7 +135,7 @@ fn an_order_before_the_first_version_is_an_error_naming_it() {
         &[
             "order `o-1`",
             "`paid_at` 2024-12-31T23:59:59+01:00",
-            "withdrawal version 2025-01-01",
+            "version 2025-01-01 of policy withdrawal",
             "(2025-01-01T00:00:00+01:00)",
         ],
     );
@@ -149,7 +149,7 @@ fn an_order_before_the_first_version_is_an_error_naming_it() {
     )
     .unwrap_err();
     assert!(
-        message.contains("before withdrawal version 2025-01-01"),
+        message.contains("before version 2025-01-01 of policy withdrawal"),
         "{message}"
     );
 }
@@ -165,7 +165,21 @@ fn an_order_without_the_selecting_field_is_an_input_error() {
         )
         .unwrap_err();
     assert_eq!(error.kind(), OrderErrorKind::Input);
-    assert!(error.to_string().contains("paid_at"), "{error}");
+    assert!(
+        error.to_string().contains("field `paid_at`: is missing"),
+        "{error}"
+    );
+    // Malformed, it is said as the reading found it, with the order's other problems.
+    let error = set
+        .decide_json(
+            "refund",
+            r#"{"paid_at": "2026-13-45T00:00:00Z", "price": "-1"}"#,
+            at("2026-01-02T00:00:00+01:00"),
+        )
+        .unwrap_err();
+    assert_eq!(error.kind(), OrderErrorKind::Input);
+    common::assert_mentions(&error.to_string(), &["paid_at", "price"]);
+    assert!(!error.to_string().contains("missing"), "{error}");
 }
 
 #[test]

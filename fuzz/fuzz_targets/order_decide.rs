@@ -66,8 +66,8 @@ fn problem_fields(error: &policy::OrderError) -> Vec<String> {
         policy::OrderError::Input { problems, .. } => {
             problems.iter().map(|p| p.field.clone()).collect()
         }
-        policy::OrderError::Eval { .. } => vec!["(eval)".into()],
-        policy::OrderError::UnknownAction { .. } => vec!["(action)".into()],
+        // Any other error: its kind.
+        other => vec![format!("({:?})", other.kind())],
     }
 }
 

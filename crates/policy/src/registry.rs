@@ -175,7 +175,8 @@ impl PolicySet {
         Arc::clone(&self.current.read().unwrap_or_else(PoisonError::into_inner))
     }
 
-    /// The policy of that declared name in the set serving now. Each call counts references on
+    /// The policy of that declared name in the set serving now (its latest version: see
+    /// [`Snapshot::get`]). Each call counts references on
     /// pointers every thread shares: on a hot path, take the policy (or a [`snapshot`](Self::snapshot))
     /// once per batch or request and decide with it.
     pub fn get(&self, name: &str) -> Option<Arc<Policy>> {
@@ -301,7 +302,9 @@ impl PolicySetBuilder {
 }
 
 impl Snapshot {
-    /// The policy of that declared name: its latest version, if it has several.
+    /// The policy of that declared name: its latest version, if it has several. The latest version
+    /// refuses orders from before its start (`OrderError::NotInForce`): to decide each order with the
+    /// version in force for it, use [`Snapshot::decide_json`] or [`Snapshot::versions`].
     pub fn get(&self, name: &str) -> Option<&Arc<Policy>> {
         self.policies
             .get(name)

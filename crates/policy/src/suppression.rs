@@ -59,7 +59,13 @@ pub fn apply(text: &str, diagnostics: Vec<Diagnostic>) -> Applied {
             None => reported.push(diagnostic),
         }
     }
-    for (suppression, _) in suppressions.iter().zip(&used).filter(|(_, used)| !**used) {
+    // A file with errors was not analysed: its suppressions' findings were never looked for.
+    let analysed = !reported.iter().any(Diagnostic::is_error);
+    for (suppression, _) in suppressions
+        .iter()
+        .zip(&used)
+        .filter(|(_, used)| analysed && !**used)
+    {
         reported.push(
             Diagnostic::warning(
                 "policy::check::unused_suppression",
@@ -98,42 +104,47 @@ fn read(text: &str) -> (Vec<Suppression>, Vec<Diagnostic>) {
             suppressions.extend(pending.drain(..).map(|s| Suppression { target, ..s }));
             continue;
         };
-        let Some(rest) = comment.trim_start().strip_prefix("allow(") else {
+        // `allow(CODE)` (`gap`, `policy::check::calendar_coverage`), then `:` or the end of the line:
+        // anything else is an ordinary comment (`# allow(s) the customer to ...`).
+        let Some((code, after)) = comment
+            .trim_start()
+            .strip_prefix("allow(")
+            .and_then(|rest| rest.split_once(')'))
+        else {
             continue;
         };
+        let code = code.trim();
+        let is_code = !code.is_empty()
+            && code
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b == b'_' || b == b':');
+        let after = after.trim();
+        if !is_code || !(after.is_empty() || after.starts_with(':')) {
+            continue;
+        }
         let lead = line.len() - line.trim_start().len();
         let span = Span::new(start + lead, start + lead + trimmed.len());
-        match rest.split_once(')') {
-            Some((code, after)) if !code.trim().is_empty() => {
-                let reason = after.trim_start().strip_prefix(':').unwrap_or("").trim();
-                if reason.is_empty() {
-                    findings.push(
-                        Diagnostic::warning(
-                            "policy::check::suppression_without_reason",
-                            format!("`allow({})` does not say why", code.trim()),
-                            span,
-                        )
-                        .with_label("silences nothing without a reason")
-                        .with_help(format!("say why the finding cannot be fixed: `# allow({}): REASON`", code.trim())),
-                    );
-                    continue;
-                }
-                pending.push(Suppression {
-                    span,
-                    code: code.trim().to_string(),
-                    reason: reason.to_string(),
-                    target: Span::default(),
-                });
-            }
-            _ => findings.push(
+        let reason = after.strip_prefix(':').unwrap_or("").trim();
+        if reason.is_empty() {
+            findings.push(
                 Diagnostic::warning(
                     "policy::check::suppression_without_reason",
-                    "this `allow` names no finding",
+                    format!("`allow({code})` does not say why"),
                     span,
                 )
-                .with_help("write `# allow(CODE): REASON`, e.g. `# allow(gap): the document is silent on validated orders`"),
-            ),
+                .with_label("silences nothing without a reason")
+                .with_help(format!(
+                    "say why the finding cannot be fixed: `# allow({code}): REASON`"
+                )),
+            );
+            continue;
         }
+        pending.push(Suppression {
+            span,
+            code: code.to_string(),
+            reason: reason.to_string(),
+            target: Span::default(),
+        });
     }
     // A suppression at the end of the file applies to nothing.
     suppressions.extend(pending);
@@ -165,14 +176,10 @@ mod tests {
     }
 
     #[test]
-    fn other_codes_other_lines_and_errors_are_not_silenced_and_the_suppression_is_unused() {
+    fn other_codes_and_other_lines_are_not_silenced_and_the_suppression_is_unused() {
         for finding in [
             warning_at(TEXT, "cn", "policy::analysis::gap"),
             warning_at(TEXT, "field", "policy::check::calendar_coverage"),
-            Diagnostic {
-                severity: Severity::Error,
-                ..warning_at(TEXT, "cn", "policy::check::calendar_coverage")
-            },
         ] {
             let applied = apply(TEXT, vec![finding.clone()]);
             let codes: Vec<&str> = applied.reported.iter().map(|d| d.code).collect();
@@ -186,8 +193,23 @@ mod tests {
     }
 
     #[test]
+    fn an_ordinary_comment_is_not_a_suppression_and_a_file_with_errors_reports_none_unused() {
+        let text = "# allow(s) the customer to cancel\nfield x: int\n";
+        assert!(read(text).0.is_empty() && read(text).1.is_empty());
+        // An error on the suppressed line is not silenced, and the file was not analysed: no unused.
+        let error = Diagnostic {
+            severity: Severity::Error,
+            ..warning_at(TEXT, "cn", "policy::check::calendar_coverage")
+        };
+        let applied = apply(TEXT, vec![error]);
+        let codes: Vec<&str> = applied.reported.iter().map(|d| d.code).collect();
+        assert_eq!(codes, ["policy::check::calendar_coverage"]);
+        assert!(applied.suppressed.is_empty());
+    }
+
+    #[test]
     fn a_suppression_without_reason_silences_nothing() {
-        let text = TEXT.replace(": 2027 not published yet", "");
+        let text = TEXT.replace(": 2027 not published yet", ":");
         let finding = warning_at(&text, "cn", "policy::check::calendar_coverage");
         let applied = apply(&text, vec![finding]);
         let codes: Vec<&str> = applied.reported.iter().map(|d| d.code).collect();

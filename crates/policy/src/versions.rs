@@ -32,7 +32,6 @@
 
 use std::sync::Arc;
 
-use crate::check::VersionSelector;
 use crate::eval::{Decision, OrderError, Policy};
 use crate::time::Instant;
 
@@ -150,14 +149,12 @@ impl Versions {
     }
 }
 
-/// How a version says what selects it: a field's name, or `now`.
+/// How a version says what selects it (a field's name, or `now`), and whether the request time may
+/// come from the order: versions selected by the request must read it alike.
 fn selector_name(policy: &Policy) -> String {
-    let checked = policy.checked();
-    match checked.effective.as_ref().map(|e| e.by) {
-        Some(VersionSelector::Field(slot)) => checked
-            .fields
-            .get(usize::from(slot))
-            .map_or_else(String::new, |f| f.name.clone()),
-        _ => "now".to_string(),
+    let program = policy.program();
+    match program.version_selector() {
+        "now" if program.requested_at.is_some() => "now (the order's requested_at)".to_string(),
+        name => name.to_string(),
     }
 }

@@ -960,7 +960,8 @@ impl<'a> ActionAnalysis<'a> {
         };
         let decided = self
             .policy
-            .decide(&self.action.name, &parsed, now)
+            // As if in force: a version starting after the analysis's orders still has its table.
+            .decide_as_in_force(&self.action.name, &parsed, now)
             .ok()
             .map(|d| d.rule.to_string());
         check(decided.as_deref(), &holds)

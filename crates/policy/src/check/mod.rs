@@ -176,7 +176,20 @@ pub fn check(
     checker.vocabularies(&ast.vocabularies);
     checker.enums(&ast.enums);
     checker.fields(&ast.fields);
-    let zone = header.as_ref().ok().map(|(zone, ..)| *zone);
+    // The zone alone: the header's result also fails on a calendar or document problem. A zone that
+    // does not parse failed the header, with its proof.
+    let zone = match ast
+        .header
+        .zone
+        .as_ref()
+        .and_then(|z| z.node.parse::<Tz>().ok())
+    {
+        Some(tz) => Ok(tz),
+        None => header
+            .as_ref()
+            .map(|(tz, ..)| *tz)
+            .map_err(|reported| *reported),
+    };
     let effective = checker.effective(&ast.header, zone);
     checker.lets(&ast.lets);
     let constraints = checker.constraints(&ast.constraints);

@@ -40,8 +40,13 @@ impl Checker<'_> {
     pub(super) fn minor_units(&mut self, header: &ast::Header) -> Vec<(String, u32)> {
         let mut table: Vec<(String, u32)> = Vec::new();
         for (code, digits) in &header.minor_units {
-            let valid_code =
-                !code.node.is_empty() && code.node.bytes().all(|b| b.is_ascii_alphanumeric());
+            // Capitals and digits, as ISO 4217 writes codes: `"jpy"` would be a second currency beside
+            // `JPY` that no order names.
+            let valid_code = !code.node.is_empty()
+                && code
+                    .node
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
             if !valid_code {
                 self.report(
                     Diagnostic::error(
@@ -50,7 +55,7 @@ impl Checker<'_> {
                         code.span,
                     )
                     .with_help(
-                        "a currency code is letters and digits, as ISO 4217 writes them: `\"JPY\"`",
+                        "a currency code is capital letters and digits, as ISO 4217 writes them: `\"JPY\"`",
                     ),
                 );
                 continue;
@@ -97,7 +102,7 @@ impl Checker<'_> {
     pub(super) fn effective(
         &mut self,
         header: &ast::Header,
-        zone: Option<Tz>,
+        zone: Checked<Tz>,
     ) -> Checked<Option<Effective>> {
         let Some(effective) = &header.effective else {
             return Ok(None);
@@ -110,10 +115,11 @@ impl Checker<'_> {
             self.date_literal(text, span).and_then(|day| {
                 // A date is the start of that day in the policy's zone (its first instant, even on a
                 // day that opens with a DST gap).
-                let start = zone.and_then(|tz| {
-                    let date = day_number_to_date(i64::from(day))?;
-                    Instant::from_nanos(Zone::new(tz).start_of_day(date)?)
-                });
+                // Without a zone (its problem reported by the header), the date has no start.
+                let tz = zone?;
+                let start = day_number_to_date(i64::from(day))
+                    .and_then(|date| Zone::new(tz).start_of_day(date))
+                    .and_then(Instant::from_nanos);
                 start.ok_or_else(|| {
                     self.report(Diagnostic::error(
                         "policy::check::invalid_date",

@@ -106,6 +106,37 @@ pub struct CompiledRule {
     pub values: Vec<(Box<str>, TExpr)>,
 }
 
+impl Program {
+    /// The instant that selects the version for `order` requested at `now` (nanoseconds): the request,
+    /// or the selecting field when present and well formed; `None` for a policy without versions.
+    pub fn version_instant(&self, order: &crate::eval::Order, now: i128) -> Option<i128> {
+        match self.policy.effective.as_ref()?.by {
+            crate::check::VersionSelector::Request => Some(now),
+            crate::check::VersionSelector::Field(slot) => {
+                if order.present & (1 << slot) == 0 {
+                    return None;
+                }
+                match order.frame.get(usize::from(slot)) {
+                    Some(Some(crate::value::Value::Timestamp(t))) => Some(t.nanos()),
+                    _ => None,
+                }
+            }
+        }
+    }
+
+    /// How the version is selected, as a policy author writes it: the field's name, or `now`.
+    pub fn version_selector(&self) -> &str {
+        match self.policy.effective.as_ref().map(|e| e.by) {
+            Some(crate::check::VersionSelector::Field(slot)) => self
+                .policy
+                .fields
+                .get(usize::from(slot))
+                .map_or("now", |f| f.name.as_str()),
+            _ => "now",
+        }
+    }
+}
+
 pub fn compile(policy: CheckedPolicy) -> Result<Program, Vec<Diagnostic>> {
     let mut diagnostics = Vec::new();
     let actions: Vec<CompiledAction> = policy
@@ -118,6 +149,15 @@ pub fn compile(policy: CheckedPolicy) -> Result<Program, Vec<Diagnostic>> {
         .collect();
     if !diagnostics.is_empty() {
         return Err(diagnostics);
+    }
+    // The field that selects the version is read for every order: missing, it is an input error.
+    let mut actions = actions;
+    if let Some(crate::check::VersionSelector::Field(slot)) =
+        policy.effective.as_ref().map(|e| e.by)
+    {
+        for action in &mut actions {
+            action.needs |= 1 << slot;
+        }
     }
     let slot = |name: &str, ty: Option<Type>| {
         policy

@@ -7,7 +7,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use super::interp::{date_number, eval, truth, EdgeBounds, Env, Fault, Lets, Num, Val};
 use super::{Decision, NotInForce, Order, OrderError, Outcome, Text, VersionCheck};
 use crate::check::typed::{TExpr, TKind};
-use crate::check::{Effective, VersionSelector};
+use crate::check::Effective;
 use crate::compile::{CompiledAction, CompiledRule, Edge, Program, MAX_EDGES};
 use crate::contract::{Reasons, DEFAULT_CURRENCY, NO_RULE};
 use crate::time::Instant;
@@ -31,18 +31,15 @@ pub(crate) fn decide<'p>(
         })
         .unwrap_or(default_now)
         .nanos();
-    if let (Some(effective), VersionCheck::InForce) = (&program.policy.effective, version) {
-        in_force(program, effective, order, now)?;
-    }
     // In i64 first; in i128 when a value does not fit (see `interp::Num`).
     if let Ok(narrow) = i64::try_from(now) {
-        match decide_in::<i64>(program, action_index, order, narrow) {
+        match decide_in::<i64>(program, action_index, order, narrow, version) {
             Err(Stop::Widen) => {}
             Err(Stop::Order(error)) => return Err(error),
             Ok(decision) => return Ok(decision),
         }
     }
-    decide_in::<i128>(program, action_index, order, now).map_err(|stop| match stop {
+    decide_in::<i128>(program, action_index, order, now, version).map_err(|stop| match stop {
         Stop::Order(error) => error,
         // INVARIANT: the i128 number path never asks to widen.
         Stop::Widen => fault_error(program, order, Fault::Internal),
@@ -50,7 +47,7 @@ pub(crate) fn decide<'p>(
 }
 
 /// Whether the policy's version is in force for `order` requested at `now`: its selecting instant is
-/// at or after `effective from`.
+/// at or after `effective from`. Called once the input is valid, so a selecting field is there.
 fn in_force(
     program: &Program,
     effective: &Effective,
@@ -58,31 +55,18 @@ fn in_force(
     now: i128,
 ) -> Result<(), OrderError> {
     let policy = &program.policy;
-    let (selector, at) = match effective.by {
-        VersionSelector::Request => ("the request".to_string(), now),
-        VersionSelector::Field(slot) => {
-            let name = policy
-                .fields
-                .get(usize::from(slot))
-                .map_or("?", |f| f.name.as_str());
-            match order.frame.get(usize::from(slot)) {
-                Some(Some(Value::Timestamp(t))) => (format!("`{name}`"), t.nanos()),
-                // Absent, or malformed (said by the input's own error): it cannot select a version.
-                _ => {
-                    return Err(OrderError::Input {
-                        order: order.id.as_deref().map(str::to_string),
-                        problems: vec![FieldProblem {
-                            field: name.to_string(),
-                            message: "missing: it selects the version of the policy".to_string(),
-                        }],
-                    })
-                }
-            }
-        }
+    let Some(at) = program.version_instant(order, now) else {
+        // INVARIANT: validation reports a selecting field missing or malformed (it is in every
+        // action's `needs`).
+        return Ok(());
     };
     if at >= effective.from.nanos() {
         return Ok(());
     }
+    let selector = match program.version_selector() {
+        "now" => "the request".to_string(),
+        field => format!("`{field}`"),
+    };
     Err(OrderError::NotInForce {
         order: order.id.as_deref().map(str::to_string),
         detail: Box::new(NotInForce {
@@ -112,6 +96,7 @@ fn decide_in<'p, N: Num>(
     action_index: usize,
     order: &Order,
     now: N,
+    version: VersionCheck,
 ) -> Result<Decision<'p>, Stop> {
     let policy = &program.policy;
     let action = &program.actions[action_index];
@@ -126,6 +111,9 @@ fn decide_in<'p, N: Num>(
         lets: &lets,
     };
     validate(program, action, order, &env)?;
+    if let (Some(effective), VersionCheck::InForce) = (&policy.effective, version) {
+        in_force(program, effective, order, now.to_i128())?;
+    }
     let fault = |fault: Fault| match fault {
         Fault::Wide => Stop::Widen,
         other => Stop::Order(fault_error(program, order, other)),

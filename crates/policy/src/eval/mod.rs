@@ -108,6 +108,7 @@ fn invalid_message(file: &SourceFile, diagnostics: &[Diagnostic]) -> String {
 
 /// An order that cannot be decided. `Display` names the order, the field and what was wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum OrderError {
     /// The order's input is wrong: every problem found, each naming its field.
     #[error("{}: {}", OrderName(.order), join(.problems))]
@@ -150,7 +151,7 @@ pub enum OrderError {
 
 /// Why no version of a policy decides an order: its selecting instant is before the first.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{selector} {at} is before {policy} version {version} came into force ({from}), and no earlier version is loaded")]
+#[error("{selector} {at} is before version {version} of policy {policy} came into force ({from})")]
 pub struct NotInForce {
     /// The policy's name.
     pub policy: String,
@@ -411,6 +412,10 @@ impl Policy {
         &self.program.imported
     }
 
+    pub(crate) fn program(&self) -> &Program {
+        &self.program
+    }
+
     pub(crate) fn checked(&self) -> &crate::check::CheckedPolicy {
         &self.program.policy
     }
@@ -433,16 +438,15 @@ impl Policy {
     /// The instant that selects the version for `order` (the request, or the field `by` names); `None`
     /// for a policy without versions, or when the order lacks a valid value for that field.
     pub fn version_instant(&self, order: &Order, default_now: Instant) -> Option<Instant> {
-        let effective = self.program.policy.effective.as_ref()?;
-        let slot = match effective.by {
-            crate::check::VersionSelector::Request => self.program.requested_at,
-            crate::check::VersionSelector::Field(slot) => Some(slot),
-        };
-        match slot.and_then(|slot| order.frame.get(usize::from(slot))) {
-            Some(Some(Value::Timestamp(t))) => Some(*t),
-            _ if effective.by == crate::check::VersionSelector::Request => Some(default_now),
-            _ => None,
-        }
+        let now = self
+            .program
+            .requested_at
+            .and_then(|slot| match order.frame.get(usize::from(slot)) {
+                Some(Some(Value::Timestamp(t))) => Some(*t),
+                _ => None,
+            })
+            .unwrap_or(default_now);
+        Instant::from_nanos(self.program.version_instant(order, now.nanos())?)
     }
 
     /// Reads an order from a JSON value. Malformed fields are kept as problems and reported, together
