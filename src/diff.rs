@@ -119,6 +119,7 @@ fn report_json(found: &Diff) -> Json {
         "actions": found.actions.iter().map(|a| json!({
             "action": a.action,
             "complete": a.complete,
+            "accept_alike": a.accept_alike,
             "differences": a.differences.iter().map(region_json).collect::<Vec<_>>(),
             "unproven": a.unproven.iter().map(region_json).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
@@ -187,6 +188,15 @@ fn report_text(found: &Diff) -> String {
                 }
             }
         }
+        if !a.accept_alike {
+            let _ = writeln!(
+                out,
+                "action `{}`: the versions accept different orders (their `require`, `constraint` or needed \
+                 fields differ): orders one refuses and the other decides are not compared here; try \
+                 --orders on real orders",
+                a.action
+            );
+        }
         if !a.complete {
             let _ = writeln!(
                 out,
@@ -215,7 +225,12 @@ fn report_text(found: &Diff) -> String {
         DiffVerdict::Unproven => writeln!(
             out,
             "could not prove that the versions decide alike: no difference found, {unproven} region(s) \
-             unproven"
+             unproven{}",
+            if found.actions.iter().any(|a| !a.accept_alike) {
+                ", and the versions accept different orders"
+            } else {
+                ""
+            }
         ),
     };
     out

@@ -98,6 +98,10 @@ pub struct ActionDiff {
     pub unproven: Vec<Region>,
     /// The walk covered every valid order within its budget.
     pub complete: bool,
+    /// Both versions accept the same orders: their input requirements (`require`, `constraint`) are
+    /// written alike. When not, an order one refuses and the other decides may exist, which the walk
+    /// (over the orders both accept) does not look for: no "same" can be claimed.
+    pub accept_alike: bool,
 }
 
 /// What the comparison of two versions establishes.
@@ -119,15 +123,15 @@ pub struct Diff {
 }
 
 impl Diff {
-    /// `Different` if any difference is confirmed, else `Unproven` if any region is unproven or a walk
-    /// incomplete, else `Same`.
+    /// `Different` if any difference is confirmed, else `Unproven` if any region is unproven, a walk
+    /// incomplete or the versions accept different orders, else `Same`.
     pub fn verdict(&self) -> DiffVerdict {
         if self.actions.iter().any(|a| !a.differences.is_empty()) {
             DiffVerdict::Different
         } else if self
             .actions
             .iter()
-            .any(|a| !a.unproven.is_empty() || !a.complete)
+            .any(|a| !a.unproven.is_empty() || !a.complete || !a.accept_alike)
         {
             DiffVerdict::Unproven
         } else {
@@ -194,6 +198,43 @@ pub fn diff(old: &Policy, new: &Policy, action: Option<&str>) -> Result<Diff, In
         })
         .collect();
     Ok(Diff { actions })
+}
+
+/// Whether the two versions' input requirements (`require FIELD when ...`, `constraint ...`) are
+/// written alike, so that they accept the same orders.
+fn accept_alike(
+    old: &crate::check::CheckedPolicy,
+    old_action: &CheckedAction,
+    new: &crate::check::CheckedPolicy,
+    new_action: &CheckedAction,
+) -> bool {
+    let requirements = |policy: &crate::check::CheckedPolicy, action: &CheckedAction| {
+        action
+            .requirements
+            .iter()
+            .map(|r| {
+                let mut text = format!("{}:", r.field);
+                if let Some(when) = &r.when {
+                    shape(&when.expand(&policy.lets), &mut text);
+                }
+                text
+            })
+            .collect::<Vec<_>>()
+    };
+    let constraints = |policy: &crate::check::CheckedPolicy| {
+        policy
+            .constraints
+            .iter()
+            .map(|c| {
+                let mut text = String::new();
+                shape(&c.condition.expand(&policy.lets), &mut text);
+                text
+            })
+            .collect::<Vec<_>>()
+    };
+    old_action.needs == new_action.needs
+        && requirements(old, old_action) == requirements(new, new_action)
+        && constraints(old) == constraints(new)
 }
 
 /// Whether an order means the same to both versions.
@@ -291,6 +332,7 @@ fn diff_action(
         differences: Vec::new(),
         unproven: Vec::new(),
         complete,
+        accept_alike: accept_alike(old_checked, old_action, new_checked, new_action),
     };
     for ((i, j), cubes) in &pairs.found {
         let old_rule = i.map(|i| &old_action.rules[i]);
@@ -667,6 +709,19 @@ steps { revoke }
     #[test]
     fn a_version_against_itself_is_proved_the_same() {
         assert_eq!(compare(BASE).verdict(), DiffVerdict::Same);
+    }
+
+    /// A new constraint refuses orders the old version decided: not "the same", even though every
+    /// order both accept is decided alike.
+    #[test]
+    fn versions_accepting_different_orders_are_not_proved_the_same() {
+        let stricter = BASE.replace(
+            "require revoked_at when status == revoked\n",
+            "require revoked_at when status == revoked\nconstraint price > 1.00 else \"too cheap\"\n",
+        );
+        let found = compare(&stricter);
+        assert_eq!(found.verdict(), DiffVerdict::Unproven);
+        assert!(!found.actions[0].accept_alike);
     }
 
     #[test]
