@@ -11,7 +11,7 @@ use policy::analysis::diff::{
     diff, diff_order, Change, Diff, DiffVerdict, OrderDiff, Region, COMPARED,
 };
 use policy::analysis::Witness;
-use policy::eval::{parse_time, FileContents};
+use policy::eval::parse_time;
 use policy::Policy;
 
 /// How `policy diff` writes its report.
@@ -52,8 +52,8 @@ pub struct DiffArgs {
 /// difference found, none ruled out (exit 2).
 pub fn run(args: DiffArgs, terminal: &mut Terminal) -> Result<bool, Stop> {
     terminal.require_stdout()?;
-    let old = load(&args.old, args.calendars.as_deref(), terminal)?;
-    let new = load(&args.new, args.calendars.as_deref(), terminal)?;
+    let old = crate::eval::load_policy(&args.old, args.calendars.as_deref(), terminal)?;
+    let new = crate::eval::load_policy(&args.new, args.calendars.as_deref(), terminal)?;
     match &args.orders {
         Some(path) => orders(&args, &old, &new, path, terminal),
         None => {
@@ -70,16 +70,6 @@ pub fn run(args: DiffArgs, terminal: &mut Terminal) -> Result<bool, Stop> {
                 DiffVerdict::Unproven => Err(Stop::Unproven),
             }
         }
-    }
-}
-
-fn load(path: &Path, calendars: Option<&Path>, terminal: &mut Terminal) -> Result<Policy, Stop> {
-    match crate::test::load_reporting(path, calendars, terminal)?? {
-        FileContents::Policy(policy) => Ok(policy),
-        FileContents::Library { .. } => Err(Stop::Error(format!(
-            "`{}` is a library, not a policy: it decides nothing",
-            path.display()
-        ))),
     }
 }
 
@@ -247,30 +237,7 @@ fn orders(
     path: &Path,
     terminal: &mut Terminal,
 ) -> Result<bool, Stop> {
-    let action = match &args.action {
-        Some(action) => action.clone(),
-        None => {
-            let actions: Vec<&str> = old.actions().collect();
-            match actions.as_slice() {
-                [only] => only.to_string(),
-                many => {
-                    return Err(Stop::Error(format!(
-                        "policy `{}` has several actions ({}); choose one with --action",
-                        old.name(),
-                        many.join(", ")
-                    )))
-                }
-            }
-        }
-    };
-    for policy in [old, new] {
-        if !policy.actions().any(|a| a == action) {
-            return Err(Stop::Error(format!(
-                "policy `{}` has no action `{action}`",
-                policy.name()
-            )));
-        }
-    }
+    let action = crate::eval::choose_action(&[old, new], args.action.clone())?;
     let now = match &args.at {
         Some(at) => parse_time(at).map_err(|e| format!("--at: {e}"))?,
         None => policy::eval::now(),

@@ -1,18 +1,24 @@
 //! `policy eval`
 
 use std::io::{BufRead, BufWriter, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::output::{Stop, Terminal};
-use policy::batch::{decide_lines, BatchError, BatchOptions, MAX_THREADS};
+use policy::batch::{decide_lines_in_force, BatchError, BatchOptions, MAX_THREADS};
 use policy::eval::{parse_time, FileContents};
+use policy::{Policy, PolicySet, Versions};
 
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("input").required(true).args(["order", "orders"])))]
 pub struct EvalArgs {
-    /// The policy file (its calendars are read from `calendars/` beside it, or --calendars).
+    /// The policy file (its calendars are read from `calendars/` beside it, or --calendars); or a
+    /// folder of policies, where each order is decided by the version in force for it.
     #[arg(long)]
     pub policy: PathBuf,
+    /// With a folder: the policy to decide with (default: the folder's only policy).
+    #[arg(long)]
+    pub name: Option<String>,
     /// The folder of calendar files (default: `calendars/` beside each policy).
     #[arg(long, value_name = "DIR")]
     pub calendars: Option<PathBuf>,
@@ -36,39 +42,25 @@ pub struct EvalArgs {
 
 pub fn run(args: EvalArgs, terminal: &mut Terminal) -> Result<bool, Stop> {
     terminal.require_stdout()?;
-    let policy =
-        match crate::test::load_reporting(&args.policy, args.calendars.as_deref(), terminal)?? {
-            FileContents::Policy(policy) => policy,
-            FileContents::Library { .. } => {
-                return Err(Stop::Error(format!(
-                    "`{}` is a library, not a policy: it decides nothing",
-                    args.policy.display()
-                )))
-            }
-        };
-    let action = match args.action {
-        Some(a) => a,
-        None => {
-            let actions: Vec<&str> = policy.actions().collect();
-            match actions.as_slice() {
-                [only] => only.to_string(),
-                many => {
-                    return Err(Stop::Error(format!(
-                        "policy `{}` has several actions ({}); choose one with --action",
-                        policy.name(),
-                        many.join(", ")
-                    )))
-                }
-            }
+    let versions = if args.policy.is_dir() {
+        versions_of_folder(
+            &args.policy,
+            args.calendars.as_deref(),
+            args.name.as_deref(),
+        )?
+    } else {
+        if args.name.is_some() {
+            return Err(Stop::Error(
+                "--name chooses a policy of a folder: give --policy FOLDER".into(),
+            ));
         }
+        Versions::single(Arc::new(load_policy(
+            &args.policy,
+            args.calendars.as_deref(),
+            terminal,
+        )?))
     };
-    if !policy.actions().any(|a| a == action) {
-        return Err(Stop::Error(format!(
-            "policy `{}` has no action `{action}` (it has: {})",
-            policy.name(),
-            policy.actions().collect::<Vec<_>>().join(", ")
-        )));
-    }
+    let action = choose_action(&[versions.latest()], args.action)?;
     let now = match &args.at {
         Some(at) => parse_time(at).map_err(|e| format!("--at: {e}"))?,
         None => policy::eval::now(),
@@ -80,7 +72,7 @@ pub fn run(args: EvalArgs, terminal: &mut Terminal) -> Result<bool, Stop> {
             .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
         // A byte-order mark is no part of the order.
         let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-        let ok = match policy.decide_json(&action, text, now) {
+        let ok = match versions.decide_json(&action, text, now) {
             Ok(decision) => {
                 let pretty = serde_json::to_string_pretty(&decision)
                     .map_err(|e| format!("internal error: {e}"))?;
@@ -111,8 +103,8 @@ pub fn run(args: EvalArgs, terminal: &mut Terminal) -> Result<bool, Stop> {
             threads,
             ..defaults
         };
-        let summary = decide_lines(&policy, &action, now, reader, &mut out, options).map_err(
-            |e| match e {
+        let summary = decide_lines_in_force(&versions, &action, now, reader, &mut out, options)
+            .map_err(|e| match e {
                 BatchError::Write(e) => write_failed(e),
                 BatchError::Read(e) if path.as_os_str() == "-" => {
                     Stop::Error(format!("cannot read standard input: {e}"))
@@ -121,8 +113,7 @@ pub fn run(args: EvalArgs, terminal: &mut Terminal) -> Result<bool, Stop> {
                     Stop::Error(format!("cannot read `{}`: {e}", path.display()))
                 }
                 e @ BatchError::Internal(_) => Stop::Error(e.to_string()),
-            },
-        )?;
+            })?;
         out.flush().map_err(write_failed)?;
         drop(out);
         if summary.threads < threads {
@@ -139,4 +130,86 @@ pub fn run(args: EvalArgs, terminal: &mut Terminal) -> Result<bool, Stop> {
         ));
     };
     Ok(ok)
+}
+
+/// The policy of a file; a library, which decides nothing, is an error.
+pub(crate) fn load_policy(
+    path: &Path,
+    calendars: Option<&Path>,
+    terminal: &mut Terminal,
+) -> Result<Policy, Stop> {
+    match crate::test::load_reporting(path, calendars, terminal)?? {
+        FileContents::Policy(policy) => Ok(policy),
+        FileContents::Library { .. } => Err(Stop::Error(format!(
+            "`{}` is a library, not a policy: it decides nothing",
+            path.display()
+        ))),
+    }
+}
+
+/// The versions of the policy `name` in a folder (its only policy when no name is given).
+fn versions_of_folder(
+    folder: &Path,
+    calendars: Option<&Path>,
+    name: Option<&str>,
+) -> Result<Versions, Stop> {
+    let mut builder = PolicySet::builder(folder);
+    if let Some(calendars) = calendars {
+        builder = builder.calendars(calendars);
+    }
+    let set = builder.load().map_err(|e| Stop::Error(e.to_string()))?;
+    let names = set.names();
+    let name = match (name, names.as_slice()) {
+        (Some(name), _) => name.to_string(),
+        (None, [only]) => only.clone(),
+        (None, many) => {
+            return Err(Stop::Error(format!(
+                "`{}` holds several policies ({}); choose one with --name",
+                folder.display(),
+                many.join(", ")
+            )))
+        }
+    };
+    set.versions(&name).ok_or_else(|| {
+        Stop::Error(format!(
+            "`{}` has no policy `{name}` (it has: {})",
+            folder.display(),
+            names.join(", ")
+        ))
+    })
+}
+
+/// The action to decide: the one asked for, which every policy must have, or their only one.
+pub(crate) fn choose_action(policies: &[&Policy], asked: Option<String>) -> Result<String, Stop> {
+    let Some(first) = policies.first() else {
+        return Err(Stop::Error(
+            "internal error: no policy to choose an action of".into(),
+        ));
+    };
+    let action = match asked {
+        Some(action) => action,
+        None => {
+            let actions: Vec<&str> = first.actions().collect();
+            match actions.as_slice() {
+                [only] => only.to_string(),
+                many => {
+                    return Err(Stop::Error(format!(
+                        "policy `{}` has several actions ({}); choose one with --action",
+                        first.name(),
+                        many.join(", ")
+                    )))
+                }
+            }
+        }
+    };
+    for policy in policies {
+        if !policy.actions().any(|a| a == action) {
+            return Err(Stop::Error(format!(
+                "policy `{}` has no action `{action}` (it has: {})",
+                policy.name(),
+                policy.actions().collect::<Vec<_>>().join(", ")
+            )));
+        }
+    }
+    Ok(action)
 }

@@ -438,3 +438,77 @@ fn check_reports_versions_that_do_not_fit_together() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `policy eval --policy FOLDER [--name NAME]`: each order decided by the version in force for it, one
+/// order or a batch.
+#[test]
+fn eval_of_a_folder_decides_each_order_with_its_version() {
+    let dir = std::env::temp_dir().join(format!("policy-versions-eval-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("a.policy"), version("2025-01-01", "paid_at", 14)).unwrap();
+    std::fs::write(dir.join("b.policy"), version("2026-01-01", "paid_at", 30)).unwrap();
+    let orders = [
+        order("2025-12-30T12:00:00+01:00"),
+        order("2026-01-02T12:00:00+01:00"),
+        order("2024-06-01T12:00:00+02:00"),
+    ];
+    std::fs::write(dir.join("orders.jsonl"), orders.join("\n") + "\n").unwrap();
+    std::fs::write(dir.join("one.json"), &orders[0]).unwrap();
+    let eval = |args: &[&str]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_policy"))
+            .arg("eval")
+            .args(["--at", "2026-01-20T12:00:00+01:00", "--policy"])
+            .arg(&dir)
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (code, stdout, stderr) = eval(&["--orders", dir.join("orders.jsonl").to_str().unwrap()]);
+    assert_eq!(code, Some(1), "{stderr}");
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        (&lines[0]["version"], &lines[0]["rule"]),
+        (&"2025-01-01".into(), &"late".into())
+    );
+    assert_eq!(
+        (&lines[1]["version"], &lines[1]["rule"]),
+        (&"2026-01-01".into(), &"in_time".into())
+    );
+    assert!(
+        lines[2]["error"]
+            .as_str()
+            .unwrap()
+            .contains("before version 2025-01-01"),
+        "{}",
+        lines[2]
+    );
+    let (code, stdout, stderr) = eval(&[
+        "--name",
+        "withdrawal",
+        "--order",
+        dir.join("one.json").to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("\"version\": \"2025-01-01\""), "{stdout}");
+    let (code, _, stderr) = eval(&[
+        "--name",
+        "other",
+        "--order",
+        dir.join("one.json").to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("has no policy `other` (it has: withdrawal)"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

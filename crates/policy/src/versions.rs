@@ -32,7 +32,7 @@
 
 use std::sync::Arc;
 
-use crate::eval::{Decision, OrderError, Policy};
+use crate::eval::{Decision, Order, OrderError, Policy};
 use crate::time::Instant;
 
 /// The versions of one policy, oldest first; or a policy without versions, alone.
@@ -68,6 +68,13 @@ impl Versions {
     /// The versions of one policy, in any order.
     pub fn new(policies: Vec<Policy>) -> Result<Versions, VersionsError> {
         Versions::from_shared(policies.into_iter().map(Arc::new).collect())
+    }
+
+    /// One policy alone: the only version there is (with or without `effective from`).
+    pub fn single(policy: Arc<Policy>) -> Versions {
+        Versions {
+            policies: vec![policy],
+        }
     }
 
     /// Like [`Versions::new`], for policies already shared.
@@ -134,18 +141,29 @@ impl Versions {
         text: &str,
         default_now: Instant,
     ) -> Result<Decision<'_>, OrderError> {
+        self.decide_text_into(action, text, &mut Order::default(), default_now)
+    }
+
+    /// Like [`Versions::decide_json`], reading into `order`'s storage (batches reuse one per worker).
+    pub fn decide_text_into(
+        &self,
+        action: &str,
+        text: &str,
+        order: &mut Order,
+        default_now: Instant,
+    ) -> Result<Decision<'_>, OrderError> {
         let latest = self.latest();
-        let order = latest.read_order_str(text)?;
-        let chosen = match latest.version_instant(&order, default_now) {
+        latest.read_order_into(text, order)?;
+        let chosen = match latest.version_instant(order, default_now) {
             Some(instant) => self.in_force_at(instant),
             // Without versions, or without the instant that selects one: the latest says what is wrong.
             None => latest,
         };
-        if Arc::ptr_eq(chosen, latest) {
-            return latest.decide(action, &order, default_now);
+        if !Arc::ptr_eq(chosen, latest) {
+            // An earlier version reads the order with its own fields.
+            chosen.read_order_into(text, order)?;
         }
-        // An earlier version reads the order with its own fields.
-        chosen.decide_json(action, text, default_now)
+        chosen.decide(action, order, default_now)
     }
 }
 

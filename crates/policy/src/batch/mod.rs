@@ -19,6 +19,7 @@ use std::io::{self, BufRead, Read, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::eval::{Order, Policy};
+use crate::versions::Versions;
 
 /// The most worker threads a batch uses; more are capped to this.
 pub const MAX_THREADS: usize = 256;
@@ -141,12 +142,25 @@ pub fn decide_lines(
     output: &mut impl Write,
     options: BatchOptions,
 ) -> Result<BatchSummary, BatchError> {
-    // Every worker shares `policy`: a decision borrows from it and counts no references.
+    let alone = Versions::single(std::sync::Arc::new(policy.clone()));
+    decide_lines_in_force(&alone, action, default_now, input, output, options)
+}
+
+/// Like [`decide_lines`], each line decided by the version of `versions` in force for it.
+pub fn decide_lines_in_force(
+    versions: &Versions,
+    action: &str,
+    default_now: crate::time::Instant,
+    input: impl BufRead,
+    output: &mut impl Write,
+    options: BatchOptions,
+) -> Result<BatchSummary, BatchError> {
+    // Every worker shares `versions`: a decision borrows from it and counts no references.
     let make_decider = || {
         let mut order = Order::default();
         move |line_number: usize, line: &[u8], out: &mut Vec<u8>| {
             decide_line(
-                policy,
+                versions,
                 action,
                 default_now,
                 line_number,
@@ -406,7 +420,7 @@ where
 
 /// Decides one line into its answer. True if the answer is an error record.
 fn decide_line(
-    policy: &Policy,
+    versions: &Versions,
     action: &str,
     default_now: crate::time::Instant,
     line_number: usize,
@@ -425,9 +439,8 @@ fn decide_line(
         Ok(text) if text.trim().is_empty() => {
             Err((None, "blank line: expected a JSON object".to_string()))
         }
-        Ok(text) => policy
-            .read_order_into(text, order)
-            .and_then(|()| policy.decide(action, order, default_now))
+        Ok(text) => versions
+            .decide_text_into(action, text, order, default_now)
             .map_err(|e| {
                 (
                     e.order().map(str::to_string).or_else(|| string_id(text)),
