@@ -438,6 +438,7 @@ impl Policy {
     /// The instant that selects the version for `order` (the request, or the field `by` names); `None`
     /// for a policy without versions, or when the order lacks a valid value for that field.
     pub fn version_instant(&self, order: &Order, default_now: Instant) -> Option<Instant> {
+        self.program.policy.effective.as_ref()?;
         let now = self
             .program
             .requested_at
