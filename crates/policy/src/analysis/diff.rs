@@ -614,8 +614,8 @@ pub enum OrderDiff {
         /// The fields that differ.
         changes: Vec<Change>,
     },
-    /// At least one version refuses it (an input error): the errors, `None` for a version that
-    /// decides it.
+    /// At least one version cannot decide it (an input error, or one found deciding it: a calendar
+    /// that does not cover a date, a division by zero): the errors, `None` for a version that decides it.
     Refused {
         /// The old version's error.
         old: Option<OrderError>,
