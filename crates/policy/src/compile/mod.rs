@@ -13,7 +13,7 @@ mod edges;
 
 pub use edges::{Edge, MAX_EDGES};
 
-use crate::check::typed::{CheckedLet, Slot, TExpr};
+use crate::check::typed::{CheckedLet, Slot, TExpr, TKind};
 use crate::check::{CheckedAction, CheckedPolicy, CheckedRule, Requirement};
 use crate::contract::Reasons;
 use crate::diagnostics::Diagnostic;
@@ -104,9 +104,18 @@ pub struct CompiledRule {
     pub next_status: Option<TExpr>,
     /// The rule's `values`, each with its name, in order.
     pub values: Vec<(Box<str>, TExpr)>,
-    /// Whether an attribute reads the request time: the decision may then change with time while
-    /// the rule still decides (`holds_until`).
-    pub attributes_read_now: bool,
+    /// Which attributes read the request time (bit k: the k-th of amount, refund_to, review,
+    /// review_by, next_status, then the values): the decision may change with time while the rule
+    /// still decides (`holds_until`).
+    pub attributes_reading_now: u64,
+    /// How many of the action's edges the guards of this rule and those before it use (all their
+    /// indices are below it): while this rule decides, only these can change which rule does. The
+    /// rule's own edges are those from the previous rule's `edges_through` up to this.
+    pub edges_through: u16,
+    /// The conjuncts of a guard with edges that do not read the request time (`status == issued` in
+    /// `status == issued and now within 28 calendar days after issued_at`): when they are false for an
+    /// order, the rule never matches it, and its edges are no instant of change.
+    pub timeless_part: Option<TExpr>,
 }
 
 impl Program {
@@ -216,7 +225,9 @@ fn compile_action(
                     .map_err(|d| diagnostics.push(d))
                     .ok()
             });
-            compile_rule(index, rule, guard, steps, lets)
+            // Every edge the guards up to this one use has an index below this.
+            let edges_through = u16::try_from(edges.len()).unwrap_or(u16::MAX);
+            compile_rule(index, rule, guard, steps, lets, edges_through)
         })
         .collect();
     if edges.len() > MAX_EDGES {
@@ -268,9 +279,12 @@ fn compile_rule(
     guard: Option<TExpr>,
     steps: &[String],
     lets: &[CheckedLet],
+    edges_through: u16,
 ) -> CompiledRule {
     let attrs = &rule.attrs;
-    let attributes_read_now = [
+    // Bit k for the k-th of amount, refund_to, review, review_by, next_status, then the values (a
+    // value past the 64th is counted as reading `now`).
+    let attributes_reading_now = [
         &attrs.amount,
         &attrs.refund_to,
         &attrs.review,
@@ -278,9 +292,20 @@ fn compile_rule(
         &attrs.next_status,
     ]
     .into_iter()
-    .flatten()
-    .chain(attrs.values.iter().map(|(_, e)| e))
-    .any(|e| e.uses_now(lets));
+    .map(Option::as_ref)
+    .chain(attrs.values.iter().map(|(_, e)| Some(e)))
+    .enumerate()
+    .fold(0u64, |mask, (k, e)| {
+        let reads = e.is_some_and(|e| e.uses_now(lets));
+        if k >= 64 {
+            mask | if reads { 1 << 63 } else { 0 }
+        } else if reads {
+            mask | 1 << k
+        } else {
+            mask
+        }
+    });
+    let timeless_part = guard.as_ref().and_then(|g| timeless_part(g, lets));
     CompiledRule {
         origin: Origin {
             index,
@@ -306,6 +331,34 @@ fn compile_rule(
             .iter()
             .map(|(name, e)| (name.as_str().into(), e.clone()))
             .collect(),
-        attributes_read_now,
+        attributes_reading_now,
+        edges_through,
+        timeless_part,
     }
+}
+
+/// The conjunction of a guard's top-level conjuncts that do not read the request time, if the guard
+/// reads it (else the whole guard is remembered: `CompiledAction::timeless`).
+fn timeless_part(guard: &TExpr, lets: &[CheckedLet]) -> Option<TExpr> {
+    fn conjuncts<'a>(e: &'a TExpr, out: &mut Vec<&'a TExpr>) {
+        match &e.kind {
+            TKind::And(a, b) => {
+                conjuncts(a, out);
+                conjuncts(b, out);
+            }
+            _ => out.push(e),
+        }
+    }
+    if !guard.uses_now(lets) {
+        return None;
+    }
+    let mut all = Vec::new();
+    conjuncts(guard, &mut all);
+    all.into_iter()
+        .filter(|c| !c.uses_now(lets))
+        .cloned()
+        .reduce(|a, b| {
+            let span = a.span;
+            TExpr::new(TKind::And(Box::new(a), Box::new(b)), Type::Bool, span)
+        })
 }

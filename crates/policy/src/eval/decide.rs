@@ -175,11 +175,12 @@ fn decide_in<'p, N: Num>(
     .map_err(fault)?;
     decision.deadline = scan.denied.map(|t| policy.zone.datetime(t.to_i128()));
     // Before the rule changes, its attributes may (a review date moving each day).
-    let attributes_change = if goes_through && rule.attributes_read_now {
+    let attributes_change = if goes_through && rule.attributes_reading_now != 0 {
         horizon::attribute_change(
+            program,
             rule,
             &env,
-            &policy.lets,
+            &decision,
             order.amount_scale,
             scan.rule_changes,
         )
@@ -288,25 +289,49 @@ fn scan<'a, N: Num>(
         rule_changes: None,
         denied: None,
     };
-    if bounds.edge(0).is_none() {
+    // While the current rule decides, only the edges of its guard and those before it can change
+    // which rule does; the deadline, past that change, needs them all.
+    let edges = match current {
+        Some(i) if !deadline => usize::from(rules[i].edges_through),
+        _ => usize::MAX,
+    };
+    if edges == 0 || bounds.edge(0).is_none() {
         return Ok(found);
     }
     // INVARIANT: compile refuses actions with more than MAX_EDGES edges, each giving two instants.
     let mut buffer = [N::ZERO; 2 * MAX_EDGES];
     let mut count = 0;
-    let mut index = 0;
-    while let Some(edge) = bounds.edge(index) {
-        for instant in edge_instants(edge, bounds.bound(index, env)?, env)?
-            .into_iter()
-            .flatten()
-        {
-            // Instants after 9999-12-31T23:59:59.999999999Z are never reached.
-            if instant > env.now && instant.to_i128() <= LAST && count < buffer.len() {
-                buffer[count] = instant;
-                count += 1;
+    let mut first_edge = 0;
+    for rule in rules {
+        let own = first_edge..usize::from(rule.edges_through).min(edges);
+        first_edge = own.end;
+        if own.is_empty() {
+            continue;
+        }
+        // A rule whose conditions without `now` are false for this order never matches it.
+        if let Some(given) = &rule.timeless_part {
+            if matches!(truth(given, env), Ok(false)) {
+                continue;
             }
         }
-        index += 1;
+        for index in own {
+            let Some(edge) = bounds.edge(index) else {
+                break;
+            };
+            for instant in edge_instants(edge, bounds.bound(index, env)?, env)?
+                .into_iter()
+                .flatten()
+            {
+                // Instants after 9999-12-31T23:59:59.999999999Z are never reached.
+                if instant > env.now && instant.to_i128() <= LAST && count < buffer.len() {
+                    buffer[count] = instant;
+                    count += 1;
+                }
+            }
+        }
+        if first_edge >= edges {
+            break;
+        }
     }
     let instants = &mut buffer[..count];
     instants.sort_unstable();
@@ -442,7 +467,7 @@ fn attributes<'p: 'a, 'a, N: Num>(
     Ok(())
 }
 
-fn enum_name(program: &Program, ty: Type, v: u16) -> Option<&str> {
+pub(super) fn enum_name(program: &Program, ty: Type, v: u16) -> Option<&str> {
     match ty {
         Type::Enum(id) => program
             .enum_values

@@ -13,9 +13,11 @@
 
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use super::interp::{eval, Env, Fault, Num, Val};
+use super::interp::{date_number, eval, Env, Fault, Num, Val};
+use super::Decision;
 use crate::check::typed::{ArithOp, CheckedLet, TExpr, TKind};
-use crate::compile::CompiledRule;
+use crate::compile::{CompiledRule, Program};
+use crate::zone::day_number_to_date;
 
 /// The most instants the attributes are evaluated at, after the request, looking for a change
 /// before the rule changes. Each is a change of some part of an expression (a midnight, an hour);
@@ -186,19 +188,21 @@ fn next_multiple_change(s: i128, per: i128, direction: i128) -> Option<i128> {
 }
 
 /// The first instant, after the request and before `limit`, at which an attribute of `rule` would
-/// be other than at the request: `None` if none is, up to `limit` (the instant the rule changes) or
+/// be other than `decision` shows: `None` if none is, up to `limit` (the instant the rule changes) or
 /// `MAX_ATTRIBUTE_STEPS` instants on.
 pub(crate) fn attribute_change<'a, N: Num>(
+    program: &'a Program,
     rule: &'a CompiledRule,
     env: &Env<'a, N>,
-    lets: &'a [CheckedLet],
+    decision: &Decision<'_>,
     amount_scale: u32,
     limit: Option<N>,
 ) -> Result<Option<N>, Fault> {
+    let lets = &program.policy.lets;
     let mut later = *env;
     for _ in 0..MAX_ATTRIBUTE_STEPS {
         let mut next: Option<i128> = None;
-        for e in attributes(rule) {
+        for e in moving(rule) {
             match next_change(e, &later, lets) {
                 Ok(Some(t)) => next = Some(next.map_or(t, |n| n.min(t))),
                 Ok(None) => {}
@@ -218,7 +222,7 @@ pub(crate) fn attribute_change<'a, N: Num>(
             return Ok(None);
         }
         later.now = next;
-        match differs(rule, env, &later, amount_scale) {
+        match differs(program, rule, env, &later, decision, amount_scale) {
             Ok(false) => {}
             Ok(true) => return Ok(Some(next)),
             Err(Fault::Wide) => return Err(Fault::Wide),
@@ -229,8 +233,9 @@ pub(crate) fn attribute_change<'a, N: Num>(
     Ok(None)
 }
 
-/// The rule's attributes that are evaluated for a decision that goes through.
-fn attributes(rule: &CompiledRule) -> impl Iterator<Item = &TExpr> {
+/// The attributes of `rule` that read the request time (`CompiledRule::attributes_reading_now`).
+fn moving(rule: &CompiledRule) -> impl Iterator<Item = &TExpr> {
+    let mask = rule.attributes_reading_now;
     [
         &rule.amount,
         &rule.refund_to,
@@ -239,38 +244,53 @@ fn attributes(rule: &CompiledRule) -> impl Iterator<Item = &TExpr> {
         &rule.next_status,
     ]
     .into_iter()
-    .flatten()
-    .chain(rule.values.iter().map(|(_, e)| e))
+    .map(Option::as_ref)
+    .chain(rule.values.iter().map(|(_, e)| Some(e)))
+    .enumerate()
+    .filter(move |(k, _)| mask & (1 << (*k).min(63)) != 0)
+    .filter_map(|(_, e)| e)
 }
 
-/// Whether some attribute of `rule` has another value at `later` than at `now`: the amount as the
-/// decision shows it (rounded to its minor unit), the others as computed.
+/// Whether an attribute of `rule` that reads the request time has another value at `later` than
+/// `decision` shows (computed at `now`): the amount rounded to its minor unit, names and dates as
+/// the decision holds them, the others compared as computed at both instants.
 fn differs<'a, N: Num>(
+    program: &'a Program,
     rule: &'a CompiledRule,
     now: &Env<'a, N>,
     later: &Env<'a, N>,
+    decision: &Decision<'_>,
     amount_scale: u32,
 ) -> Result<bool, Fault> {
-    if let Some(amount) = &rule.amount {
-        let shown = |env: &Env<'a, N>| -> Result<Decimal, Fault> {
-            let m: Decimal = eval(amount, env)?;
-            Ok(m.round_dp_with_strategy(amount_scale, RoundingStrategy::MidpointAwayFromZero))
-        };
-        if shown(now)? != shown(later)? {
+    let mask = rule.attributes_reading_now;
+    let reads = |k: usize| mask & (1 << k.min(63)) != 0;
+    if let (Some(amount), true) = (&rule.amount, reads(0)) {
+        let m: Decimal = eval(amount, later)?;
+        let shown = m.round_dp_with_strategy(amount_scale, RoundingStrategy::MidpointAwayFromZero);
+        if Some(shown) != decision.amount {
             return Ok(true);
         }
     }
-    for e in [
-        &rule.refund_to,
-        &rule.review,
-        &rule.review_by,
-        &rule.next_status,
-    ]
-    .into_iter()
-    .flatten()
-    .chain(rule.values.iter().map(|(_, e)| e))
-    {
-        if !same(eval::<N, Val<N>>(e, now)?, eval::<N, Val<N>>(e, later)?) {
+    for (k, e, shown) in [
+        (1, &rule.refund_to, decision.refund_to),
+        (2, &rule.review, decision.review),
+    ] {
+        if let (Some(e), true) = (e, reads(k)) {
+            let value: u16 = eval(e, later)?;
+            if super::decide::enum_name(program, e.ty, value) != shown {
+                return Ok(true);
+            }
+        }
+    }
+    if let (Some(e), true) = (&rule.review_by, reads(3)) {
+        let day = date_number::<N>(eval(e, later)?)?;
+        if day_number_to_date(i64::from(day)) != decision.review_by {
+            return Ok(true);
+        }
+    }
+    let values = rule.values.iter().enumerate().map(|(j, (_, e))| (5 + j, e));
+    for (k, e) in rule.next_status.iter().map(|e| (4, e)).chain(values) {
+        if reads(k) && !same(eval::<N, Val<N>>(e, now)?, eval::<N, Val<N>>(e, later)?) {
             return Ok(true);
         }
     }
