@@ -188,9 +188,14 @@ fn decide_in<'p, N: Num>(
     } else {
         None
     };
-    decision.holds_until = attributes_change
-        .or(scan.rule_changes)
-        .map(|t| policy.zone.datetime(t.to_i128()));
+    let until = attributes_change.or(scan.rule_changes);
+    // Often the rule changes where the outcome turns denied: the deadline's instant, already in
+    // the zone's time.
+    decision.holds_until = if until.is_some() && until == scan.denied {
+        decision.deadline
+    } else {
+        until.map(|t| policy.zone.datetime(t.to_i128()))
+    };
     Ok(decision)
 }
 
