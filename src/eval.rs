@@ -38,6 +38,9 @@ pub struct EvalArgs {
     /// input's order.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=MAX_THREADS as i64))]
     pub threads: Option<u16>,
+    /// With --order: add to the decision a `trace` object saying why (see docs/explain.md).
+    #[arg(long, conflicts_with = "orders")]
+    pub explain: bool,
 }
 
 pub fn run(args: EvalArgs, terminal: &mut Terminal) -> Result<bool, Stop> {
@@ -68,11 +71,18 @@ pub fn run(args: EvalArgs, terminal: &mut Terminal) -> Result<bool, Stop> {
     let write_failed = |e| Stop::write("standard output", e);
     let mut out = BufWriter::with_capacity(1 << 16, terminal.stdout());
     let ok = if let Some(path) = &args.order {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
-        // A byte-order mark is no part of the order.
-        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-        let ok = match versions.decide_json(&action, text, now) {
+        let text = read_order(path)?;
+        if args.explain {
+            let explanation = versions
+                .explain_json(&action, &text, now)
+                .map_err(|e| Stop::Error(e.to_string()))?;
+            let pretty = serde_json::to_string_pretty(&traced(&explanation)?)
+                .map_err(|e| format!("internal error: {e}"))?;
+            writeln!(out, "{pretty}").map_err(write_failed)?;
+            out.flush().map_err(write_failed)?;
+            return Ok(explanation.decision.is_some());
+        }
+        let ok = match versions.decide_json(&action, &text, now) {
             Ok(decision) => {
                 let pretty = serde_json::to_string_pretty(&decision)
                     .map_err(|e| format!("internal error: {e}"))?;
@@ -130,6 +140,39 @@ pub fn run(args: EvalArgs, terminal: &mut Terminal) -> Result<bool, Stop> {
         ));
     };
     Ok(ok)
+}
+
+/// An order's JSON text, read from `path`, without a byte-order mark (no part of the order).
+pub(crate) fn read_order(path: &Path) -> Result<String, Stop> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    Ok(match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => text,
+    })
+}
+
+/// The decision (or the error record) with the explanation beside it as `trace`: the explanation
+/// without what the decision says already.
+fn traced(explanation: &policy::Explanation<'_>) -> Result<serde_json::Value, Stop> {
+    let internal = |e: serde_json::Error| Stop::Error(format!("internal error: {e}"));
+    let mut trace = serde_json::to_value(explanation).map_err(internal)?;
+    let mut record = match &explanation.decision {
+        Some(decision) => serde_json::to_value(decision).map_err(internal)?,
+        None => serde_json::json!({
+            "order": explanation.order,
+            "error": explanation.error,
+        }),
+    };
+    if let Some(fields) = trace.as_object_mut() {
+        for said in ["policy", "version", "action", "order", "decision", "error"] {
+            fields.remove(said);
+        }
+    }
+    if let Some(fields) = record.as_object_mut() {
+        fields.insert("trace".into(), trace);
+    }
+    Ok(record)
 }
 
 /// The policy of a file; a library, which decides nothing, is an error.

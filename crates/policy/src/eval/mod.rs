@@ -4,6 +4,7 @@
 mod decide;
 mod describe;
 mod examples;
+mod explain;
 mod intake;
 mod interp;
 
@@ -24,6 +25,7 @@ pub use crate::contract::{Decision, ErrorRecord, Outcome, Reasons, Text, NO_RULE
 pub use crate::value::{FieldProblem, TimestampError};
 pub use describe::{Field, FieldType, Rule};
 pub use examples::{run_examples, ExampleResult, Mismatch};
+pub use explain::{AtomTrace, AttributeTrace, Explanation, InputProblem, RuleTrace, Step};
 
 /// A loaded, checked and compiled policy. Cheap to clone; `Send + Sync`.
 #[derive(Debug, Clone)]
