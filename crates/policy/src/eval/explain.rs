@@ -143,12 +143,23 @@ impl<'a> Recorder<'a> {
 
     /// The value node `e` last evaluated to, if it was evaluated.
     fn get(&self, e: &TExpr) -> Option<Val<'a, i128>> {
+        self.get_since(0, e)
+    }
+
+    /// The value node `e` evaluated to among the records from `start` on.
+    fn get_since(&self, start: usize, e: &TExpr) -> Option<Val<'a, i128>> {
         self.values
             .borrow()
+            .get(start..)?
             .iter()
             .rev()
             .find(|(node, _)| std::ptr::eq(*node, e))
             .map(|(_, value)| *value)
+    }
+
+    /// How many values are recorded.
+    fn len(&self) -> usize {
+        self.values.borrow().len()
     }
 }
 
@@ -333,13 +344,15 @@ fn try_rules<'a>(
         let Some(checked) = action.rules.get(rule.origin.index) else {
             break;
         };
+        let start = context.recorder.len();
         let holds = match &checked.guard {
             None => Some(true),
             Some(guard) => eval_traced::<_, bool, _>(guard, env, &context.recorder).ok(),
         };
         let mut atoms = Vec::new();
         if let Some(guard) = &checked.guard {
-            collect_atoms(context, guard, None, env, &mut atoms);
+            let scope = Scope::Since(start);
+            collect_atoms(context, guard, None, scope, env, &mut atoms);
         }
         let settled_by = atoms.iter().rposition(|a: &AtomTrace| a.value.is_some());
         traces.push(RuleTrace {
@@ -358,27 +371,54 @@ fn try_rules<'a>(
     traces
 }
 
+/// Which records tell whether a node of a condition was evaluated for the rule explained.
+#[derive(Clone, Copy)]
+enum Scope {
+    /// Those from this index on: the rule's own guard.
+    Since(usize),
+    /// Any: a definition the guard reached, whose value is computed once per instant (perhaps for
+    /// an earlier rule) and kept.
+    Any,
+    /// None: a definition the guard did not reach.
+    Unreached,
+}
+
+impl Scope {
+    fn value<'a>(self, recorder: &Recorder<'a>, e: &TExpr) -> Option<Val<'a, i128>> {
+        match self {
+            Scope::Since(start) => recorder.get_since(start, e),
+            Scope::Any => recorder.get(e),
+            Scope::Unreached => None,
+        }
+    }
+}
+
 /// The atoms of a condition: what `and`, `or` and `not` combine, through the definitions it names.
 fn collect_atoms<'a>(
     context: &Context<'a>,
     e: &'a TExpr,
     definition: Option<&str>,
+    scope: Scope,
     env: &Env<'a, i128>,
     atoms: &mut Vec<AtomTrace>,
 ) {
     match &e.kind {
         TKind::And(a, b) | TKind::Or(a, b) => {
-            collect_atoms(context, a, definition, env, atoms);
-            collect_atoms(context, b, definition, env, atoms);
+            collect_atoms(context, a, definition, scope, env, atoms);
+            collect_atoms(context, b, definition, scope, env, atoms);
         }
-        TKind::Not(a) => collect_atoms(context, a, definition, env, atoms),
+        TKind::Not(a) => collect_atoms(context, a, definition, scope, env, atoms),
         TKind::Let(id) => {
             if let Some(def) = context.program.policy.lets.get(*id as usize) {
-                collect_atoms(context, &def.value, Some(&def.name), env, atoms);
+                let inner = match scope.value(&context.recorder, e) {
+                    Some(_) => Scope::Any,
+                    None => Scope::Unreached,
+                };
+                collect_atoms(context, &def.value, Some(&def.name), inner, env, atoms);
             }
         }
         _ => {
-            let value = match context.recorder.get(e) {
+            let value = match scope.value(&context.recorder, e) {
                 Some(Val::Bool(b)) => Some(b),
                 _ => None,
             };
@@ -485,8 +525,10 @@ fn attributes<'a>(
         };
         let mut steps_taken = Vec::new();
         steps(context, e, &mut steps_taken);
-        // The attribute itself is its value, not a step.
-        steps_taken.pop();
+        // The attribute itself is its value, not a step; but a rounding is, to show it.
+        if !matches!(e.kind, TKind::Round(..)) {
+            steps_taken.pop();
+        }
         let formula = render(context, e, Mode::Values);
         let names = render(context, e, Mode::Names);
         let rounding = (name == "amount")
@@ -536,20 +578,31 @@ fn written(context: &Context<'_>, e: &TExpr) -> String {
     text
 }
 
-/// The text at `e`'s span, on one line, with the opening parentheses its span leaves out (the span
-/// of `(a - b) rounded ...` starts inside them).
+/// The text at `e`'s span, on one line, with the parentheses its span leaves out (the span of
+/// `(a - b) rounded ...` starts inside them, that of `a or (b and c)` ends inside them).
 fn source_text(source: &str, e: &TExpr) -> String {
-    let (mut start, end) = (e.span.start as usize, e.span.end as usize);
-    let text = |start: usize| source.get(start..end).unwrap_or("");
-    let unbalanced = |t: &str| t.matches(')').count() > t.matches('(').count();
-    while unbalanced(text(start)) {
+    let (mut start, mut end) = (e.span.start as usize, e.span.end as usize);
+    let text = |start: usize, end: usize| source.get(start..end).unwrap_or("");
+    let balance = |t: &str| t.matches('(').count() as isize - t.matches(')').count() as isize;
+    while balance(text(start, end)) < 0 {
         let before = source.get(..start).unwrap_or("").trim_end();
         if !before.ends_with('(') {
             break;
         }
         start = before.len() - 1;
     }
-    text(start).split_whitespace().collect::<Vec<_>>().join(" ")
+    while balance(text(start, end)) > 0 {
+        let after = source.get(end..).unwrap_or("");
+        let skipped = after.len() - after.trim_start().len();
+        if !after.trim_start().starts_with(')') {
+            break;
+        }
+        end += skipped + 1;
+    }
+    text(start, end)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn line_of(source: &str, offset: u32) -> usize {

@@ -24,7 +24,7 @@ use crate::value::{parse_field, FieldInput, Type, Value};
 pub use crate::contract::{Decision, ErrorRecord, Outcome, Reasons, Text, NO_RULE};
 pub use crate::value::{FieldProblem, TimestampError};
 pub use describe::{Field, FieldType, Rule};
-pub use examples::{run_examples, ExampleResult, Mismatch};
+pub use examples::{run_examples, ExampleOrder, ExampleResult, Mismatch};
 pub use explain::{AtomTrace, AttributeTrace, Explanation, InputProblem, RuleTrace, Step};
 
 /// A loaded, checked and compiled policy. Cheap to clone; `Send + Sync`.
