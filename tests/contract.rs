@@ -10,7 +10,7 @@ mod common;
 use serde_json::{json, Value};
 
 /// The contract's fields, in its order.
-const KEYS: [&str; 16] = [
+const KEYS: [&str; 17] = [
     "order",
     "policy",
     "version",
@@ -23,6 +23,7 @@ const KEYS: [&str; 16] = [
     "review",
     "review_by",
     "deadline",
+    "holds_until",
     "next_status",
     "values",
     "rule",

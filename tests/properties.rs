@@ -567,6 +567,7 @@ fn check_order(
         return Ok(());
     };
     assert_valid_json(&decision);
+    check_holds_until(policy, action, &order, &requested, &decision)?;
     let Some(deadline) = decision.deadline else {
         return Ok(());
     };
@@ -619,10 +620,50 @@ fn check_order(
     Ok(())
 }
 
+/// `holds_until` H holds: the order decided one second before H (if that is not before the request)
+/// is decided exactly as at the request, and decided at H, differently (or not at all).
+fn check_holds_until(
+    policy: &Policy,
+    action: &str,
+    order: &impl Fn(Option<&str>) -> String,
+    requested: &DateTime<FixedOffset>,
+    decision: &Decision,
+) -> Result<(), TestCaseError> {
+    let Some(until) = decision.holds_until else {
+        return Ok(());
+    };
+    prop_assert!(
+        until > *requested,
+        "holds_until is not after the request: {}",
+        decision.to_json()
+    );
+    // Near the end of time the date of an instant in the policy's zone may be in year 10000.
+    let time_ends = |t: &DateTime<_>| t.with_timezone(&Utc).year() == 9999;
+    let at_until = rfc3339(&until);
+    let then = decide_at(policy, action, &order(Some(&at_until)), &at_until);
+    prop_assert!(
+        !matches!(&then, Some(Ok(d)) if d.to_json() == decision.to_json()),
+        "decided alike at holds_until {at_until}: {}",
+        decision.to_json()
+    );
+    let before = until - chrono::Duration::seconds(1);
+    if before >= *requested && !time_ends(&until) {
+        let just_before = rfc3339(&before);
+        let earlier = decide_at(policy, action, &order(Some(&just_before)), &just_before);
+        prop_assert!(
+            matches!(&earlier, Some(Ok(d)) if d.to_json() == decision.to_json()),
+            "decided otherwise one second before holds_until, at {just_before}: {}\nat the request: {}",
+            earlier.as_ref().map_or("(time refused)".into(), describe),
+            decision.to_json()
+        );
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(config(4096))]
 
-    /// Random orders never panic, and every deadline holds.
+    /// Random orders never panic, and every deadline and holds_until holds.
     #[test]
     fn orders_decide_without_panic_and_deadlines_hold(case in order_case()) {
         let (policy, action) = shipped(case.pair);

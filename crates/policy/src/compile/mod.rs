@@ -96,6 +96,9 @@ pub struct CompiledRule {
     pub next_status: Option<TExpr>,
     /// The rule's `values`, each with its name, in order.
     pub values: Vec<(Box<str>, TExpr)>,
+    /// Whether an attribute reads the request time: the decision may then change with time while
+    /// the rule still decides (`holds_until`).
+    pub attributes_read_now: bool,
 }
 
 impl Program {
@@ -205,7 +208,7 @@ fn compile_action(
                     .map_err(|d| diagnostics.push(d))
                     .ok()
             });
-            compile_rule(index, rule, guard, steps)
+            compile_rule(index, rule, guard, steps, lets)
         })
         .collect();
     if edges.len() > MAX_EDGES {
@@ -256,8 +259,20 @@ fn compile_rule(
     rule: &CheckedRule,
     guard: Option<TExpr>,
     steps: &[String],
+    lets: &[CheckedLet],
 ) -> CompiledRule {
     let attrs = &rule.attrs;
+    let attributes_read_now = [
+        &attrs.amount,
+        &attrs.refund_to,
+        &attrs.review,
+        &attrs.review_by,
+        &attrs.next_status,
+    ]
+    .into_iter()
+    .flatten()
+    .chain(attrs.values.iter().map(|(_, e)| e))
+    .any(|e| e.uses_now(lets));
     CompiledRule {
         origin: Origin {
             index,
@@ -283,5 +298,6 @@ fn compile_rule(
             .iter()
             .map(|(name, e)| (name.as_str().into(), e.clone()))
             .collect(),
+        attributes_read_now,
     }
 }

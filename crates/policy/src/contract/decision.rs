@@ -53,6 +53,10 @@ pub struct Decision<'p> {
     /// The first instant after the request at which the outcome turns denied if only time passes, in
     /// the policy's zone.
     pub deadline: Option<DateTime<Tz>>,
+    /// The first instant after the request at which any field of the decision would change if only
+    /// time passed (its outcome, rule, amount, review date, ...), in the policy's zone; `None` if none
+    /// ever would.
+    pub holds_until: Option<DateTime<Tz>>,
     /// The order's status once the action is done.
     pub next_status: Option<Text<'p>>,
     /// The rule's named values, in the order written.
@@ -187,7 +191,7 @@ trait FieldSink {
 impl Decision<'_> {
     /// The one list of a decision's fields: names from [`DECISION_FIELDS`], in its order.
     fn write_fields<F: FieldSink>(&self, sink: &mut F) -> Result<(), F::Error> {
-        let [order, policy, version, action, outcome, amount, currency, refund_to, requires, review, review_by, deadline, next_status, values, rule, because] =
+        let [order, policy, version, action, outcome, amount, currency, refund_to, requires, review, review_by, deadline, holds_until, next_status, values, rule, because] =
             DECISION_FIELDS;
         sink.text(order, self.order.as_deref())?;
         sink.text(policy, Some(self.policy))?;
@@ -206,6 +210,8 @@ impl Decision<'_> {
         sink.shown(review_by, date.as_ref().map(|d| d as &dyn fmt::Display))?;
         let instant = self.deadline.as_ref().map(format_datetime);
         sink.shown(deadline, instant.as_ref().map(|t| t as &dyn fmt::Display))?;
+        let until = self.holds_until.as_ref().map(format_datetime);
+        sink.shown(holds_until, until.as_ref().map(|t| t as &dyn fmt::Display))?;
         sink.text(next_status, self.next_status.as_deref())?;
         sink.values(values, &Values(&self.values))?;
         sink.text(rule, Some(self.rule))?;

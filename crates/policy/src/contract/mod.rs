@@ -10,7 +10,7 @@ pub use decision::{Decision, Outcome, Reasons, Text};
 use crate::value::Type;
 
 /// A decision's fields as its JSON names them, in the order they are written.
-pub const DECISION_FIELDS: [&str; 16] = [
+pub const DECISION_FIELDS: [&str; 17] = [
     "order",
     "policy",
     "version",
@@ -23,6 +23,7 @@ pub const DECISION_FIELDS: [&str; 16] = [
     "review",
     "review_by",
     "deadline",
+    "holds_until",
     "next_status",
     "values",
     "rule",

@@ -4,6 +4,7 @@
 use crate::zone::{day_number_to_date, IsoDate};
 use rust_decimal::{Decimal, RoundingStrategy};
 
+use super::horizon;
 use super::interp::{date_number, eval, truth, EdgeBounds, Env, Fault, Lets, Num, Val};
 use super::{Decision, NotInForce, Order, OrderError, Outcome, Text, VersionCheck};
 use crate::check::typed::{TExpr, TKind};
@@ -29,8 +30,19 @@ pub(crate) fn decide<'p>(
             Some(Some(Value::Timestamp(t))) => Some(*t),
             _ => None,
         })
-        .unwrap_or(default_now)
-        .nanos();
+        .unwrap_or(default_now);
+    decide_now(program, action_index, order, now, version)
+}
+
+/// Decides `order` at `now`, whatever its `requested_at` says (a timeline decides it at later instants).
+pub(crate) fn decide_now<'p>(
+    program: &'p Program,
+    action_index: usize,
+    order: &Order,
+    now: Instant,
+    version: VersionCheck,
+) -> Result<Decision<'p>, OrderError> {
+    let now = now.nanos();
     // In i64 first; in i128 when a value does not fit (see `interp::Num`).
     if let Ok(narrow) = i64::try_from(now) {
         match decide_in::<i64>(program, action_index, order, narrow, version) {
@@ -123,16 +135,20 @@ fn decide_in<'p, N: Num>(
         timeless: action.timeless,
         ..Remembered::default()
     };
-    let Some(index) = select_remembering(&action.rules, &env, &mut remembered).map_err(fault)?
-    else {
-        return Ok(empty_decision(
+    let selected = select_remembering(&action.rules, &env, &mut remembered).map_err(fault)?;
+    let Some(index) = selected else {
+        let mut decision = empty_decision(
             program,
             action,
             order,
             Outcome::Undetermined,
             NO_RULE,
             &action.no_rule,
-        ));
+        );
+        let scan =
+            scan(&action.rules, &bounds, &env, &mut remembered, None, false).map_err(fault)?;
+        decision.holds_until = scan.rule_changes.map(|t| policy.zone.datetime(t.to_i128()));
+        return Ok(decision);
     };
     let rule = &action.rules[index];
     let mut decision = empty_decision(
@@ -143,13 +159,37 @@ fn decide_in<'p, N: Num>(
         &rule.id,
         &rule.because,
     );
-    if rule.outcome.goes_through() {
+    let goes_through = rule.outcome.goes_through();
+    if goes_through {
         decision.requires = &rule.requires;
         attributes(program, rule, &env, order.amount_scale, &mut decision).map_err(fault)?;
-        decision.deadline = deadline(&action.rules, &bounds, &env, &mut remembered)
-            .map_err(fault)?
-            .map(|t| policy.zone.datetime(t.to_i128()));
     }
+    let scan = scan(
+        &action.rules,
+        &bounds,
+        &env,
+        &mut remembered,
+        Some(index),
+        goes_through,
+    )
+    .map_err(fault)?;
+    decision.deadline = scan.denied.map(|t| policy.zone.datetime(t.to_i128()));
+    // Before the rule changes, its attributes may (a review date moving each day).
+    let attributes_change = if goes_through && rule.attributes_read_now {
+        horizon::attribute_change(
+            rule,
+            &env,
+            &policy.lets,
+            order.amount_scale,
+            scan.rule_changes,
+        )
+        .map_err(fault)?
+    } else {
+        None
+    };
+    decision.holds_until = attributes_change
+        .or(scan.rule_changes)
+        .map(|t| policy.zone.datetime(t.to_i128()));
     Ok(decision)
 }
 
@@ -177,6 +217,7 @@ fn empty_decision<'p>(
         review: None,
         review_by: None,
         deadline: None,
+        holds_until: None,
         next_status: None,
         values: Vec::new(),
         rule,
@@ -223,13 +264,33 @@ fn select_remembering<'a, N: Num>(
     Ok(None)
 }
 
-/// The first instant after the request at which the outcome is `denied` with only time passing.
-fn deadline<'a, N: Num>(
+/// What walking the edges after the request finds.
+struct Scan<N> {
+    /// The first instant at which another rule (or none) decides.
+    rule_changes: Option<N>,
+    /// The first instant at which the outcome is `denied` (looked for only when asked).
+    denied: Option<N>,
+}
+
+/// Walks the instants after the request where a guard's comparison with the request time can change
+/// truth (the edges), in order, deciding which rule decides at each: between two of them, no guard
+/// changes. Stops at the first instant another rule decides, or, when `deadline` is asked, at the
+/// first where the outcome is `denied` (never before the first change of rule).
+fn scan<'a, N: Num>(
     rules: &'a [CompiledRule],
     bounds: &EdgeBounds<'a, N>,
     env: &Env<'a, N>,
     remembered: &mut Remembered,
-) -> Result<Option<N>, Fault> {
+    current: Option<usize>,
+    deadline: bool,
+) -> Result<Scan<N>, Fault> {
+    let mut found = Scan {
+        rule_changes: None,
+        denied: None,
+    };
+    if bounds.edge(0).is_none() {
+        return Ok(found);
+    }
     // INVARIANT: compile refuses actions with more than MAX_EDGES edges, each giving two instants.
     let mut buffer = [N::ZERO; 2 * MAX_EDGES];
     let mut count = 0;
@@ -259,13 +320,27 @@ fn deadline<'a, N: Num>(
             now: instant,
             ..*env
         };
-        let outcome = select_remembering(rules, &later, remembered)?
-            .map_or(Outcome::Undetermined, |i| rules[i].outcome);
-        if outcome == Outcome::Denied {
-            return Ok(Some(instant));
+        let selected = match select_remembering(rules, &later, remembered) {
+            Ok(selected) => selected,
+            // Deciding there fails (a date past the calendar): the decision changes there, to an
+            // error. The deadline search has always said such an order's failure.
+            Err(fault) if deadline || matches!(fault, Fault::Wide) => return Err(fault),
+            Err(_) => {
+                found.rule_changes.get_or_insert(instant);
+                break;
+            }
+        };
+        if found.rule_changes.is_none() && selected != current {
+            found.rule_changes = Some(instant);
+        }
+        if deadline && selected.map(|i| rules[i].outcome) == Some(Outcome::Denied) {
+            found.denied = Some(instant);
+        }
+        if found.rule_changes.is_some() && (!deadline || found.denied.is_some()) {
+            break;
         }
     }
-    Ok(None)
+    Ok(found)
 }
 
 /// The instants at which the comparison behind `edge` can change truth: where its two sides meet,

@@ -47,6 +47,37 @@ pub struct Explanation<'p> {
     pub decision: Option<Decision<'p>>,
     /// Why the order cannot be decided, as the error says it; `None` when it is decided.
     pub error: Option<String>,
+    /// The decisions as only time passes ([`Policy::timeline`]): the decision at the request, then
+    /// each later one where it changes, until one holds for good (at most [`TIMELINE_LIMIT`]);
+    /// empty when the order cannot be decided.
+    pub timeline: Vec<Period>,
+    /// Whether the last decision of `timeline` holds for good (else the timeline was cut).
+    pub timeline_complete: bool,
+}
+
+/// The most decisions an explanation's timeline shows.
+pub const TIMELINE_LIMIT: usize = 16;
+
+/// One decision of the timeline, from an instant on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Period {
+    /// From when it holds, in the policy's zone (the first: the request time).
+    pub from: String,
+    /// Until when it holds (the next period's `from`); `None` for the last one.
+    pub until: Option<String>,
+    /// Its outcome; `None` when the order cannot be decided from then on (`error` says why).
+    pub outcome: Option<&'static str>,
+    /// The rule that decides.
+    pub rule: Option<String>,
+    /// The amount, with its currency, when there is one.
+    pub amount: Option<String>,
+    /// The steps required first.
+    pub requires: Vec<String>,
+    /// Why the order cannot be decided from then on.
+    pub error: Option<String>,
+    /// The decision's fields that differ from the previous period's, with their new values (JSON
+    /// text); empty for the first period.
+    pub changed: Vec<Step>,
 }
 
 /// A problem of the order's input, and what in the policy needs the field.
@@ -253,6 +284,8 @@ fn explain<'p>(
         attributes: Vec::new(),
         decision: None,
         error: None,
+        timeline: Vec::new(),
+        timeline_complete: true,
     };
     let action = &checked.actions[compiled.origin.index];
     let decision = match decided {
@@ -309,8 +342,70 @@ fn explain<'p>(
             explanation.attributes = attributes(&context, rule, &env, &decision);
         }
     }
+    if let Ok(timeline) = policy.timeline(&compiled.name, order, default_now, TIMELINE_LIMIT) {
+        explanation.timeline = periods(program, now, &timeline);
+        explanation.timeline_complete = timeline.complete;
+    }
     explanation.decision = Some(decision);
     explanation
+}
+
+/// The timeline's decisions, each with the instants it holds from and until.
+fn periods(program: &Program, now: i128, timeline: &super::Timeline<'_>) -> Vec<Period> {
+    let zone = &program.policy.zone;
+    let decided = |from: String, decision: &Decision<'_>| Period {
+        changed: Vec::new(),
+        from,
+        until: None,
+        outcome: Some(decision.outcome.as_str()),
+        rule: Some(decision.rule.to_string()),
+        amount: decision.amount.map(|amount| match &decision.currency {
+            Some(currency) => format!("{amount} {currency}"),
+            None => amount.to_string(),
+        }),
+        requires: decision.requires.iter().map(|s| s.to_string()).collect(),
+        error: None,
+    };
+    let mut periods = vec![decided(zone.format(now).to_string(), &timeline.first)];
+    for (at, change) in &timeline.changes {
+        let from = zone.format(at.nanos()).to_string();
+        if let Some(last) = periods.last_mut() {
+            last.until = Some(from.clone());
+        }
+        periods.push(match change {
+            Ok(decision) => decided(from, decision),
+            Err(error) => Period {
+                from,
+                until: None,
+                outcome: None,
+                rule: None,
+                amount: None,
+                requires: Vec::new(),
+                error: Some(error.to_string()),
+                changed: Vec::new(),
+            },
+        });
+    }
+    let fields = |decision: Option<&Decision<'_>>| match decision.map(serde_json::to_value) {
+        Some(Ok(serde_json::Value::Object(fields))) => fields,
+        _ => serde_json::Map::new(),
+    };
+    let mut previous = fields(Some(&timeline.first));
+    for (period, (_, change)) in periods.iter_mut().skip(1).zip(&timeline.changes) {
+        let current = fields(change.as_ref().ok());
+        period.changed = current
+            .iter()
+            .filter(|(key, value)| {
+                key.as_str() != "holds_until" && previous.get(*key) != Some(value)
+            })
+            .map(|(key, value)| Step {
+                expression: key.clone(),
+                value: value.to_string(),
+            })
+            .collect();
+        previous = current;
+    }
+    periods
 }
 
 fn environment<'a>(
@@ -971,15 +1066,57 @@ impl fmt::Display for Explanation<'_> {
         for attribute in &self.attributes {
             write_attribute(f, attribute)?;
         }
-        if let Some(deadline) = &decision.deadline {
-            writeln!(
-                f,
-                "  deadline: denied from {} if only time passes",
-                crate::zone::format_datetime(deadline)
-            )?;
-        }
-        Ok(())
+        write_timeline(f, &self.timeline, self.timeline_complete)
     }
+}
+
+/// "If only time passes: allowed (...) until T, then denied (...) for good."
+fn write_timeline(f: &mut fmt::Formatter<'_>, timeline: &[Period], complete: bool) -> fmt::Result {
+    match timeline.len() {
+        0 => return Ok(()),
+        1 if complete => {
+            return writeln!(f, "\nIf only time passes, this decision holds for good.")
+        }
+        _ => {}
+    }
+    writeln!(f, "\nIf only time passes, the decision is:")?;
+    let said = |period: &Period| -> String {
+        let Some(outcome) = period.outcome else {
+            let error = period.error.as_deref().unwrap_or("");
+            return format!("the order cannot be decided ({error})");
+        };
+        let mut what = vec![format!("rule `{}`", period.rule.as_deref().unwrap_or(""))];
+        if !period.requires.is_empty() {
+            what.push(format!("first {}", period.requires.join(", ")));
+        }
+        what.extend(period.amount.clone());
+        let same = ["outcome", "rule"];
+        if period
+            .changed
+            .iter()
+            .all(|c| !same.contains(&c.expression.as_str()))
+        {
+            let changed: Vec<String> = period
+                .changed
+                .iter()
+                .map(|c| format!("{} {}", c.expression, c.value.trim_matches('"')))
+                .collect();
+            if !changed.is_empty() {
+                what.push(format!("with {}", changed.join(", ")));
+            }
+        }
+        format!("{outcome} ({})", what.join(", "))
+    };
+    for (i, period) in timeline.iter().enumerate() {
+        let then = if i == 0 { "" } else { "then " };
+        let end = match (&period.until, complete) {
+            (Some(until), _) => format!(" until {until},"),
+            (None, true) => " for good.".to_string(),
+            (None, false) => "; the timeline stops here.".to_string(),
+        };
+        writeln!(f, "  {then}{}{end}", said(period))?;
+    }
+    Ok(())
 }
 
 fn write_rule(f: &mut fmt::Formatter<'_>, number: usize, rule: &RuleTrace) -> fmt::Result {

@@ -5,6 +5,7 @@ mod decide;
 mod describe;
 mod examples;
 mod explain;
+mod horizon;
 mod intake;
 mod interp;
 
@@ -25,7 +26,9 @@ pub use crate::contract::{Decision, ErrorRecord, Outcome, Reasons, Text, NO_RULE
 pub use crate::value::{FieldProblem, TimestampError};
 pub use describe::{Field, FieldType, Rule};
 pub use examples::{run_examples, ExampleOrder, ExampleResult, Mismatch};
-pub use explain::{AtomTrace, AttributeTrace, Explanation, InputProblem, RuleTrace, Step};
+pub use explain::{
+    AtomTrace, AttributeTrace, Explanation, InputProblem, Period, RuleTrace, Step, TIMELINE_LIMIT,
+};
 
 /// A loaded, checked and compiled policy. Cheap to clone; `Send + Sync`.
 #[derive(Debug, Clone)]
@@ -606,6 +609,48 @@ impl Policy {
         decide::decide(&self.program, index, order, default_now, version)
     }
 
+    /// The decisions of `order` as only time passes: the decision at the request (its `requested_at`,
+    /// else `default_now`), then the one at each later instant where it changes (its `holds_until`),
+    /// until a decision holds for good, at most `limit` decisions (`Timeline::complete` says whether
+    /// the last one holds for good). A later instant at which the order cannot be decided (a review
+    /// date past the calendar) ends the timeline with that error.
+    pub fn timeline(
+        &self,
+        action: &str,
+        order: &Order,
+        default_now: Instant,
+        limit: usize,
+    ) -> Result<Timeline<'_>, OrderError> {
+        let first = self.decide(action, order, default_now)?;
+        let index = self.action_index(action).ok_or(OrderError::Eval {
+            order: order.id.as_deref().map(str::to_string),
+            message: "internal error: the action decided is gone".into(),
+        })?;
+        let mut next = first.holds_until.and_then(|t| Instant::try_from(t).ok());
+        let mut timeline = Timeline {
+            changes: Vec::new(),
+            first,
+            complete: true,
+        };
+        while let Some(at) = next {
+            if timeline.changes.len() + 1 >= limit {
+                timeline.complete = false;
+                break;
+            }
+            match decide::decide_now(&self.program, index, order, at, VersionCheck::InForce) {
+                Ok(decision) => {
+                    next = decision.holds_until.and_then(|t| Instant::try_from(t).ok());
+                    timeline.changes.push((at, Ok(decision)));
+                }
+                Err(error) => {
+                    timeline.changes.push((at, Err(error)));
+                    break;
+                }
+            }
+        }
+        Ok(timeline)
+    }
+
     /// Reads and decides one order given as JSON text.
     pub fn decide_json(
         &self,
@@ -666,6 +711,18 @@ pub(crate) fn guard_holds(
 pub(crate) enum VersionCheck {
     InForce,
     Skip,
+}
+
+/// The decisions of one order as only time passes ([`Policy::timeline`]).
+#[derive(Debug)]
+pub struct Timeline<'p> {
+    /// The decision at the request.
+    pub first: Decision<'p>,
+    /// Each later instant at which the decision changes, with the decision from then on (or the error
+    /// that deciding it then gives), in order.
+    pub changes: Vec<(Instant, Result<Decision<'p>, OrderError>)>,
+    /// Whether the last decision holds for good (else the timeline was cut at its limit).
+    pub complete: bool,
 }
 
 /// An RFC 3339 timestamp with an offset, as the evaluator's request time.
