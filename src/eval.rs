@@ -76,7 +76,7 @@ pub fn run(args: EvalArgs, terminal: &mut Terminal) -> Result<bool, Stop> {
             let explanation = versions
                 .explain_json(&action, &text, now)
                 .map_err(|e| Stop::Error(e.to_string()))?;
-            let pretty = serde_json::to_string_pretty(&traced(&explanation)?)
+            let pretty = serde_json::to_string_pretty(&explanation.traced())
                 .map_err(|e| format!("internal error: {e}"))?;
             writeln!(out, "{pretty}").map_err(write_failed)?;
             out.flush().map_err(write_failed)?;
@@ -150,29 +150,6 @@ pub(crate) fn read_order(path: &Path) -> Result<String, Stop> {
         Some(rest) => rest.to_string(),
         None => text,
     })
-}
-
-/// The decision (or the error record) with the explanation beside it as `trace`: the explanation
-/// without what the decision says already.
-fn traced(explanation: &policy::Explanation<'_>) -> Result<serde_json::Value, Stop> {
-    let internal = |e: serde_json::Error| Stop::Error(format!("internal error: {e}"));
-    let mut trace = serde_json::to_value(explanation).map_err(internal)?;
-    let mut record = match &explanation.decision {
-        Some(decision) => serde_json::to_value(decision).map_err(internal)?,
-        None => serde_json::json!({
-            "order": explanation.order,
-            "error": explanation.error,
-        }),
-    };
-    if let Some(fields) = trace.as_object_mut() {
-        for said in ["policy", "version", "action", "order", "decision", "error"] {
-            fields.remove(said);
-        }
-    }
-    if let Some(fields) = record.as_object_mut() {
-        fields.insert("trace".into(), trace);
-    }
-    Ok(record)
 }
 
 /// The policy of a file; a library, which decides nothing, is an error.

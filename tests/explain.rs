@@ -97,3 +97,79 @@ explained!(alibaba_ssl_refund_legacy, "alibaba-ssl-refund-legacy");
 explained!(alibaba_ssl_revoke, "alibaba-ssl-revoke");
 explained!(huawei_scm_unsubscribe, "huawei-scm-unsubscribe");
 explained!(huawei_scm_withdraw, "huawei-scm-withdraw");
+
+/// `policy explain` and `policy eval --explain` on the GRCQ example of the CMS policy, and on an
+/// order with input errors: what they write and their exit status.
+#[test]
+fn the_command_line_explains() {
+    let dir = std::env::temp_dir().join(format!("policy-explain-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let grcq = dir.join("grcq.json");
+    std::fs::write(
+        &grcq,
+        r#"{ "id": "doc-grcq", "paid_at": "2026-03-01T10:00:00+08:00", "price": "1.6",
+            "service": "https_gateway", "domain_added_at": "2026-03-02T09:00:00+08:00",
+            "grcq_total": 300, "grcq_consumed": 60 }"#,
+    )
+    .unwrap();
+    let wrong = dir.join("wrong.json");
+    std::fs::write(&wrong, r#"{ "id": "wrong", "price": "1.6" }"#).unwrap();
+    let policy = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/policies/alibaba-cms-refund-2026.policy"
+    );
+    let run = |args: &[&str]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_policy"))
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8(output.stdout).unwrap(),
+            String::from_utf8(output.stderr).unwrap(),
+        )
+    };
+    let at = "2026-03-08T10:59:59-05:00";
+    let grcq = grcq.to_str().unwrap();
+    let wrong = wrong.to_str().unwrap();
+    let (code, text, err) = run(&["explain", "--policy", policy, "--order", grcq, "--at", at]);
+    assert_eq!((code, err.as_str()), (Some(0), ""));
+    insta::assert_snapshot!("cli_explain_text", text);
+    let (code, json, _) = run(&[
+        "explain", "--policy", policy, "--order", grcq, "--at", at, "--format", "json",
+    ]);
+    assert_eq!(code, Some(0));
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(json["decision"]["amount"], "1.28");
+    let (code, text, _) = run(&["explain", "--policy", policy, "--order", wrong, "--at", at]);
+    assert_eq!(code, Some(1));
+    insta::assert_snapshot!("cli_explain_input_error", text);
+    let (code, traced, _) = run(&[
+        "eval",
+        "--explain",
+        "--policy",
+        policy,
+        "--order",
+        grcq,
+        "--at",
+        at,
+    ]);
+    assert_eq!(code, Some(0));
+    let traced: serde_json::Value = serde_json::from_str(&traced).unwrap();
+    assert_eq!(traced["amount"], "1.28");
+    assert_eq!(traced["trace"]["attributes"][0]["name"], "amount");
+    let (code, traced, _) = run(&[
+        "eval",
+        "--explain",
+        "--policy",
+        policy,
+        "--order",
+        wrong,
+        "--at",
+        at,
+    ]);
+    assert_eq!(code, Some(1));
+    let traced: serde_json::Value = serde_json::from_str(&traced).unwrap();
+    assert_eq!(traced["trace"]["input"][0]["field"], "paid_at");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -153,6 +153,62 @@ pub struct AttributeTrace {
     pub rounding: Option<String>,
 }
 
+impl<'p> Explanation<'p> {
+    /// The decision as `decide` writes it (or, for an order that cannot be decided, the error
+    /// record `{"order", "error"}`), with the rest of the explanation as its `trace` field: what
+    /// `policy eval --explain` writes.
+    pub fn traced(&self) -> Traced<'_, 'p> {
+        Traced {
+            decision: match &self.decision {
+                Some(decision) => Decided::Decision(decision),
+                None => Decided::Error {
+                    order: self.order.as_deref(),
+                    error: self.error.as_deref(),
+                },
+            },
+            trace: Trace {
+                at: &self.at,
+                input: &self.input,
+                rules: &self.rules,
+                not_tried: &self.not_tried,
+                attributes: &self.attributes,
+                timeline: &self.timeline,
+                timeline_complete: self.timeline_complete,
+            },
+        }
+    }
+}
+
+/// A decision with its explanation as `trace` ([`Explanation::traced`]).
+#[derive(Debug, Serialize)]
+pub struct Traced<'e, 'p> {
+    #[serde(flatten)]
+    decision: Decided<'e, 'p>,
+    trace: Trace<'e>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum Decided<'e, 'p> {
+    Decision(&'e Decision<'p>),
+    Error {
+        order: Option<&'e str>,
+        error: Option<&'e str>,
+    },
+}
+
+/// The explanation without what the decision says already.
+#[derive(Debug, Serialize)]
+struct Trace<'e> {
+    at: &'e str,
+    input: &'e [InputProblem],
+    rules: &'e [RuleTrace],
+    not_tried: &'e [String],
+    attributes: &'e [AttributeTrace],
+    timeline: &'e [Period],
+    timeline_complete: bool,
+}
+
 /// The value of every node evaluated while explaining, by node.
 pub(crate) struct Recorder<'a> {
     values: RefCell<Vec<(&'a TExpr, Val<'a, i128>)>>,

@@ -27,7 +27,8 @@ pub use crate::value::{FieldProblem, TimestampError};
 pub use describe::{Field, FieldType, Rule};
 pub use examples::{run_examples, ExampleOrder, ExampleResult, Mismatch};
 pub use explain::{
-    AtomTrace, AttributeTrace, Explanation, InputProblem, Period, RuleTrace, Step, TIMELINE_LIMIT,
+    AtomTrace, AttributeTrace, Explanation, InputProblem, Period, RuleTrace, Step, Traced,
+    TIMELINE_LIMIT,
 };
 
 /// A loaded, checked and compiled policy. Cheap to clone; `Send + Sync`.
