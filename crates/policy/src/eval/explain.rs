@@ -1325,6 +1325,54 @@ mod tests {
         assert!(status.needed_by[0].contains("require status when"));
     }
 
+    /// A definition evaluated for an earlier rule, and not reached by a later one: its atoms are
+    /// not evaluated there, though their values are known.
+    #[test]
+    fn a_definition_a_guard_does_not_reach_is_not_evaluated_there() {
+        const TEXT: &str = r#"
+policy reach
+  document "x.txt"
+  zone "UTC"
+
+field a: bool
+field b: bool
+
+let both = a and b
+
+action act {
+  rule first
+    when both and a
+    then denied
+    because "first" cite "1"
+
+  rule second
+    when b and both
+    then denied
+    because "second" cite "2"
+
+  rule otherwise
+    then undetermined
+    because "otherwise" cite "3"
+}
+"#;
+        let policy = Policy::from_source("reach.policy", TEXT, &Default::default()).unwrap();
+        let at = Instant::parse("2026-03-03T10:00:00Z").unwrap();
+        let explanation = policy
+            .explain_json("act", r#"{"a": true, "b": false}"#, at)
+            .unwrap();
+        let values = |rule: usize| -> Vec<Option<bool>> {
+            explanation.rules[rule]
+                .atoms
+                .iter()
+                .map(|a| a.value)
+                .collect()
+        };
+        assert_eq!(values(0), [Some(true), Some(false), None]);
+        assert_eq!(values(1), [Some(false), None, None]);
+        assert_eq!(explanation.rules[2].atoms, []);
+        assert_eq!(explanation.decision.unwrap().rule, "otherwise");
+    }
+
     #[test]
     fn an_unknown_action_is_an_error() {
         let policy = policy();
