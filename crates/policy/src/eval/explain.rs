@@ -808,14 +808,19 @@ fn render(context: &Context<'_>, e: &TExpr, mode: Mode) -> String {
             text
         }
     };
+    // In a formula, a text is quoted, as the policy writes it.
+    let quoted = |text: String| match e.ty {
+        Type::Str => format!("{text:?}"),
+        _ => text,
+    };
     let leaf_value = || {
         context
             .recorder
             .get(e)
-            .map(|value| shown(program, e.ty, value))
+            .map(|value| quoted(shown(program, e.ty, value)))
     };
     match &e.kind {
-        TKind::Const(v) => shown_value(program, e.ty, v),
+        TKind::Const(v) => quoted(shown_value(program, e.ty, v)),
         TKind::Field(slot) => match mode {
             Mode::Values => leaf_value(),
             Mode::Names => None,
@@ -979,11 +984,27 @@ fn shown_value(program: &Program, ty: Type, value: &Value) -> String {
         Value::Days(n) => count(*n, "calendar day"),
         Value::BusinessDays(n) => count(*n, "business day"),
         Value::Months(n) => count(*n, "calendar month"),
-        Value::Duration(n) if n % (24 * HOUR) == 0 => count(n / (24 * HOUR), "day"),
-        Value::Duration(n) if n % HOUR == 0 => count(n / HOUR, "hour"),
-        Value::Duration(n) if n % 1_000_000_000 == 0 => count(n / 1_000_000_000, "second"),
-        Value::Duration(n) => format!("{} seconds", Decimal::new(*n, 9).normalize()),
-        Value::Str(s) => format!("{:?}", &**s),
+        // In days, hours, minutes and seconds: `6 days 23 hours 58 minutes`.
+        Value::Duration(n) => {
+            const SECOND: i64 = 1_000_000_000;
+            let sign = if *n < 0 { "-" } else { "" };
+            let mut rest = n.unsigned_abs();
+            let mut parts = Vec::new();
+            for (unit, size) in [("day", 24 * HOUR), ("hour", HOUR), ("minute", 60 * SECOND)] {
+                let size = size.unsigned_abs();
+                if rest >= size {
+                    parts.push(count((rest / size) as i64, unit));
+                    rest %= size;
+                }
+            }
+            if rest > 0 || parts.is_empty() {
+                let seconds = Decimal::from_i128_with_scale(i128::from(rest), 9).normalize();
+                let s = if seconds == Decimal::ONE { "" } else { "s" };
+                parts.push(format!("{seconds} second{s}"));
+            }
+            format!("{sign}{}", parts.join(" "))
+        }
+        Value::Str(s) => s.to_string(),
         Value::Date(d) => day_number_to_date(i64::from(*d))
             .map_or_else(|| d.to_string(), |date| IsoDate(date).to_string()),
         other => match super::decide::value_to_json(program, ty, other) {
