@@ -1043,16 +1043,21 @@ fn needed_by(
         return needs;
     }
     for requirement in &action.requirements {
-        if usize::from(requirement.field) == slot {
+        let reads = requirement
+            .when
+            .as_ref()
+            .map_or(0, |when| when.fields_read(&policy.lets));
+        if usize::from(requirement.field) == slot || reads & bit != 0 {
+            let required = &policy.fields[usize::from(requirement.field)].name;
             needs.push(if requirement.when_text.is_empty() {
-                format!("`require {field}`")
+                format!("`require {required}`")
             } else {
-                format!("`require {field} when {}`", requirement.when_text)
+                format!("`require {required} when {}`", requirement.when_text)
             });
         }
     }
     for constraint in &policy.constraints {
-        if constraint.reads & bit != 0 && constraint.reads.count_ones() == 1 {
+        if constraint.reads & bit != 0 {
             needs.push(format!(
                 "the constraint `{}`",
                 source_text(source, &constraint.condition)
