@@ -173,3 +173,42 @@ fn the_command_line_explains() {
     assert_eq!(traced["trace"]["input"][0]["field"], "paid_at");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The conditions an explanation evaluates (as written) agree with the compiled ones that decide:
+/// for every example of every shipped policy, the last rule traced is the one that decided, and it
+/// holds; with no rule deciding, none holds.
+#[test]
+fn every_example_traces_to_its_decision() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
+    let mut traced = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "policy") {
+            continue;
+        }
+        let policy = Policy::load(&path).unwrap();
+        for example in policy.examples() {
+            let at = example.at.unwrap_or(Instant::UNIX_EPOCH);
+            let explanation = policy
+                .explain_json(example.action, example.order, at)
+                .unwrap();
+            let Some(decision) = &explanation.decision else {
+                continue;
+            };
+            let holding: Vec<&str> = explanation
+                .rules
+                .iter()
+                .filter(|r| r.holds != Some(false))
+                .map(|r| r.rule.as_str())
+                .collect();
+            if decision.rule == policy::eval::NO_RULE {
+                assert_eq!(holding, Vec::<&str>::new(), "{}", example.name);
+            } else {
+                assert_eq!(holding, [decision.rule], "{}", example.name);
+                assert_eq!(explanation.rules.last().unwrap().rule, decision.rule);
+            }
+            traced += 1;
+        }
+    }
+    assert!(traced > 100, "{traced}");
+}
