@@ -38,6 +38,9 @@ pub struct EvalArgs {
     /// input's order.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=MAX_THREADS as i64))]
     pub threads: Option<u16>,
+    /// With --order: add to the decision a `trace` object saying why (see docs/explain.md).
+    #[arg(long, conflicts_with = "orders")]
+    pub explain: bool,
 }
 
 pub fn run(args: EvalArgs, terminal: &mut Terminal) -> Result<bool, Stop> {
@@ -68,11 +71,18 @@ pub fn run(args: EvalArgs, terminal: &mut Terminal) -> Result<bool, Stop> {
     let write_failed = |e| Stop::write("standard output", e);
     let mut out = BufWriter::with_capacity(1 << 16, terminal.stdout());
     let ok = if let Some(path) = &args.order {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
-        // A byte-order mark is no part of the order.
-        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-        let ok = match versions.decide_json(&action, text, now) {
+        let text = read_order(path)?;
+        if args.explain {
+            let explanation = versions
+                .explain_json(&action, &text, now)
+                .map_err(|e| Stop::Error(e.to_string()))?;
+            let pretty = serde_json::to_string_pretty(&explanation.traced())
+                .map_err(|e| format!("internal error: {e}"))?;
+            writeln!(out, "{pretty}").map_err(write_failed)?;
+            out.flush().map_err(write_failed)?;
+            return Ok(explanation.decision.is_some());
+        }
+        let ok = match versions.decide_json(&action, &text, now) {
             Ok(decision) => {
                 let pretty = serde_json::to_string_pretty(&decision)
                     .map_err(|e| format!("internal error: {e}"))?;
@@ -130,6 +140,16 @@ pub fn run(args: EvalArgs, terminal: &mut Terminal) -> Result<bool, Stop> {
         ));
     };
     Ok(ok)
+}
+
+/// An order's JSON text, read from `path`, without a byte-order mark (no part of the order).
+pub(crate) fn read_order(path: &Path) -> Result<String, Stop> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    Ok(match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => text,
+    })
 }
 
 /// The policy of a file; a library, which decides nothing, is an error.

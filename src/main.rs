@@ -4,6 +4,7 @@
 mod check;
 mod diff;
 mod eval;
+mod explain;
 mod output;
 mod test;
 
@@ -38,6 +39,10 @@ enum Command {
     /// --orders, no order of the file changes); 1: differences found; 2: could not prove (no difference
     /// found, but not every region proved alike), or an error.
     Diff(diff::DiffArgs),
+    /// Explain why a policy decides an order as it does: every rule tried with the value of each
+    /// atom of its condition, how the deciding rule computed its attributes, or what is wrong with
+    /// the input and what needed it. Exit 0 when the order is decided, 1 when it cannot be.
+    Explain(explain::ExplainArgs),
 }
 
 /// Parses the arguments, runs the subcommand, maps the result to an exit code.
@@ -68,6 +73,7 @@ fn run(cli: Cli) -> Result<bool, Stop> {
         Command::Eval(args) => eval::run(args, &mut terminal),
         Command::Test(args) => test::run(args, &mut terminal),
         Command::Diff(args) => diff::run(args, &mut terminal),
+        Command::Explain(args) => explain::run(args, &mut terminal),
     };
     let flushed = terminal.flush();
     let verdict = verdict?;

@@ -53,6 +53,7 @@ pub mod versions;
 mod zone;
 
 pub use contract::{Decision, Outcome, Text};
+pub use eval::Explanation;
 pub use eval::{LoadError, LoadErrorKind, Order, OrderError, OrderErrorKind, Policy};
 #[cfg(feature = "files")]
 pub use registry::{PolicySet, PolicySetBuilder, ReloadReport, SetError, SetProblem, Snapshot};

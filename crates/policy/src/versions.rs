@@ -165,6 +165,25 @@ impl Versions {
         }
         chosen.decide(action, order, default_now)
     }
+
+    /// Reads `text` and explains its decision by the version in force for it (see
+    /// [`Policy::explain`]); an order that cannot be read is explained by the latest version.
+    pub fn explain_json(
+        &self,
+        action: &str,
+        text: &str,
+        default_now: Instant,
+    ) -> Result<crate::Explanation<'_>, OrderError> {
+        let latest = self.latest();
+        let Ok(order) = latest.read_order_str(text) else {
+            return latest.explain_json(action, text, default_now);
+        };
+        let chosen = match latest.version_instant(&order, default_now) {
+            Some(instant) => self.in_force_at(instant),
+            None => latest,
+        };
+        chosen.explain_json(action, text, default_now)
+    }
 }
 
 /// How a version says what selects it (a field's name, or `now`), and whether the request time may

@@ -240,7 +240,7 @@ impl TExpr {
     }
 
     /// Calls `visit` on each operand of this node, in order.
-    fn for_each_operand<'e>(&'e self, mut visit: impl FnMut(&'e TExpr)) {
+    pub(crate) fn for_each_operand<'e>(&'e self, mut visit: impl FnMut(&'e TExpr)) {
         match &self.kind {
             TKind::Const(_)
             | TKind::Field(_)

@@ -57,10 +57,6 @@ pub struct Origin {
 #[derive(Debug)]
 pub struct CompiledAction {
     /// The checked action, its name's span.
-    #[expect(
-        dead_code,
-        reason = "provenance for the explanation's trace (issue 11); nothing reads it yet"
-    )]
     pub origin: Origin,
     pub name: Box<str>,
     /// The reason of a decision no rule makes.
@@ -82,10 +78,6 @@ pub struct CompiledAction {
 #[derive(Debug)]
 pub struct CompiledRule {
     /// The checked rule, its whole span.
-    #[expect(
-        dead_code,
-        reason = "provenance for the explanation's trace (issue 11); nothing reads it yet"
-    )]
     pub origin: Origin,
     pub outcome: Outcome,
     /// The guard as the evaluator runs it: each comparison with the request time replaced by its solved

@@ -37,6 +37,33 @@ pub struct Mismatch {
     pub actual: Json,
 }
 
+/// An example a policy carries, as written: what explaining it, or deciding it elsewhere, needs.
+#[derive(Debug, Clone, Copy)]
+pub struct ExampleOrder<'p> {
+    /// The action it decides.
+    pub action: &'p str,
+    /// Its name.
+    pub name: &'p str,
+    /// The request time it gives (`at`); `None` when its order carries `requested_at` instead.
+    pub at: Option<crate::time::Instant>,
+    /// The order, as JSON text.
+    pub order: &'p str,
+}
+
+impl Policy {
+    /// Every example of every action, in source order.
+    pub fn examples(&self) -> impl Iterator<Item = ExampleOrder<'_>> {
+        self.checked().actions.iter().flat_map(|action| {
+            action.examples.iter().map(move |example| ExampleOrder {
+                action: &action.name,
+                name: &example.name,
+                at: example.at,
+                order: &example.order_text,
+            })
+        })
+    }
+}
+
 /// Runs every example of every action of `policy`, in source order.
 pub fn run_examples(policy: &Policy) -> Vec<ExampleResult> {
     let mut results = Vec::new();

@@ -115,6 +115,26 @@ pub(crate) struct Env<'a, N: Num> {
     pub lets: &'a Lets<'a, N>,
 }
 
+/// What the interpreter tells of each node it evaluates: nothing when deciding (`NoTrace`, whose
+/// `ON` is false, so the plain path compiles to no tracing at all), every value when explaining
+/// (`explain::Recorder`). Passed by value: `NoTrace` is zero-sized, a recorder a reference.
+pub(crate) trait Tracer<'a, N: Num>: Copy {
+    /// Whether `record` is called at all.
+    const ON: bool;
+    /// Node `e` evaluated to `value` (a node that fails or is never reached is not recorded).
+    fn record(self, e: &'a TExpr, value: Val<'a, N>);
+}
+
+/// No tracing: the decision path.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NoTrace;
+
+impl<'a, N: Num> Tracer<'a, N> for NoTrace {
+    const ON: bool = false;
+    #[inline(always)]
+    fn record(self, _: &'a TExpr, _: Val<'a, N>) {}
+}
+
 /// The most definitions a decision keeps the values of: the first ones, by id. A later one is
 /// evaluated at each use, as when definitions were inlined (the checker bounds that work:
 /// `check::limits::MAX_INLINED_NODES`).
@@ -154,13 +174,19 @@ impl<'a, N: Num> Lets<'a, N> {
     /// The value of definition `id` where it is used, `depth` operations below the expression
     /// evaluated: the checker counts a definition's depth where it is used, as if written out there.
     #[inline]
-    fn value<T: Take<'a, N>>(&self, id: LetId, env: &Env<'a, N>, depth: usize) -> Result<T> {
+    fn value<T: Take<'a, N>, R: Tracer<'a, N>>(
+        &self,
+        id: LetId,
+        env: &Env<'a, N>,
+        depth: usize,
+        tracer: R,
+    ) -> Result<T> {
         let index = id as usize;
         let values = self
             .values
             .get_or_init(|| std::array::from_fn(|_| Cell::new(Val::Bool(false))));
         let Some(slot) = values.get(index) else {
-            return self.compute(index, env, depth);
+            return self.compute(index, env, depth, tracer);
         };
         // INVARIANT: index < MEMO_SLOTS <= 64.
         let bit = 1u64 << index;
@@ -171,7 +197,7 @@ impl<'a, N: Num> Lets<'a, N> {
         if self.known.get() & bit != 0 {
             return T::val(slot.get());
         }
-        let value: T = self.compute(index, env, depth)?;
+        let value: T = self.compute(index, env, depth, tracer)?;
         slot.set(value.kept());
         self.known.set(self.known.get() | bit);
         Ok(value)
@@ -180,11 +206,17 @@ impl<'a, N: Num> Lets<'a, N> {
     /// A definition's value, evaluated where it is first used (out of line: the uses after that only
     /// read its slot).
     #[inline(never)]
-    fn compute<T: Take<'a, N>>(&self, index: usize, env: &Env<'a, N>, depth: usize) -> Result<T> {
+    fn compute<T: Take<'a, N>, R: Tracer<'a, N>>(
+        &self,
+        index: usize,
+        env: &Env<'a, N>,
+        depth: usize,
+        tracer: R,
+    ) -> Result<T> {
         #[cfg(test)]
         self.computed.set(self.computed.get() + 1);
         let definition = self.definitions.get(index).ok_or(Fault::Internal)?;
-        eval_at(&definition.value, env, depth)
+        eval_at(&definition.value, env, depth, tracer)
     }
 }
 
@@ -569,33 +601,56 @@ pub(crate) fn date_number<N: Num>(n: N) -> Result<i32> {
 /// Evaluates an expression, taking its value as `T`.
 #[inline]
 pub(crate) fn eval<'a, N: Num, T: Take<'a, N>>(e: &'a TExpr, env: &Env<'a, N>) -> Result<T> {
-    eval_at(e, env, 0)
+    eval_at(e, env, 0, NoTrace)
 }
 
 /// Evaluates a condition.
 #[inline]
 pub(crate) fn truth<'a, N: Num>(e: &'a TExpr, env: &Env<'a, N>) -> Result<bool> {
-    eval_at(e, env, 0)
+    eval_at(e, env, 0, NoTrace)
+}
+
+/// Evaluates an expression as `eval` does, telling `tracer` the value of every node evaluated.
+pub(crate) fn eval_traced<'a, N: Num, T: Take<'a, N>, R: Tracer<'a, N>>(
+    e: &'a TExpr,
+    env: &Env<'a, N>,
+    tracer: R,
+) -> Result<T> {
+    eval_at(e, env, 0, tracer)
 }
 
 /// The value of `e`, `depth` operations below the expression evaluated. The checker bounds every
 /// expression to `MAX_EXPR_DEPTH`; deeper is a fault, never a deeper stack. A leaf is read in place,
 /// without a call: most operands are fields and constants.
 #[inline(always)]
-fn eval_at<'a, N: Num, T: Take<'a, N>>(e: &'a TExpr, env: &Env<'a, N>, depth: usize) -> Result<T> {
+fn eval_at<'a, N: Num, T: Take<'a, N>, R: Tracer<'a, N>>(
+    e: &'a TExpr,
+    env: &Env<'a, N>,
+    depth: usize,
+    tracer: R,
+) -> Result<T> {
     if depth > MAX_EXPR_DEPTH {
         return Err(Fault::TooDeep);
     }
-    match &e.kind {
+    let value = match &e.kind {
         TKind::Const(v) => T::value(v),
         TKind::Field(slot) => field(*slot, env),
         // Whatever the caller's stack, the next levels have room (a debug build's frames are large);
         // the check costs nothing to the shallow expressions most policies write.
         _ if depth > 0 && depth.is_multiple_of(STACK_CHECK_EVERY) => {
-            stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, || dispatch(e, env, depth))
+            stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, || {
+                dispatch(e, env, depth, tracer)
+            })
         }
-        _ => dispatch(e, env, depth),
+        _ => dispatch(e, env, depth, tracer),
+    };
+    // A constant: the plain path (`NoTrace`) keeps none of this.
+    if R::ON {
+        if let Ok(value) = &value {
+            tracer.record(e, value.kept());
+        }
     }
+    value
 }
 
 /// Every this many levels of an expression, the interpreter makes sure the stack has
@@ -611,24 +666,44 @@ const STACK_RED_ZONE: usize = if cfg!(debug_assertions) {
 const STACK_SEGMENT: usize = 1024 * 1024;
 
 #[inline(always)]
-fn condition<'a, N: Num>(e: &'a TExpr, env: &Env<'a, N>, depth: usize) -> Result<bool> {
-    eval_at(e, env, depth)
+fn condition<'a, N: Num, R: Tracer<'a, N>>(
+    e: &'a TExpr,
+    env: &Env<'a, N>,
+    depth: usize,
+    tracer: R,
+) -> Result<bool> {
+    eval_at(e, env, depth, tracer)
 }
 
 #[inline(always)]
-fn number<'a, N: Num>(e: &'a TExpr, env: &Env<'a, N>, depth: usize) -> Result<N> {
-    eval_at(e, env, depth)
+fn number<'a, N: Num, R: Tracer<'a, N>>(
+    e: &'a TExpr,
+    env: &Env<'a, N>,
+    depth: usize,
+    tracer: R,
+) -> Result<N> {
+    eval_at(e, env, depth, tracer)
 }
 
 #[inline(always)]
-fn money<'a, N: Num>(e: &'a TExpr, env: &Env<'a, N>, depth: usize) -> Result<Decimal> {
-    eval_at(e, env, depth)
+fn money<'a, N: Num, R: Tracer<'a, N>>(
+    e: &'a TExpr,
+    env: &Env<'a, N>,
+    depth: usize,
+    tracer: R,
+) -> Result<Decimal> {
+    eval_at(e, env, depth, tracer)
 }
 
 /// A string's value, borrowed from the program or the order.
 #[inline(always)]
-fn text<'a, N: Num>(e: &'a TExpr, env: &Env<'a, N>, depth: usize) -> Result<&'a Arc<str>> {
-    match eval_at::<N, Val<'a, N>>(e, env, depth)? {
+fn text<'a, N: Num, R: Tracer<'a, N>>(
+    e: &'a TExpr,
+    env: &Env<'a, N>,
+    depth: usize,
+    tracer: R,
+) -> Result<&'a Arc<str>> {
+    match eval_at::<N, Val<'a, N>, R>(e, env, depth, tracer)? {
         Val::Str(s) => Ok(s),
         _ => Err(Fault::Internal),
     }
@@ -644,48 +719,57 @@ fn field<'a, N: Num, T: Take<'a, N>>(slot: Slot, env: &Env<'a, N>) -> Result<T> 
 
 /// The one dispatch over the checked IR (through `eval_at`, which reads leaves in place): `e` is
 /// `depth` operations below the expression evaluated.
-fn dispatch<'a, N: Num, T: Take<'a, N>>(e: &'a TExpr, env: &Env<'a, N>, depth: usize) -> Result<T> {
+fn dispatch<'a, N: Num, T: Take<'a, N>, R: Tracer<'a, N>>(
+    e: &'a TExpr,
+    env: &Env<'a, N>,
+    depth: usize,
+    tracer: R,
+) -> Result<T> {
     let below = depth + 1;
     match &e.kind {
         TKind::Const(v) => T::value(v),
         TKind::Field(slot) => field(*slot, env),
-        TKind::Let(id) => env.lets.value(*id, env, depth),
+        TKind::Let(id) => env.lets.value(*id, env, depth, tracer),
         TKind::Now => T::number(env.now),
         TKind::Present(slot) => {
             T::truth(matches!(env.frame.get(usize::from(*slot)), Some(Some(_))))
         }
-        TKind::Not(a) => T::truth(!condition(a, env, below)?),
-        TKind::And(a, b) => T::truth(condition(a, env, below)? && condition(b, env, below)?),
-        TKind::Or(a, b) => T::truth(condition(a, env, below)? || condition(b, env, below)?),
-        TKind::Cmp(op, a, b) => T::truth(holds(*op, compare(a, b, env, below)?)),
+        TKind::Not(a) => T::truth(!condition(a, env, below, tracer)?),
+        TKind::And(a, b) => {
+            T::truth(condition(a, env, below, tracer)? && condition(b, env, below, tracer)?)
+        }
+        TKind::Or(a, b) => {
+            T::truth(condition(a, env, below, tracer)? || condition(b, env, below, tracer)?)
+        }
+        TKind::Cmp(op, a, b) => T::truth(holds(*op, compare(a, b, env, below, tracer)?)),
         TKind::InSet(subject, mask) => {
-            let variant = eval_at::<N, u16>(subject, env, below)?;
+            let variant = eval_at::<N, u16, R>(subject, env, below, tracer)?;
             let bit = 1u64
                 .checked_shl(u32::from(variant))
                 .ok_or(Fault::Internal)?;
             T::truth(mask & bit != 0)
         }
         TKind::TextIn(subject, set) => {
-            let text = text(subject, env, below)?;
+            let text = text(subject, env, below, tracer)?;
             T::truth(set.iter().any(|member| **member == **text))
         }
         TKind::Text(test, a, b) => {
-            let (whole, part) = (text(a, env, below)?, text(b, env, below)?);
+            let (whole, part) = (text(a, env, below, tracer)?, text(b, env, below, tracer)?);
             T::truth(test.holds(whole, part))
         }
         TKind::Edge(index) => T::truth(edge_holds(usize::from(*index), env)?),
-        TKind::Arith(op, a, b) => arith(*op, a, b, env, below),
-        TKind::Neg(a) if e.ty == Type::Money => T::money(-money(a, env, below)?),
+        TKind::Arith(op, a, b) => arith(*op, a, b, env, below, tracer),
+        TKind::Neg(a) if e.ty == Type::Money => T::money(-money(a, env, below, tracer)?),
         TKind::Neg(a) => T::number(
-            number(a, env, below)?
+            number(a, env, below, tracer)?
                 .checked_neg()
                 .ok_or_else(|| N::overflow("number"))?,
         ),
         TKind::DateOf(a) => T::number(N::from_i64(i64::from(
-            env.zone.day_of(instant(number(a, env, below)?)?),
+            env.zone.day_of(instant(number(a, env, below, tracer)?)?),
         ))),
         TKind::StartOfDay(a) => {
-            let day = date_number(number(a, env, below)?)?;
+            let day = date_number(number(a, env, below, tracer)?)?;
             let start = env
                 .zone
                 .start_of_day_number(day)
@@ -694,24 +778,26 @@ fn dispatch<'a, N: Num, T: Take<'a, N>>(e: &'a TExpr, env: &Env<'a, N>, depth: u
             T::number(N::from_i128(start).ok_or(Fault::Wide)?)
         }
         TKind::Min(a, b) | TKind::Max(a, b) => {
-            let x: T = eval_at(a, env, below)?;
-            let y: T = eval_at(b, env, below)?;
+            let x: T = eval_at(a, env, below, tracer)?;
+            let y: T = eval_at(b, env, below, tracer)?;
             // On a tie, `min` keeps the first and `max` the second (as `Ord::min` and `Ord::max`).
             let take_first =
                 matches!(e.kind, TKind::Min(..)) == (x.order(&y)? != Ordering::Greater);
             Ok(if take_first { x } else { y })
         }
         TKind::If(c, a, b) => {
-            if condition(c, env, below)? {
-                eval_at(a, env, below)
+            if condition(c, env, below, tracer)? {
+                eval_at(a, env, below, tracer)
             } else {
-                eval_at(b, env, below)
+                eval_at(b, env, below, tracer)
             }
         }
-        TKind::Round(a, mode, quantum) => T::money(round(money(a, env, below)?, *mode, *quantum)?),
+        TKind::Round(a, mode, quantum) => {
+            T::money(round(money(a, env, below, tracer)?, *mode, *quantum)?)
+        }
         // `i128` division truncates toward zero; a quotient by a positive `per` is never wider.
         TKind::Count(a, per) => T::number(
-            N::from_i128(number(a, env, below)?.to_i128() / i128::from(*per))
+            N::from_i128(number(a, env, below, tracer)?.to_i128() / i128::from(*per))
                 .ok_or_else(|| N::overflow("number"))?,
         ),
     }
@@ -719,34 +805,36 @@ fn dispatch<'a, N: Num, T: Take<'a, N>>(e: &'a TExpr, env: &Env<'a, N>, depth: u
 
 /// How the values of two expressions of the same type compare, each taken in its type's form.
 #[inline(always)]
-fn compare<'a, N: Num>(
+fn compare<'a, N: Num, R: Tracer<'a, N>>(
     a: &'a TExpr,
     b: &'a TExpr,
     env: &Env<'a, N>,
     depth: usize,
+    tracer: R,
 ) -> Result<Ordering> {
     #[inline(always)]
-    fn both<'a, N: Num, T: Take<'a, N>>(
+    fn both<'a, N: Num, T: Take<'a, N>, R: Tracer<'a, N>>(
         a: &'a TExpr,
         b: &'a TExpr,
         env: &Env<'a, N>,
         depth: usize,
+        tracer: R,
     ) -> Result<Ordering> {
-        let x: T = eval_at(a, env, depth)?;
-        x.order(&eval_at(b, env, depth)?)
+        let x: T = eval_at(a, env, depth, tracer)?;
+        x.order(&eval_at(b, env, depth, tracer)?)
     }
     match a.ty {
-        Type::Bool => both::<N, bool>(a, b, env, depth),
-        Type::Enum(_) => both::<N, u16>(a, b, env, depth),
-        Type::Money => both::<N, Decimal>(a, b, env, depth),
-        Type::Str => both::<N, Val<'a, N>>(a, b, env, depth),
+        Type::Bool => both::<N, bool, R>(a, b, env, depth, tracer),
+        Type::Enum(_) => both::<N, u16, R>(a, b, env, depth, tracer),
+        Type::Money => both::<N, Decimal, R>(a, b, env, depth, tracer),
+        Type::Str => both::<N, Val<'a, N>, R>(a, b, env, depth, tracer),
         Type::Int
         | Type::Days
         | Type::Date
         | Type::Timestamp
         | Type::Duration
         | Type::BusinessDays
-        | Type::Months => both::<N, N>(a, b, env, depth),
+        | Type::Months => both::<N, N, R>(a, b, env, depth, tracer),
     }
 }
 
@@ -770,12 +858,13 @@ fn edge_holds<'a, N: Num>(index: usize, env: &Env<'a, N>) -> Result<bool> {
 
 /// Arithmetic with its units settled by the checker: numbers in `N`, money in decimals.
 #[inline]
-fn arith<'a, N: Num, T: Take<'a, N>>(
+fn arith<'a, N: Num, T: Take<'a, N>, R: Tracer<'a, N>>(
     op: ArithOp,
     a: &'a TExpr,
     b: &'a TExpr,
     env: &Env<'a, N>,
     depth: usize,
+    tracer: R,
 ) -> Result<T> {
     let numbers = |n: Option<N>| T::number(n.ok_or_else(|| N::overflow("number"))?);
     let amount = |m: Option<Decimal>| T::money(m.ok_or_else(|| overflow("money"))?);
@@ -783,24 +872,32 @@ fn arith<'a, N: Num, T: Take<'a, N>>(
     let count = |n: N| i64::try_from(n.to_i128()).map_err(|_| overflow("number"));
     match op {
         ArithOp::AddNanos | ArithOp::DateAddDays | ArithOp::AddInt => {
-            numbers(number(a, env, depth)?.checked_add(number(b, env, depth)?))
+            numbers(number(a, env, depth, tracer)?.checked_add(number(b, env, depth, tracer)?))
         }
         ArithOp::SubNanos | ArithOp::DateSubDays | ArithOp::DateDiff | ArithOp::SubInt => {
-            numbers(number(a, env, depth)?.checked_sub(number(b, env, depth)?))
+            numbers(number(a, env, depth, tracer)?.checked_sub(number(b, env, depth, tracer)?))
         }
-        ArithOp::MulInt => numbers(number(a, env, depth)?.checked_mul(number(b, env, depth)?)),
+        ArithOp::MulInt => {
+            numbers(number(a, env, depth, tracer)?.checked_mul(number(b, env, depth, tracer)?))
+        }
         ArithOp::DateAddBusiness => T::number(business_days(
-            number(a, env, depth)?,
-            number(b, env, depth)?,
+            number(a, env, depth, tracer)?,
+            number(b, env, depth, tracer)?,
             env,
         )?),
         ArithOp::DateSubBusiness => {
-            let (day, n) = (number(a, env, depth)?, number(b, env, depth)?);
+            let (day, n) = (
+                number(a, env, depth, tracer)?,
+                number(b, env, depth, tracer)?,
+            );
             let back = n.checked_neg().ok_or_else(|| overflow("business days"))?;
             T::number(business_days(day, back, env)?)
         }
         ArithOp::DateAddMonths | ArithOp::DateSubMonths => {
-            let (day, n) = (number(a, env, depth)?, number(b, env, depth)?);
+            let (day, n) = (
+                number(a, env, depth, tracer)?,
+                number(b, env, depth, tracer)?,
+            );
             let n = months(n, op == ArithOp::DateSubMonths)?;
             let date =
                 day_number_to_date(i64::from(date_number(day)?)).ok_or_else(|| overflow("date"))?;
@@ -810,7 +907,10 @@ fn arith<'a, N: Num, T: Take<'a, N>>(
             ))?)))
         }
         ArithOp::TimeAddMonths | ArithOp::TimeSubMonths => {
-            let (t, n) = (number(a, env, depth)?, number(b, env, depth)?);
+            let (t, n) = (
+                number(a, env, depth, tracer)?,
+                number(b, env, depth, tracer)?,
+            );
             let n = months(n, op == ArithOp::TimeSubMonths)?;
             // No months is the instant itself, even in the second pass of a repeated hour (which
             // its local time alone would resolve to the first).
@@ -826,13 +926,23 @@ fn arith<'a, N: Num, T: Take<'a, N>>(
                 .ok_or_else(|| overflow("timestamp"))?;
             T::number(N::from_i128(shifted).ok_or(Fault::Wide)?)
         }
-        ArithOp::AddMoney => amount(money(a, env, depth)?.checked_add(money(b, env, depth)?)),
-        ArithOp::SubMoney => amount(money(a, env, depth)?.checked_sub(money(b, env, depth)?)),
+        ArithOp::AddMoney => {
+            amount(money(a, env, depth, tracer)?.checked_add(money(b, env, depth, tracer)?))
+        }
+        ArithOp::SubMoney => {
+            amount(money(a, env, depth, tracer)?.checked_sub(money(b, env, depth, tracer)?))
+        }
         ArithOp::MulMoneyInt => {
-            let (x, y) = (money(a, env, depth)?, count(number(b, env, depth)?)?);
+            let (x, y) = (
+                money(a, env, depth, tracer)?,
+                count(number(b, env, depth, tracer)?)?,
+            );
             amount(x.checked_mul(Decimal::from(y)))
         }
-        ArithOp::DivMoneyInt => match (money(a, env, depth)?, count(number(b, env, depth)?)?) {
+        ArithOp::DivMoneyInt => match (
+            money(a, env, depth, tracer)?,
+            count(number(b, env, depth, tracer)?)?,
+        ) {
             (_, 0) => Err(Fault::DivisionByZero),
             (x, y) => amount(x.checked_div(Decimal::from(y))),
         },

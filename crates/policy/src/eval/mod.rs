@@ -4,6 +4,7 @@
 mod decide;
 mod describe;
 mod examples;
+mod explain;
 mod horizon;
 mod intake;
 mod interp;
@@ -24,7 +25,11 @@ use crate::value::{parse_field, FieldInput, Type, Value};
 pub use crate::contract::{Decision, ErrorRecord, Outcome, Reasons, Text, NO_RULE};
 pub use crate::value::{FieldProblem, TimestampError};
 pub use describe::{Field, FieldType, Rule};
-pub use examples::{run_examples, ExampleResult, Mismatch};
+pub use examples::{run_examples, ExampleOrder, ExampleResult, Mismatch};
+pub use explain::{
+    AtomTrace, AttributeTrace, Explanation, InputProblem, Period, RuleTrace, Step, Traced,
+    TIMELINE_LIMIT,
+};
 
 /// A loaded, checked and compiled policy. Cheap to clone; `Send + Sync`.
 #[derive(Debug, Clone)]
