@@ -632,7 +632,25 @@ fn eval_at<'a, N: Num, T: Take<'a, N>, R: Tracer<'a, N>>(
     if depth > MAX_EXPR_DEPTH {
         return Err(Fault::TooDeep);
     }
-    let value = match &e.kind {
+    // The plain path (`NoTrace`) returns each value as it comes, exactly as before tracing existed.
+    if !R::ON {
+        return node_value(e, env, depth, tracer);
+    }
+    let value: Result<T> = node_value(e, env, depth, tracer);
+    if let Ok(value) = &value {
+        tracer.record(e, value.kept());
+    }
+    value
+}
+
+#[inline(always)]
+fn node_value<'a, N: Num, T: Take<'a, N>, R: Tracer<'a, N>>(
+    e: &'a TExpr,
+    env: &Env<'a, N>,
+    depth: usize,
+    tracer: R,
+) -> Result<T> {
+    match &e.kind {
         TKind::Const(v) => T::value(v),
         TKind::Field(slot) => field(*slot, env),
         // Whatever the caller's stack, the next levels have room (a debug build's frames are large);
@@ -643,14 +661,7 @@ fn eval_at<'a, N: Num, T: Take<'a, N>, R: Tracer<'a, N>>(
             })
         }
         _ => dispatch(e, env, depth, tracer),
-    };
-    // A constant: the plain path (`NoTrace`) keeps none of this.
-    if R::ON {
-        if let Ok(value) = &value {
-            tracer.record(e, value.kept());
-        }
     }
-    value
 }
 
 /// Every this many levels of an expression, the interpreter makes sure the stack has
