@@ -123,3 +123,89 @@ fn a_review_date_past_the_calendar_ends_the_timeline_with_the_error() {
     );
     assert!(!lines.iter().any(|l| l == "(cut)"), "{lines:#?}");
 }
+
+/// An attribute that tests a window of its own (`if now within 168 hours ...`) changes where the window
+/// closes, before the rule does; a duration held in a definition counts its whole hours the same.
+#[test]
+fn attributes_testing_windows_or_counting_defined_durations_change_where_they_do() {
+    let tiered = common::inline(
+        r#"
+policy tiered
+  document "x.txt"
+  zone "UTC"
+
+field paid_at: timestamp
+field price: money
+
+let held = now - paid_at
+
+action refund {
+  rule in_window
+    when now within 720 hours after paid_at
+    then allowed
+    amount = if now within 168 hours after paid_at then price else price - 5.00
+    value hours_held = hours(held)
+    because "a" cite "Row 1"
+  rule late then denied because "b" cite "Row 2"
+}
+"#,
+    );
+    let order = r#"{"paid_at":"2026-01-01T00:00:00Z","price":"100.00"}"#;
+    let decide = |t: &str| common::decide_refund(&tiered, order, t);
+    // Hours held change first: at 01:00.
+    assert_eq!(
+        decide("2026-01-01T00:30:00Z")["holds_until"],
+        "2026-01-01T01:00:00+00:00"
+    );
+    // One hour before the 168th, the next hour is the 168th, where the amount drops too.
+    let d = decide("2026-01-07T23:00:00Z");
+    assert_eq!(
+        (&d["amount"], &d["holds_until"]),
+        (&"100.00".into(), &"2026-01-08T00:00:00+00:00".into())
+    );
+    assert_eq!(decide("2026-01-08T00:00:00Z")["amount"], "95.00");
+    // Without the hours, the window in the amount alone: it closes at the 168th hour.
+    let text = tiered.source().text.replace("    value hours_held = hours(held)\n", "");
+    let window_only = common::inline(&text.replace("let held = now - paid_at\n", ""));
+    let d = common::decide_refund(&window_only, order, "2026-01-02T00:00:00Z");
+    assert_eq!(d["holds_until"], "2026-01-08T00:00:00+00:00");
+}
+
+/// Versions selected by the request time: the next version takes over at its start.
+#[test]
+fn a_decision_by_request_time_holds_until_the_next_version_starts() {
+    let version = |from: &str, days: u32| {
+        common::inline(&format!(
+            r#"
+policy v
+  document "x.txt"
+  zone "UTC"
+  effective from {from} by now
+
+field paid_at: timestamp
+
+action refund {{
+  rule in_time when now within {days} calendar days after paid_at then allowed because "a" cite "Row 1"
+  rule late then denied because "b" cite "Row 2"
+}}
+"#
+        ))
+    };
+    let versions =
+        policy::Versions::new(vec![version("2026-01-01", 30), version("2026-07-01", 30)]).unwrap();
+    let decision = versions
+        .decide_json(
+            "refund",
+            r#"{"paid_at":"2025-06-01T00:00:00Z"}"#,
+            at("2026-06-30T12:00:00Z"),
+        )
+        .unwrap();
+    assert_eq!(
+        (decision.rule, decision.version),
+        ("late", Some("2026-01-01"))
+    );
+    assert_eq!(
+        decision.holds_until.unwrap().to_rfc3339(),
+        "2026-07-01T00:00:00+00:00"
+    );
+}

@@ -163,7 +163,23 @@ impl Versions {
             // An earlier version reads the order with its own fields.
             chosen.read_order_into(text, order)?;
         }
-        chosen.decide(action, order, default_now)
+        let mut decision = chosen.decide(action, order, default_now)?;
+        // Selected by the request time, the next version takes over at its start: the decision holds
+        // until then at most.
+        if chosen.program().version_selector() == "now" {
+            let next = self
+                .policies
+                .iter()
+                .filter_map(|p| p.effective_from())
+                .find(|from| chosen.effective_from().is_some_and(|own| *from > own));
+            if let Some(next) = next {
+                let next = chosen.checked().zone.datetime(next.nanos());
+                if decision.holds_until.is_none_or(|until| next < until) {
+                    decision.holds_until = Some(next);
+                }
+            }
+        }
+        Ok(decision)
     }
 
     /// Reads `text` and explains its decision by the version in force for it (see

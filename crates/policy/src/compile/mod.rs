@@ -104,7 +104,7 @@ pub struct CompiledRule {
     /// indices are below it): while this rule decides, only these can change which rule does. The
     /// rule's own edges are those from the previous rule's `edges_through` up to this.
     pub edges_through: u16,
-    /// The conjuncts of a guard with edges that do not read the request time (`status == issued` in
+    /// The leading conjuncts of a guard with edges that do not read the request time (`status == issued` in
     /// `status == issued and now within 28 calendar days after issued_at`): when they are false for an
     /// order, the rule never matches it, and its edges are no instant of change.
     pub timeless_part: Option<TExpr>,
@@ -329,8 +329,8 @@ fn compile_rule(
     }
 }
 
-/// The conjunction of a guard's top-level conjuncts that do not read the request time, if the guard
-/// reads it (else the whole guard is remembered: `CompiledAction::timeless`).
+/// The conjunction of a guard's leading top-level conjuncts that do not read the request time, if the
+/// guard reads it (else the whole guard is remembered: `CompiledAction::timeless`).
 fn timeless_part(guard: &TExpr, lets: &[CheckedLet]) -> Option<TExpr> {
     fn conjuncts<'a>(e: &'a TExpr, out: &mut Vec<&'a TExpr>) {
         match &e.kind {
@@ -346,8 +346,11 @@ fn timeless_part(guard: &TExpr, lets: &[CheckedLet]) -> Option<TExpr> {
     }
     let mut all = Vec::new();
     conjuncts(guard, &mut all);
+    // Only those evaluated before the first that reads `now`: a later one is reached only after the
+    // time part, whose evaluation may fail at some instant (a date past the calendar), and that
+    // failure is the decision's there.
     all.into_iter()
-        .filter(|c| !c.uses_now(lets))
+        .take_while(|c| !c.uses_now(lets))
         .cloned()
         .reduce(|a, b| {
             let span = a.span;

@@ -13,11 +13,14 @@
 
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use super::interp::{date_number, eval, Env, Fault, Num, Val};
+use super::interp::{date_number, eval, truth, Env, Fault, Num, Val};
 use super::Decision;
 use crate::check::typed::{ArithOp, CheckedLet, TExpr, TKind};
 use crate::compile::{CompiledRule, Program};
 use crate::zone::day_number_to_date;
+
+/// The last instant time reaches, in nanoseconds (9999-12-31T23:59:59.999999999Z).
+const LAST: i128 = 253_402_300_799_999_999_999;
 
 /// The most instants the attributes are evaluated at, after the request, looking for a change
 /// before the rule changes. Each is a change of some part of an expression (a midnight, an hour);
@@ -65,22 +68,36 @@ fn children(e: &TExpr) -> [Option<&TExpr>; 3] {
     }
 }
 
-/// Whether `e` is the request time moved by an amount that does not depend on it (`now`,
-/// `now + 48 hours`, `now - grace`): its value grows exactly as time passes.
-fn moves_with_now(e: &TExpr, lets: &[CheckedLet]) -> bool {
+/// How `e` moves as time passes, when it moves exactly with it: `1` for the request time shifted by
+/// an amount that does not depend on it (`now`, `now + 48 hours`, `now - paid_at`), `-1` for such an
+/// amount taken from a fixed one (`expires_at - now`); `None` otherwise. Definitions are followed.
+fn slope(e: &TExpr, lets: &[CheckedLet]) -> Option<i128> {
     match &e.kind {
-        TKind::Now => true,
-        TKind::Let(id) => lets
-            .get(*id as usize)
-            .is_some_and(|l| moves_with_now(&l.value, lets)),
-        TKind::Arith(ArithOp::AddNanos, a, b) => {
-            (moves_with_now(a, lets) && !reads_now(b, lets))
-                || (moves_with_now(b, lets) && !reads_now(a, lets))
-        }
-        TKind::Arith(ArithOp::SubNanos, a, b) => {
-            moves_with_now(a, lets) && !reads_now(b, lets) && a.ty == e.ty
-        }
-        _ => false,
+        TKind::Now => Some(1),
+        TKind::Let(id) => slope(&lets.get(*id as usize)?.value, lets),
+        TKind::Arith(ArithOp::AddNanos, a, b) => match (reads_now(a, lets), reads_now(b, lets)) {
+            (true, false) => slope(a, lets),
+            (false, true) => slope(b, lets),
+            _ => None,
+        },
+        TKind::Arith(ArithOp::SubNanos, a, b) => match (reads_now(a, lets), reads_now(b, lets)) {
+            (true, false) => slope(a, lets),
+            (false, true) => slope(b, lets).map(|s| -s),
+            _ => None,
+        },
+        TKind::Neg(a) => slope(a, lets).map(|s| -s),
+        _ => None,
+    }
+}
+
+/// An expression with its definitions followed: `let held = now - paid_at` seen as `now - paid_at`.
+fn resolved<'a>(e: &'a TExpr, lets: &'a [CheckedLet]) -> &'a TExpr {
+    match &e.kind {
+        TKind::Let(id) => match lets.get(*id as usize) {
+            Some(definition) => resolved(&definition.value, lets),
+            None => e,
+        },
+        _ => e,
     }
 }
 
@@ -96,46 +113,52 @@ pub(crate) fn next_change<'a, N: Num>(
     }
     let now = env.now.to_i128();
     let at = |x: &'a TExpr| -> Result<i128, Fault> { Ok(eval::<N, N>(x, env)?.to_i128()) };
+    let after = |d: Option<i128>| d.and_then(|d| now.checked_add(d));
+    let e = resolved(e, lets);
     match &e.kind {
         TKind::Now => Ok(now.checked_add(1)),
-        TKind::Let(id) => match lets.get(*id as usize) {
-            Some(definition) => next_change(&definition.value, env, lets),
-            None => Err(Fault::Internal),
-        },
         // The date of an instant moving with time changes at the next local midnight.
-        TKind::DateOf(x) | TKind::StartOfDay(x) if moves_with_now(x, lets) => {
+        TKind::DateOf(x) if slope(x, lets) == Some(1) => {
             let value = at(x)?;
             let midnight = env
                 .zone
                 .day_of(value)
                 .checked_add(1)
                 .and_then(|day| env.zone.start_of_day_number(day));
-            Ok(midnight.and_then(|m| now.checked_add(m - value)))
+            Ok(after(midnight.map(|m| m - value)))
         }
         // Whole units of a duration moving with time (`hours(now - paid_at)`), truncated toward zero.
-        TKind::Count(span, per) if *per > 1 => match &span.kind {
-            TKind::Arith(ArithOp::SubNanos, a, b)
-                if moves_with_now(a, lets) && !reads_now(b, lets) =>
-            {
-                Ok(next_multiple_change(at(span)?, i128::from(*per), 1)
-                    .and_then(|d| now.checked_add(d)))
-            }
-            TKind::Arith(ArithOp::SubNanos, a, b)
-                if moves_with_now(b, lets) && !reads_now(a, lets) =>
-            {
-                Ok(next_multiple_change(at(span)?, i128::from(*per), -1)
-                    .and_then(|d| now.checked_add(d)))
-            }
-            _ => children_change(e, env, lets),
+        TKind::Count(span, per) if *per > 1 => match slope(span, lets) {
+            Some(direction) => Ok(after(next_multiple_change(
+                at(span)?,
+                i128::from(*per),
+                direction,
+            ))),
+            None => children_change(e, env, lets),
         },
-        // An instant moving with time against one that does not: the comparison turns where they meet.
-        TKind::Cmp(_, a, b) if moves_with_now(a, lets) && !reads_now(b, lets) => {
-            let (x, y) = (at(a)?, at(b)?);
-            Ok(meeting(x, y).and_then(|d| now.checked_add(d)))
-        }
-        TKind::Cmp(_, a, b) if moves_with_now(b, lets) && !reads_now(a, lets) => {
-            let (x, y) = (at(b)?, at(a)?);
-            Ok(meeting(x, y).and_then(|d| now.checked_add(d)))
+        // A side moving with time against a fixed one (`now < t`, `now - paid_at < 168 hours`,
+        // `date(now) <= date(t) + 5 calendar days`): the comparison can turn only where they meet.
+        TKind::Cmp(_, a, b) => match meeting_of(a, b, env, lets)? {
+            Some(meets) => Ok(after(meets)),
+            None => children_change(e, env, lets),
+        },
+        // The smaller (larger) of two changes where they cross, or where the one chosen changes.
+        TKind::Min(a, b) | TKind::Max(a, b) => match meeting_of(a, b, env, lets)? {
+            Some(meets) => {
+                let (x, y) = (at(a)?, at(b)?);
+                let first = matches!(e.kind, TKind::Min(..)) == (x <= y);
+                let chosen = if first { a } else { b };
+                Ok(earliest(after(meets), next_change(chosen, env, lets)?))
+            }
+            None => children_change(e, env, lets),
+        },
+        // The condition's change, or the change of the branch taken (the other is not evaluated).
+        TKind::If(c, a, b) => {
+            let branch = if truth(c, env)? { a } else { b };
+            Ok(earliest(
+                next_change(c, env, lets)?,
+                next_change(branch, env, lets)?,
+            ))
         }
         _ => children_change(e, env, lets),
     }
@@ -149,11 +172,60 @@ fn children_change<'a, N: Num>(
 ) -> Result<Option<i128>, Fault> {
     let mut first: Option<i128> = None;
     for child in children(e).into_iter().flatten() {
-        if let Some(t) = next_change(child, env, lets)? {
-            first = Some(first.map_or(t, |f| f.min(t)));
-        }
+        first = earliest(first, next_change(child, env, lets)?);
     }
     Ok(first)
+}
+
+fn earliest(a: Option<i128>, b: Option<i128>) -> Option<i128> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// How long until two sides, one moving exactly with time and the other fixed, meet (and one
+/// nanosecond after, where a comparison may turn); `Some(None)` once they never will. Dates of a moving
+/// instant meet a fixed date at the start of that date. `None` when neither side has that shape.
+fn meeting_of<'a, N: Num>(
+    a: &'a TExpr,
+    b: &'a TExpr,
+    env: &Env<'a, N>,
+    lets: &'a [CheckedLet],
+) -> Result<Option<Option<i128>>, Fault> {
+    let value = |x: &'a TExpr| -> Result<i128, Fault> { Ok(eval::<N, N>(x, env)?.to_i128()) };
+    let (moving, fixed) = match (reads_now(a, lets), reads_now(b, lets)) {
+        (true, false) => (a, b),
+        (false, true) => (b, a),
+        _ => return Ok(None),
+    };
+    if let Some(direction) = slope(moving, lets) {
+        let (x, y) = (value(moving)?, value(fixed)?);
+        // x moves by `direction` a nanosecond toward or away from y.
+        return Ok(Some(meeting(direction * x, direction * y)));
+    }
+    // `date(now + c)` against a fixed date: they meet at the start of that date (of the shifted instant).
+    if let TKind::DateOf(x) = &resolved(moving, lets).kind {
+        if slope(x, lets) == Some(1) {
+            let shifted = value(x)?;
+            let today = i128::from(env.zone.day_of(shifted));
+            let day = value(fixed)?;
+            let meets = match today.cmp(&day) {
+                std::cmp::Ordering::Less => i32::try_from(day)
+                    .ok()
+                    .and_then(|d| env.zone.start_of_day_number(d))
+                    .map(|start| start - shifted),
+                // Equal: the next midnight, where the date passes the fixed one.
+                std::cmp::Ordering::Equal => i32::try_from(day + 1)
+                    .ok()
+                    .and_then(|d| env.zone.start_of_day_number(d))
+                    .map(|start| start - shifted),
+                std::cmp::Ordering::Greater => None,
+            };
+            return Ok(Some(meets));
+        }
+    }
+    Ok(None)
 }
 
 /// How long until an instant `x`, growing with time, reaches `y` and passes it (a comparison of the
@@ -189,7 +261,8 @@ fn next_multiple_change(s: i128, per: i128, direction: i128) -> Option<i128> {
 
 /// The first instant, after the request and before `limit`, at which an attribute of `rule` would
 /// be other than `decision` shows: `None` if none is, up to `limit` (the instant the rule changes) or
-/// `MAX_ATTRIBUTE_STEPS` instants on.
+/// `MAX_ATTRIBUTE_STEPS` instants on (then the last instant tried: the decision holds at least until
+/// then).
 pub(crate) fn attribute_change<'a, N: Num>(
     program: &'a Program,
     rule: &'a CompiledRule,
@@ -215,8 +288,13 @@ pub(crate) fn attribute_change<'a, N: Num>(
                 }
             }
         }
-        let Some(next) = next.and_then(N::from_i128) else {
+        // Instants after 9999-12-31T23:59:59.999999999Z are never reached.
+        let Some(next) = next.filter(|t| *t <= LAST) else {
             return Ok(None);
+        };
+        let Some(next) = N::from_i128(next) else {
+            // Beyond what the narrow number path holds: decide again wide.
+            return Err(Fault::Wide);
         };
         if limit.is_some_and(|limit| next >= limit) {
             return Ok(None);
@@ -230,7 +308,9 @@ pub(crate) fn attribute_change<'a, N: Num>(
             Err(_) => return Ok(Some(next)),
         }
     }
-    Ok(None)
+    // So many instants alike: the decision is said to hold until the last one tried (a bound, not
+    // a change).
+    Ok(Some(later.now))
 }
 
 /// The attributes of `rule` that read the request time (`CompiledRule::attributes_reading_now`).
