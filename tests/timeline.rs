@@ -165,7 +165,10 @@ action refund {
     );
     assert_eq!(decide("2026-01-08T00:00:00Z")["amount"], "95.00");
     // Without the hours, the window in the amount alone: it closes at the 168th hour.
-    let text = tiered.source().text.replace("    value hours_held = hours(held)\n", "");
+    let text = tiered
+        .source()
+        .text
+        .replace("    value hours_held = hours(held)\n", "");
     let window_only = common::inline(&text.replace("let held = now - paid_at\n", ""));
     let d = common::decide_refund(&window_only, order, "2026-01-02T00:00:00Z");
     assert_eq!(d["holds_until"], "2026-01-08T00:00:00+00:00");
