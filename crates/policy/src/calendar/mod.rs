@@ -58,10 +58,20 @@ pub struct Calendar {
     name: String,
     first: NaiveDate,
     last: NaiveDate,
+    /// `first` as days since 1970-01-01, and the number of days covered: business-day arithmetic on
+    /// day numbers needs no date conversion.
+    first_day: i64,
+    days: i64,
     /// Bit `i` (word `i / 64`, bit `i % 64`) is set iff `first + i days` is a working day.
     /// Bits past the end of the range are always clear.
     working: Vec<u64>,
 }
+
+/// 1970-01-01, day 0 of day numbers.
+const EPOCH: NaiveDate = match NaiveDate::from_ymd_opt(1970, 1, 1) {
+    Some(date) => date,
+    None => NaiveDate::MIN,
+};
 
 /// Business-day arithmetic left the calendar's range.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -144,6 +154,37 @@ impl Calendar {
         }
     }
 
+    /// [`Calendar::add_business_days`] on day numbers (days since 1970-01-01): the interpreter's form,
+    /// converted to a date only to say that the result leaves the calendar.
+    pub fn add_business_days_to_day(&self, day: i64, n: i64) -> Result<i64, OutOfCalendar> {
+        let offset = day.saturating_sub(self.first_day);
+        let count = n.unsigned_abs();
+        let found = match n.signum() {
+            0 => return Ok(day),
+            1 => {
+                let start = offset.saturating_add(1);
+                (0..self.days)
+                    .contains(&start)
+                    .then(|| self.nth_working_from(start, count))
+            }
+            _ => {
+                let start = offset.saturating_sub(1);
+                (0..self.days)
+                    .contains(&start)
+                    .then(|| self.nth_working_back_from(start, count))
+            }
+        };
+        match found {
+            Some(Some(i)) => Ok(self.first_day + i),
+            // The cold path: the same answer, and its error, through dates.
+            _ => {
+                let date = shift(EPOCH, day);
+                self.add_business_days(date, n)
+                    .map(|d| d.signed_duration_since(EPOCH).num_days())
+            }
+        }
+    }
+
     /// `date + n business days`. For `n > 0`: the n-th working day strictly after `date`; for
     /// `n < 0`: the |n|-th working day strictly before `date`; for `n == 0`: `date` itself.
     ///
@@ -184,7 +225,7 @@ impl Calendar {
 
     /// Number of covered days (at least 1).
     fn span(&self) -> i64 {
-        self.last.signed_duration_since(self.first).num_days() + 1
+        self.days
     }
 
     fn index_of(&self, date: NaiveDate) -> Option<i64> {
@@ -541,6 +582,8 @@ impl<'a> Parser<'a> {
             name: name.clone(),
             first,
             last,
+            first_day: first.signed_duration_since(EPOCH).num_days(),
+            days: last.signed_duration_since(first).num_days() + 1,
             working,
         })
     }

@@ -545,3 +545,33 @@ fn single_day_calendar() {
         d("2024-01-02")
     );
 }
+
+/// On day numbers, business days are the same as on dates, errors included, at both ends of the
+/// calendar.
+#[test]
+fn business_days_on_day_numbers_agree_with_dates() {
+    let cal = cn();
+    let epoch = d("1970-01-01");
+    for start in [
+        d("2017-12-20"),
+        d("2018-01-01"),
+        d("2021-02-10"),
+        d("2026-12-20"),
+        d("2027-01-05"),
+    ] {
+        for offset in 0..20 {
+            let date = start + chrono::Days::new(offset);
+            let day = date.signed_duration_since(epoch).num_days();
+            for n in [-30, -15, -1, 0, 1, 5, 15, 30] {
+                let by_date = cal
+                    .add_business_days(date, n)
+                    .map(|r| r.signed_duration_since(epoch).num_days());
+                assert_eq!(
+                    cal.add_business_days_to_day(day, n),
+                    by_date,
+                    "{date} + {n}"
+                );
+            }
+        }
+    }
+}

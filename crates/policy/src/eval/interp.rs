@@ -962,12 +962,12 @@ fn arith<'a, N: Num, T: Take<'a, N>, R: Tracer<'a, N>>(
 
 fn business_days<N: Num>(day: N, n: N, env: &Env<'_, N>) -> Result<N> {
     let calendar = env.calendar.ok_or(Fault::Internal)?;
-    let date = day_number_to_date(i64::from(date_number(day)?)).ok_or_else(|| overflow("date"))?;
+    let day = i64::from(date_number(day)?);
     let n = i64::try_from(n.to_i128()).map_err(|_| overflow("number of business days"))?;
     let shifted = calendar
-        .add_business_days(date, n)
+        .add_business_days_to_day(day, n)
         .map_err(|e| Fault::Calendar(Box::new(e)))?;
-    Ok(N::from_i64(date_to_day_number(shifted)))
+    Ok(N::from_i64(shifted))
 }
 
 /// A count of months, negated when it is taken away.
