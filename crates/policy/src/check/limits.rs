@@ -76,18 +76,7 @@ pub(super) fn deep_expressions(
             if let Some(guard) = &rule.guard {
                 test(guard, "this guard");
             }
-            let attrs = &rule.attrs;
-            for e in [
-                &attrs.amount,
-                &attrs.refund_to,
-                &attrs.review,
-                &attrs.review_by,
-                &attrs.next_status,
-            ]
-            .into_iter()
-            .flatten()
-            .chain(attrs.values.iter().map(|(_, e)| e))
-            {
+            for e in rule.attrs.expressions().flatten() {
                 test(e, "this attribute");
             }
         }

@@ -147,6 +147,23 @@ pub struct RuleAttrs {
     pub values: Vec<(String, TExpr)>,
 }
 
+impl RuleAttrs {
+    /// Every attribute's expression slot, in one order: `amount`, `refund_to`, `review`, `review_by`,
+    /// `next_status`, then the values (`None` for an attribute the rule does not set).
+    pub fn expressions(&self) -> impl Iterator<Item = Option<&TExpr>> {
+        [
+            &self.amount,
+            &self.refund_to,
+            &self.review,
+            &self.review_by,
+            &self.next_status,
+        ]
+        .into_iter()
+        .map(Option::as_ref)
+        .chain(self.values.iter().map(|(_, e)| Some(e)))
+    }
+}
+
 /// An example the policy carries: an order, a request time and the expected decision fields.
 #[derive(Debug, Clone)]
 pub struct Example {

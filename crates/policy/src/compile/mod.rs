@@ -110,6 +110,23 @@ pub struct CompiledRule {
     pub timeless_part: Option<TExpr>,
 }
 
+impl CompiledRule {
+    /// Every attribute's expression slot, in the order of `RuleAttrs::expressions` (which
+    /// `attributes_reading_now` numbers).
+    pub fn expressions(&self) -> impl Iterator<Item = Option<&TExpr>> {
+        [
+            &self.amount,
+            &self.refund_to,
+            &self.review,
+            &self.review_by,
+            &self.next_status,
+        ]
+        .into_iter()
+        .map(Option::as_ref)
+        .chain(self.values.iter().map(|(_, e)| Some(e)))
+    }
+}
+
 impl Program {
     /// The instant that selects the version for `order` requested at `now` (nanoseconds): the request,
     /// or the selecting field when present and well formed; `None` for a policy without versions.
@@ -276,18 +293,7 @@ fn compile_rule(
     let attrs = &rule.attrs;
     // Bit k for the k-th of amount, refund_to, review, review_by, next_status, then the values (a
     // value past the 64th is counted as reading `now`).
-    let attributes_reading_now = [
-        &attrs.amount,
-        &attrs.refund_to,
-        &attrs.review,
-        &attrs.review_by,
-        &attrs.next_status,
-    ]
-    .into_iter()
-    .map(Option::as_ref)
-    .chain(attrs.values.iter().map(|(_, e)| Some(e)))
-    .enumerate()
-    .fold(0u64, |mask, (k, e)| {
+    let attributes_reading_now = attrs.expressions().enumerate().fold(0u64, |mask, (k, e)| {
         let reads = e.is_some_and(|e| e.uses_now(lets));
         if k >= 64 {
             mask | if reads { 1 << 63 } else { 0 }

@@ -1065,19 +1065,10 @@ fn needed_by(
         }
     }
     for rule in &action.rules {
-        let attrs = &rule.attrs;
-        let reads = [
-            &rule.guard,
-            &attrs.amount,
-            &attrs.refund_to,
-            &attrs.review,
-            &attrs.review_by,
-            &attrs.next_status,
-        ]
-        .into_iter()
-        .flatten()
-        .chain(attrs.values.iter().map(|(_, e)| e))
-        .fold(0u64, |m, e| m | e.fields_read(&policy.lets));
+        let reads = std::iter::once(rule.guard.as_ref())
+            .chain(rule.attrs.expressions())
+            .flatten()
+            .fold(0u64, |m, e| m | e.fields_read(&policy.lets));
         if reads & bit != 0 {
             needs.push(format!("rule `{}`", rule.id));
         }

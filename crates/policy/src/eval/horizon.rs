@@ -316,19 +316,10 @@ pub(crate) fn attribute_change<'a, N: Num>(
 /// The attributes of `rule` that read the request time (`CompiledRule::attributes_reading_now`).
 fn moving(rule: &CompiledRule) -> impl Iterator<Item = &TExpr> {
     let mask = rule.attributes_reading_now;
-    [
-        &rule.amount,
-        &rule.refund_to,
-        &rule.review,
-        &rule.review_by,
-        &rule.next_status,
-    ]
-    .into_iter()
-    .map(Option::as_ref)
-    .chain(rule.values.iter().map(|(_, e)| Some(e)))
-    .enumerate()
-    .filter(move |(k, _)| mask & (1 << (*k).min(63)) != 0)
-    .filter_map(|(_, e)| e)
+    rule.expressions()
+        .enumerate()
+        .filter(move |(k, _)| mask & (1 << (*k).min(63)) != 0)
+        .filter_map(|(_, e)| e)
 }
 
 /// Whether an attribute of `rule` that reads the request time has another value at `later` than
