@@ -14,7 +14,7 @@ use std::fmt;
 use std::sync::{Mutex, OnceLock, PoisonError};
 
 use chrono::{DateTime, Datelike, Months, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc};
-use chrono_tz::Tz;
+use chrono_tz::{Tz, TzOffset};
 
 use crate::time::split_nanos;
 
@@ -29,6 +29,9 @@ pub struct Zone {
     /// From this instant (seconds since the epoch) on, the offset is `fixed_offset` for good.
     fixed_from: i64,
     fixed_offset: i64,
+    /// The zone's offset from `fixed_from` on, as chrono-tz gives it: a decision's times there are
+    /// built without searching the zone's transitions.
+    fixed_tz_offset: Option<TzOffset>,
 }
 
 impl Zone {
@@ -69,6 +72,7 @@ impl Zone {
                 tz,
                 fixed_from: i64::MAX,
                 fixed_offset: 0,
+                fixed_tz_offset: None,
             };
         };
         let week = 7 * SECONDS_PER_DAY;
@@ -86,10 +90,15 @@ impl Zone {
         if fixed_from > end - 2 * 365 * SECONDS_PER_DAY {
             fixed_from = i64::MAX;
         }
+        let fixed_tz_offset = (fixed_from != i64::MAX)
+            .then(|| DateTime::from_timestamp(end, 0))
+            .flatten()
+            .map(|t| tz.offset_from_utc_datetime(&t.naive_utc()));
         Zone {
             tz,
             fixed_from,
             fixed_offset,
+            fixed_tz_offset,
         }
     }
 
@@ -178,7 +187,12 @@ impl Zone {
     }
 
     pub fn datetime(&self, nanos: i128) -> DateTime<Tz> {
-        utc(nanos).with_timezone(&self.tz)
+        match self.fixed_tz_offset {
+            Some(offset) if seconds_of(nanos) >= self.fixed_from => {
+                DateTime::from_naive_utc_and_offset(utc(nanos).naive_utc(), offset)
+            }
+            _ => utc(nanos).with_timezone(&self.tz),
+        }
     }
 }
 
@@ -305,6 +319,38 @@ pub fn format_datetime(datetime: &DateTime<Tz>) -> Rfc3339 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A time built from the zone's fixed offset is chrono-tz's own, offset and text alike.
+    #[test]
+    fn zoned_times_on_the_fast_path_are_chrono_tz_times() {
+        for tz in [
+            chrono_tz::Asia::Shanghai,
+            chrono_tz::UTC,
+            chrono_tz::America::New_York,
+            chrono_tz::Asia::Tokyo,
+        ] {
+            let zone = Zone::new(tz);
+            for seconds in [
+                -5_000_000_000i64,
+                0,
+                673_000_000,
+                700_000_000,
+                1_780_000_000,
+                4_102_444_800,
+                253_402_300_799,
+            ] {
+                let nanos = i128::from(seconds) * 1_000_000_000 + 123;
+                let expected = utc(nanos).with_timezone(&tz);
+                let got = zone.datetime(nanos);
+                assert_eq!(got, expected);
+                assert_eq!(
+                    format_datetime(&got).to_string(),
+                    format_datetime(&expected).to_string(),
+                    "{tz} {seconds}"
+                );
+            }
+        }
+    }
 
     fn shanghai() -> Zone {
         Zone::new("Asia/Shanghai".parse().unwrap())
