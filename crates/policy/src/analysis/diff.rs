@@ -706,6 +706,33 @@ steps { revoke }
         diff(&load(BASE), &load(new_text), None).expect("the versions compare")
     }
 
+    /// Every field of the contract's decision is compared or left out on purpose, so that a field
+    /// added to the contract has to choose: `order` is the order's own, `policy`, `version`, `action`
+    /// name what decides, `rule` and `because` may be renamed and reworded without a change for the
+    /// customer, and `holds_until` follows from the windows, whose edge for denial (`deadline`) is
+    /// compared.
+    #[test]
+    fn every_decision_field_is_compared_or_left_out_on_purpose() {
+        const LEFT_OUT: [&str; 7] = [
+            "order",
+            "policy",
+            "version",
+            "action",
+            "rule",
+            "because",
+            "holds_until",
+        ];
+        for field in crate::contract::DECISION_FIELDS {
+            assert!(
+                COMPARED.contains(&field) != LEFT_OUT.contains(&field),
+                "`{field}`: compared, or left out with a reason, not both or neither"
+            );
+        }
+        assert!(COMPARED
+            .iter()
+            .all(|f| crate::contract::DECISION_FIELDS.contains(f)));
+    }
+
     #[test]
     fn a_version_against_itself_is_proved_the_same() {
         assert_eq!(compare(BASE).verdict(), DiffVerdict::Same);

@@ -151,16 +151,16 @@ impl RuleAttrs {
     /// Every attribute's expression slot, in one order: `amount`, `refund_to`, `review`, `review_by`,
     /// `next_status`, then the values (`None` for an attribute the rule does not set).
     pub fn expressions(&self) -> impl Iterator<Item = Option<&TExpr>> {
-        [
-            &self.amount,
-            &self.refund_to,
-            &self.review,
-            &self.review_by,
-            &self.next_status,
-        ]
-        .into_iter()
-        .map(Option::as_ref)
-        .chain(self.values.iter().map(|(_, e)| Some(e)))
+        typed::attribute_slots(
+            [
+                &self.amount,
+                &self.refund_to,
+                &self.review,
+                &self.review_by,
+                &self.next_status,
+            ],
+            self.values.iter().map(|(_, e)| e),
+        )
     }
 }
 
@@ -1072,7 +1072,7 @@ impl<'a> Checker<'a> {
             if let Some(guard) = &rule.guard {
                 add(guard);
             }
-            rule.attrs.for_each_expr(&mut add);
+            rule.attrs.expressions().flatten().for_each(&mut add);
         }
         let needs = needs
             & self
@@ -1397,24 +1397,6 @@ impl RuleAttrs {
                 self.requires
             },
             values,
-        }
-    }
-
-    pub fn for_each_expr(&self, visit: &mut impl FnMut(&TExpr)) {
-        for e in [
-            &self.amount,
-            &self.refund_to,
-            &self.review,
-            &self.review_by,
-            &self.next_status,
-        ]
-        .into_iter()
-        .flatten()
-        {
-            visit(e);
-        }
-        for (_, e) in &self.values {
-            visit(e);
         }
     }
 }

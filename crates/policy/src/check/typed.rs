@@ -159,6 +159,19 @@ pub enum TKind {
     Edge(u16),
 }
 
+/// A rule's attribute expressions in their one order: `amount`, `refund_to`, `review`, `review_by`,
+/// `next_status` (each `None` when not set), then the values. Checked and compiled rules both list
+/// theirs through it, and masks over attributes number them so.
+pub fn attribute_slots<'a>(
+    fixed: [&'a Option<TExpr>; 5],
+    values: impl Iterator<Item = &'a TExpr> + 'a,
+) -> impl Iterator<Item = Option<&'a TExpr>> + 'a {
+    fixed
+        .into_iter()
+        .map(Option::as_ref)
+        .chain(values.map(Some))
+}
+
 impl TExpr {
     pub fn new(kind: TKind, ty: Type, span: Span) -> TExpr {
         TExpr { kind, ty, span }

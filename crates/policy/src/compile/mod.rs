@@ -114,16 +114,16 @@ impl CompiledRule {
     /// Every attribute's expression slot, in the order of `RuleAttrs::expressions` (which
     /// `attributes_reading_now` numbers).
     pub fn expressions(&self) -> impl Iterator<Item = Option<&TExpr>> {
-        [
-            &self.amount,
-            &self.refund_to,
-            &self.review,
-            &self.review_by,
-            &self.next_status,
-        ]
-        .into_iter()
-        .map(Option::as_ref)
-        .chain(self.values.iter().map(|(_, e)| Some(e)))
+        crate::check::typed::attribute_slots(
+            [
+                &self.amount,
+                &self.refund_to,
+                &self.review,
+                &self.review_by,
+                &self.next_status,
+            ],
+            self.values.iter().map(|(_, e)| e),
+        )
     }
 }
 

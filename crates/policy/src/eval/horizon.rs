@@ -33,38 +33,11 @@ pub(crate) fn reads_now(e: &TExpr, lets: &[CheckedLet]) -> bool {
     match &e.kind {
         TKind::Now | TKind::Edge(_) => true,
         TKind::Let(id) => lets.get(*id as usize).is_some_and(|l| l.expanded.uses_now),
-        _ => children(e)
-            .into_iter()
-            .flatten()
-            .any(|c| reads_now(c, lets)),
-    }
-}
-
-/// The operands of a node (at most three).
-fn children(e: &TExpr) -> [Option<&TExpr>; 3] {
-    match &e.kind {
-        TKind::Not(a)
-        | TKind::InSet(a, _)
-        | TKind::TextIn(a, _)
-        | TKind::Neg(a)
-        | TKind::DateOf(a)
-        | TKind::StartOfDay(a)
-        | TKind::Round(a, ..)
-        | TKind::Count(a, _) => [Some(a), None, None],
-        TKind::And(a, b)
-        | TKind::Or(a, b)
-        | TKind::Cmp(_, a, b)
-        | TKind::Text(_, a, b)
-        | TKind::Arith(_, a, b)
-        | TKind::Min(a, b)
-        | TKind::Max(a, b) => [Some(a), Some(b), None],
-        TKind::If(c, a, b) => [Some(c), Some(a), Some(b)],
-        TKind::Const(_)
-        | TKind::Field(_)
-        | TKind::Let(_)
-        | TKind::Now
-        | TKind::Present(_)
-        | TKind::Edge(_) => [None, None, None],
+        _ => {
+            let mut any = false;
+            e.for_each_operand(|operand| any = any || reads_now(operand, lets));
+            any
+        }
     }
 }
 
@@ -170,11 +143,13 @@ fn children_change<'a, N: Num>(
     env: &Env<'a, N>,
     lets: &'a [CheckedLet],
 ) -> Result<Option<i128>, Fault> {
-    let mut first: Option<i128> = None;
-    for child in children(e).into_iter().flatten() {
-        first = earliest(first, next_change(child, env, lets)?);
-    }
-    Ok(first)
+    let mut first: Result<Option<i128>, Fault> = Ok(None);
+    e.for_each_operand(|operand| {
+        if let Ok(so_far) = first {
+            first = next_change(operand, env, lets).map(|t| earliest(so_far, t));
+        }
+    });
+    first
 }
 
 fn earliest(a: Option<i128>, b: Option<i128>) -> Option<i128> {
