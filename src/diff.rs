@@ -6,22 +6,13 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value as Json};
 
-use crate::output::{Stop, Terminal};
+use crate::output::{Format, Stop, Terminal};
 use policy::analysis::diff::{
     diff, diff_order, Change, Diff, DiffVerdict, OrderDiff, Region, COMPARED,
 };
 use policy::analysis::Witness;
 use policy::eval::parse_time;
 use policy::Policy;
-
-/// How `policy diff` writes its report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    /// Readable text.
-    Text,
-    /// One JSON object.
-    Json,
-}
 
 #[derive(Debug, clap::Args)]
 pub struct DiffArgs {
@@ -127,20 +118,21 @@ fn rules_text(r: &Region) -> String {
     }
 }
 
+/// A region's first lines: the action, what was found, which rules, and where.
+fn region_head(out: &mut String, action: &str, found: &str, r: &Region) {
+    use std::fmt::Write as _;
+    let _ = writeln!(out, "action `{action}`: {found}: {}", rules_text(r));
+    if !r.conditions.is_empty() {
+        let _ = writeln!(out, "  where {}", r.conditions.join(" and "));
+    }
+}
+
 fn report_text(found: &Diff) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
     for a in &found.actions {
         for r in &a.differences {
-            let _ = writeln!(
-                out,
-                "action `{}`: decided differently: {}",
-                a.action,
-                rules_text(r)
-            );
-            if !r.conditions.is_empty() {
-                let _ = writeln!(out, "  where {}", r.conditions.join(" and "));
-            }
+            region_head(&mut out, &a.action, "decided differently", r);
             if let Some(w) = &r.witness {
                 let _ = writeln!(
                     out,
@@ -154,15 +146,7 @@ fn report_text(found: &Diff) -> String {
             }
         }
         for r in &a.unproven {
-            let _ = writeln!(
-                out,
-                "action `{}`: could not prove alike: {}",
-                a.action,
-                rules_text(r)
-            );
-            if !r.conditions.is_empty() {
-                let _ = writeln!(out, "  where {}", r.conditions.join(" and "));
-            }
+            region_head(&mut out, &a.action, "could not prove alike", r);
             let _ = writeln!(out, "  may differ in: {}", r.may_differ.join(", "));
             match &r.witness {
                 Some(w) => {

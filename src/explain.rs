@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use crate::eval::{choose_action, load_policy, read_order};
-use crate::output::{Stop, Terminal};
+use crate::output::{Format, Stop, Terminal};
 use policy::eval::parse_time;
 
 #[derive(Debug, clap::Args)]
@@ -28,12 +28,6 @@ pub struct ExplainArgs {
     /// `text`: an explanation to read; `json`: the explanation as data (see docs/explain.md).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    Text,
-    Json,
 }
 
 /// Exit 0 when the order is decided, 1 when it cannot be (the explanation says why).

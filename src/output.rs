@@ -133,3 +133,12 @@ fn stdout_closed() -> bool {
 fn stdout_closed() -> bool {
     false
 }
+
+/// How a report is written: `--format text|json` of `explain` and `diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Readable text.
+    Text,
+    /// JSON, documented with its command.
+    Json,
+}
