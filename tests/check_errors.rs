@@ -319,3 +319,46 @@ fn a_library_is_not_a_policy() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// Every did-you-mean carries its replacement as a structured suggestion (what a language server offers
+/// as a quick fix, SARIF as a fix), and applying it mends that finding: the text at the span is the name
+/// the help quotes, and after the replacement no diagnostic of that code starts there.
+#[test]
+fn applying_a_suggestion_mends_its_finding() {
+    let mut applied = 0;
+    for path in case_files() {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let Err(diagnostics) = build_case(&path, &text) else {
+            continue;
+        };
+        for diagnostic in &diagnostics {
+            for suggestion in &diagnostic.suggestions {
+                let name = display_name(&path);
+                let (start, end) = (suggestion.span.start as usize, suggestion.span.end as usize);
+                let help = diagnostic.help.as_deref().unwrap_or("");
+                assert_eq!(
+                    help,
+                    format!("did you mean `{}`?", suggestion.replacement),
+                    "{name}: the help says the suggestion"
+                );
+                let mut mended = text.clone();
+                mended.replace_range(start..end, &suggestion.replacement);
+                let after = match build_case(&path, &mended) {
+                    Ok(_) => Vec::new(),
+                    Err(diagnostics) => diagnostics,
+                };
+                assert!(
+                    !after
+                        .iter()
+                        .any(|d| d.code == diagnostic.code && d.span.start == suggestion.span.start),
+                    "{name}: replacing `{}` with `{}` did not mend `{}`",
+                    &text[start..end],
+                    suggestion.replacement,
+                    diagnostic.code
+                );
+                applied += 1;
+            }
+        }
+    }
+    assert!(applied >= 8, "only {applied} suggestions were applied");
+}

@@ -36,6 +36,18 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// Further places that explain the finding (the earlier definition of a duplicate, say).
     pub related: Vec<(Span, String)>,
+    /// Fixes an editor can apply as they are (a did-you-mean's replacement): what `help` says, as edits.
+    pub suggestions: Vec<Suggestion>,
+}
+
+/// A fix as an edit: replace the text at `span` with `replacement`. Language servers offer it as a quick
+/// fix, SARIF carries it as a `fix`, JSON output as `suggestions`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suggestion {
+    /// The text to replace.
+    pub span: Span,
+    /// What to write instead.
+    pub replacement: String,
 }
 
 impl Diagnostic {
@@ -50,6 +62,7 @@ impl Diagnostic {
             label: None,
             help: None,
             related: Vec::new(),
+            suggestions: Vec::new(),
         }
     }
 
@@ -81,6 +94,29 @@ impl Diagnostic {
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
+    }
+
+    /// `help: did you mean `CLOSE`?` when one of `candidates` is close to `name`, with `CLOSE` as a
+    /// suggestion replacing `at` (the name as written, inside its quotes if it has any; `None` where its
+    /// exact place is not known, and then only the help says it); else `otherwise` as the help.
+    pub fn with_did_you_mean<'a>(
+        self,
+        name: &str,
+        at: Option<Span>,
+        candidates: impl IntoIterator<Item = &'a str>,
+        otherwise: impl FnOnce() -> String,
+    ) -> Self {
+        match did_you_mean(name, candidates) {
+            Some(close) => {
+                let mut d = self.with_help(format!("did you mean `{close}`?"));
+                d.suggestions.extend(at.map(|span| Suggestion {
+                    span,
+                    replacement: close.to_string(),
+                }));
+                d
+            }
+            None => self.with_help(otherwise()),
+        }
     }
 
     /// Adds another place that explains the finding.
@@ -200,11 +236,6 @@ pub fn did_you_mean<'a>(
         .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
-}
-
-/// `help: did you mean ...?` when a candidate is close.
-pub fn suggestion<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
-    did_you_mean(name, candidates).map(|c| format!("did you mean `{c}`?"))
 }
 
 /// Edit distance counting a swap of two neighbouring letters as one edit (optimal string alignment).

@@ -34,6 +34,18 @@ impl Span {
         }
     }
 
+    /// The span of a quoted string without its two quotes (the text a replacement of its contents
+    /// replaces).
+    pub fn inside_quotes(self) -> Span {
+        if self.len() < 2 {
+            return self;
+        }
+        Span {
+            start: self.start + 1,
+            end: self.end - 1,
+        }
+    }
+
     /// Its length in bytes.
     pub fn len(self) -> usize {
         self.end.saturating_sub(self.start) as usize

@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 use super::limits::{self, MAX_INLINED_NODES};
 use super::typed::{ArithOp, CheckedLet, CmpOp, LetId, Slot, TExpr, TKind, TextTest};
 use super::{with_article, Checked, Checker};
-use crate::diagnostics::{suggestion, Diagnostic};
+use crate::diagnostics::Diagnostic;
 use crate::source::Span;
 use crate::syntax::ast::{
     BinaryOp, Expr, ExprKind, Rounding, SetItem, Unit, WindowDirection, WindowRelation,
@@ -229,16 +229,18 @@ impl Checker<'_> {
                     )));
                 }
                 let Some(rounding) = Rounding::from_name(&mode.node) else {
-                    let help = suggestion(&mode.node, Rounding::NAMES).unwrap_or_else(|| {
-                        format!("rounding modes: {}", Rounding::NAMES.join(", "))
-                    });
                     return Err(self.report(
                         Diagnostic::error(
                             "policy::check::unknown_rounding",
                             format!("unknown rounding mode `{}`", mode.node),
                             mode.span,
                         )
-                        .with_help(help),
+                        .with_did_you_mean(
+                            &mode.node,
+                            Some(mode.span),
+                            Rounding::NAMES,
+                            || format!("rounding modes: {}", Rounding::NAMES.join(", ")),
+                        ),
                     ));
                 };
                 if quantum.node <= Decimal::ZERO {
@@ -431,17 +433,19 @@ impl Checker<'_> {
         }
         let enum_name = info.name.clone();
         let listed = info.variants.join(", ");
-        let help = suggestion(name, info.variants.iter().map(String::as_str))
-            .unwrap_or_else(|| format!("`{enum_name}` lists: {listed}"));
-        Err(self.report(
-            Diagnostic::error(
-                "policy::check::unknown_enum_value",
-                format!("`{name}` is not a value of `{enum_name}`"),
-                span,
-            )
-            .with_label(format!("not in `{enum_name}`"))
-            .with_help(help),
-        ))
+        let diagnostic = Diagnostic::error(
+            "policy::check::unknown_enum_value",
+            format!("`{name}` is not a value of `{enum_name}`"),
+            span,
+        )
+        .with_label(format!("not in `{enum_name}`"))
+        .with_did_you_mean(
+            name,
+            Some(span),
+            info.variants.iter().map(String::as_str),
+            || format!("`{enum_name}` lists: {listed}"),
+        );
+        Err(self.report(diagnostic))
     }
 
     pub(crate) fn resolves(&self, name: &str) -> bool {
@@ -587,15 +591,18 @@ impl Checker<'_> {
             "date" | "start_of_day" | "present" | "days" | "hours" | "minutes" | "seconds" => 1,
             "min" | "max" | "starts_with" | "ends_with" | "contains" => 2,
             _ => {
-                let help = suggestion(name, FUNCTIONS)
-                    .unwrap_or_else(|| format!("functions: {}", FUNCTIONS.join(", ")));
                 return Err(self.report(
                     Diagnostic::error(
                         "policy::check::unknown_function",
                         format!("unknown function `{name}`"),
                         name_span,
                     )
-                    .with_help(help),
+                    .with_did_you_mean(
+                        name,
+                        Some(name_span),
+                        FUNCTIONS,
+                        || format!("functions: {}", FUNCTIONS.join(", ")),
+                    ),
                 ));
             }
         };

@@ -21,7 +21,7 @@ use serde_json::Map;
 
 use crate::calendar::Calendar;
 use crate::contract::{NO_REVIEW, ROLE_FIELDS, SHARED_VOCABULARY};
-use crate::diagnostics::{suggestion, Diagnostic};
+use crate::diagnostics::Diagnostic;
 use crate::source::{SourceFile, Span};
 use crate::syntax::ast::{self, AttrKind, Outcome, PolicyAst, Vocabulary};
 use crate::value::{Type, Value, REFUND_TO_ENUM, REVIEW_ENUM};
@@ -435,15 +435,18 @@ impl<'a> Checker<'a> {
                 Ok(tz) => Ok(tz),
                 Err(_) => {
                     let names = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name());
-                    let mut d = Diagnostic::error(
+                    let d = Diagnostic::error(
                         "policy::check::unknown_zone",
                         format!("`{}` is not an IANA time zone", zone.node),
                         zone.span,
                     )
-                    .with_label("unknown time zone");
-                    d = d.with_help(suggestion(&zone.node, names).unwrap_or_else(|| {
-                        "use an IANA name such as `Asia/Shanghai` or `Europe/Berlin`".into()
-                    }));
+                    .with_label("unknown time zone")
+                    .with_did_you_mean(
+                        &zone.node,
+                        Some(zone.span.inside_quotes()),
+                        names,
+                        || "use an IANA name such as `Asia/Shanghai` or `Europe/Berlin`".into(),
+                    );
                     Err(self.report(d))
                 }
             },
@@ -476,7 +479,13 @@ impl<'a> Checker<'a> {
                 None => {
                     let mut known: Vec<&str> = calendars.keys().map(String::as_str).collect();
                     known.sort_unstable();
-                    let help = suggestion(&name.node, known.iter().copied()).unwrap_or_else(|| {
+                    let diagnostic = Diagnostic::error(
+                        "policy::check::unknown_calendar",
+                        format!("no business-day calendar named `{}`", name.node),
+                        name.span,
+                    )
+                    .with_label("unknown calendar")
+                    .with_did_you_mean(&name.node, Some(name.span), known.iter().copied(), || {
                         let available = if known.is_empty() {
                             "none is there".to_string()
                         } else {
@@ -486,15 +495,7 @@ impl<'a> Checker<'a> {
                             "calendars are loaded from `calendars/NAME.calendar` beside the policy ({available})"
                         )
                     });
-                    let reported = self.report(
-                        Diagnostic::error(
-                            "policy::check::unknown_calendar",
-                            format!("no business-day calendar named `{}`", name.node),
-                            name.span,
-                        )
-                        .with_label("unknown calendar")
-                        .with_help(help),
-                    );
+                    let reported = self.report(diagnostic);
                     // Keep checking as if it existed, so business-day uses are not reported too.
                     self.has_calendar = true;
                     Err(reported)
@@ -710,22 +711,24 @@ impl<'a> Checker<'a> {
                             .into_iter()
                             .chain(self.enums[2..].iter().map(|e| e.name.as_str()))
                             .collect();
-                        let help = suggestion(&def.ty.node, candidates.iter().copied())
-                            .unwrap_or_else(|| {
+                        let diagnostic = Diagnostic::error(
+                            "policy::check::unknown_type",
+                            format!("unknown type `{}`", def.ty.node),
+                            def.ty.span,
+                        )
+                        .with_label("not a type")
+                        .with_did_you_mean(
+                            &def.ty.node,
+                            Some(def.ty.span),
+                            candidates.iter().copied(),
+                            || {
                                 format!(
                                     "a field is one of {}, or an enum declared with `enum`",
                                     Type::FIELD_TYPE_NAMES.join(", ")
                                 )
-                            });
-                        let reported = self.report(
-                            Diagnostic::error(
-                                "policy::check::unknown_type",
-                                format!("unknown type `{}`", def.ty.node),
-                                def.ty.span,
-                            )
-                            .with_label("not a type")
-                            .with_help(help),
+                            },
                         );
+                        let reported = self.report(diagnostic);
                         self.poisoned.push((def.name.node.clone(), reported));
                         continue;
                     }
@@ -1326,7 +1329,13 @@ impl<'a> Checker<'a> {
             candidates.extend(self.lets.keys().map(String::as_str));
             candidates.push("now");
         }
-        let help = suggestion(name, candidates.iter().copied()).unwrap_or_else(|| {
+        let d = Diagnostic::error(
+            "policy::check::unknown_name",
+            format!("unknown {what} `{name}`"),
+            span,
+        )
+        .with_label(format!("not a known {what}"))
+        .with_did_you_mean(name, Some(span), candidates.iter().copied(), || {
             if what == "field" {
                 "declare it with `field NAME: TYPE`".to_string()
             } else {
@@ -1334,13 +1343,6 @@ impl<'a> Checker<'a> {
                     .to_string()
             }
         });
-        let d = Diagnostic::error(
-            "policy::check::unknown_name",
-            format!("unknown {what} `{name}`"),
-            span,
-        )
-        .with_label(format!("not a known {what}"))
-        .with_help(help);
         self.report(d)
     }
 }

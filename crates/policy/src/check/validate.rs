@@ -5,7 +5,7 @@ use serde_json::Map;
 use super::typed::{TExpr, TKind};
 use super::{with_article, Checked, Checker, Example, Facts, Reported, RuleAttrs};
 use crate::contract::{DECISION_FIELDS, ERROR_FIELD};
-use crate::diagnostics::{suggestion, Diagnostic};
+use crate::diagnostics::Diagnostic;
 use crate::source::Span;
 use crate::syntax::ast::{self, AttrKind, ExprKind, Vocabulary};
 use crate::value::{
@@ -197,17 +197,19 @@ impl Checker<'_> {
                 Some(step) => steps.push(step),
                 None => {
                     let names = self.steps.iter().map(String::as_str);
-                    let help = suggestion(&ident.node, names)
-                        .unwrap_or_else(|| format!("steps: {}", self.steps.join(", ")));
-                    self.report(
-                        Diagnostic::error(
-                            "policy::check::unknown_step",
-                            format!("unknown step `{}`", ident.node),
-                            ident.span,
-                        )
-                        .with_label("not a declared step")
-                        .with_help(help),
+                    let diagnostic = Diagnostic::error(
+                        "policy::check::unknown_step",
+                        format!("unknown step `{}`", ident.node),
+                        ident.span,
+                    )
+                    .with_label("not a declared step")
+                    .with_did_you_mean(
+                        &ident.node,
+                        Some(ident.span),
+                        names,
+                        || format!("steps: {}", self.steps.join(", ")),
                     );
+                    self.report(diagnostic);
                 }
             }
         }
@@ -253,26 +255,26 @@ impl Checker<'_> {
         let raw: std::collections::HashMap<String, Box<serde_json::value::RawValue>> =
             serde_json::from_str(order_text).unwrap_or_default();
         for (key, value) in &order {
-            let key_span = key_span(
+            let located = key_span(
                 def.order.as_ref().map_or("", |o| o.node.as_str()),
                 order_span,
                 key,
             );
+            let key_span = located.unwrap_or(order_span);
             let Some(slot) = self.field_slot(key) else {
-                let help = suggestion(key, self.fields.iter().map(|f| f.name.as_str()))
-                    .unwrap_or_else(|| {
-                        "the policy ignores fields it does not declare; remove it".to_string()
-                    });
-                found = found.or(Some(
-                    self.report(
-                        Diagnostic::error(
-                            "policy::check::example_unknown_field",
-                            format!("the policy declares no field `{key}`"),
-                            key_span,
-                        )
-                        .with_help(help),
-                    ),
-                ));
+                let names = self.fields.iter().map(|f| f.name.as_str());
+                let diagnostic = Diagnostic::error(
+                    "policy::check::example_unknown_field",
+                    format!("the policy declares no field `{key}`"),
+                    key_span,
+                )
+                .with_did_you_mean(
+                    key,
+                    located.map(Span::inside_quotes),
+                    names,
+                    || "the policy ignores fields it does not declare; remove it".to_string(),
+                );
+                found = found.or(Some(self.report(diagnostic)));
                 continue;
             };
             if value.is_null() {
@@ -330,24 +332,26 @@ impl Checker<'_> {
         let expect_text = def.expect.as_ref().map_or("", |e| e.node.as_str());
         let expect_span = def.expect.as_ref().map_or(def.span, |e| e.span);
         for (key, value) in &expect {
-            let span = key_span(expect_text, expect_span, key);
+            let located = key_span(expect_text, expect_span, key);
+            let span = located.unwrap_or(expect_span);
             if !expectable().any(|field| field == key) {
-                let help = suggestion(key, expectable()).unwrap_or_else(|| {
-                    format!(
-                        "a decision has: {}",
-                        expectable().collect::<Vec<_>>().join(", ")
-                    )
-                });
-                found = found.or(Some(
-                    self.report(
-                        Diagnostic::error(
-                            "policy::check::example_unknown_expectation",
-                            format!("a decision has no field `{key}`"),
-                            span,
+                let diagnostic = Diagnostic::error(
+                    "policy::check::example_unknown_expectation",
+                    format!("a decision has no field `{key}`"),
+                    span,
+                )
+                .with_did_you_mean(
+                    key,
+                    located.map(Span::inside_quotes),
+                    expectable(),
+                    || {
+                        format!(
+                            "a decision has: {}",
+                            expectable().collect::<Vec<_>>().join(", ")
                         )
-                        .with_help(help),
-                    ),
-                ));
+                    },
+                );
+                found = found.or(Some(self.report(diagnostic)));
             } else if key == "outcome"
                 && !matches!(
                     value.as_str(),
@@ -401,13 +405,10 @@ impl Checker<'_> {
 }
 
 /// The span of `"key"` inside a JSON object's text, or the whole object's.
-fn key_span(text: &str, object: Span, key: &str) -> Span {
+fn key_span(text: &str, object: Span, key: &str) -> Option<Span> {
     let quoted = format!("\"{key}\"");
-    match text.find(&quoted) {
-        Some(at) => {
-            let start = object.start as usize + at;
-            Span::new(start, start + quoted.len())
-        }
-        None => object,
-    }
+    text.find(&quoted).map(|at| {
+        let start = object.start as usize + at;
+        Span::new(start, start + quoted.len())
+    })
 }
