@@ -857,7 +857,11 @@ proptest! {
         let mut outputs = Vec::new();
         for threads in [1, 2] {
             let mut output = Vec::new();
-            let options = policy::batch::BatchOptions { threads, chunk_lines };
+            let options = policy::batch::BatchOptions {
+                threads,
+                chunk_lines,
+                ..Default::default()
+            };
             let summary =
                 policy::batch::decide_lines(policy, action, now, &input[..], &mut output, options)
                     .expect("an in-memory batch cannot fail to read or write");

@@ -131,10 +131,7 @@ fn decide_in<'p, N: Num>(
         other => Stop::Order(fault_error(program, order, other)),
     };
 
-    let mut remembered = Remembered {
-        timeless: action.timeless,
-        ..Remembered::default()
-    };
+    let mut remembered = Remembered::default();
     let selected = select_remembering(&action.rules, &env, &mut remembered).map_err(fault)?;
     let Some(index) = selected else {
         let mut decision = empty_decision(
@@ -231,39 +228,51 @@ fn empty_decision<'p>(
     }
 }
 
-/// The truth of guards that do not read the request time, once computed for an order.
+/// The truth of the rules' timeless parts (`CompiledRule::timeless`) for one order, each computed
+/// once (for the first 64 rules): the same at every instant tried.
 #[derive(Default)]
 struct Remembered {
-    /// Which rules may be remembered (`CompiledAction::timeless`).
-    timeless: u64,
     known: u64,
     holds: u64,
 }
 
-/// The first rule whose guard holds, reusing and recording what `remembered` allows.
+impl Remembered {
+    /// Whether rule `index`'s timeless part holds for the order.
+    fn timeless_holds<'a, N: Num>(
+        &mut self,
+        index: usize,
+        rule: &'a CompiledRule,
+        env: &Env<'a, N>,
+    ) -> Result<bool, Fault> {
+        let bit = if index < 64 { 1u64 << index } else { 0 };
+        if self.known & bit != 0 {
+            return Ok(self.holds & bit != 0);
+        }
+        let holds = match &rule.timeless {
+            Some(part) => truth(part, env)?,
+            None => true,
+        };
+        self.known |= bit;
+        if holds {
+            self.holds |= bit;
+        }
+        Ok(holds)
+    }
+}
+
+/// The first rule whose guard holds, its timeless part recalled or recorded in `remembered`.
 fn select_remembering<'a, N: Num>(
     rules: &'a [CompiledRule],
     env: &Env<'a, N>,
     remembered: &mut Remembered,
 ) -> Result<Option<usize>, Fault> {
     for (i, rule) in rules.iter().enumerate() {
-        let bit = if i < 64 { 1u64 << i } else { 0 };
-        let matches = if remembered.known & bit != 0 {
-            remembered.holds & bit != 0
-        } else {
-            let holds = match &rule.guard {
-                Some(guard) => truth(guard, env)?,
+        if remembered.timeless_holds(i, rule, env)?
+            && match &rule.timed {
+                Some(part) => truth(part, env)?,
                 None => true,
-            };
-            if remembered.timeless & bit != 0 {
-                remembered.known |= bit;
-                if holds {
-                    remembered.holds |= bit;
-                }
             }
-            holds
-        };
-        if matches {
+        {
             return Ok(Some(i));
         }
     }
@@ -307,17 +316,16 @@ fn scan<'a, N: Num>(
     let mut buffer = [N::ZERO; 2 * MAX_EDGES];
     let mut count = 0;
     let mut first_edge = 0;
-    for rule in rules {
+    for (i, rule) in rules.iter().enumerate() {
         let own = first_edge..usize::from(rule.edges_through).min(edges);
         first_edge = own.end;
         if own.is_empty() {
             continue;
         }
-        // A rule whose conditions without `now` are false for this order never matches it.
-        if let Some(given) = &rule.timeless_part {
-            if matches!(truth(given, env), Ok(false)) {
-                continue;
-            }
+        // A rule whose conditions without `now` are false for this order never matches it. (One that
+        // fails to evaluate is kept: deciding at its instants says the failure.)
+        if matches!(remembered.timeless_holds(i, rule, env), Ok(false)) {
+            continue;
         }
         for index in own {
             let Some(edge) = bounds.edge(index) else {
