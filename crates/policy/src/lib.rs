@@ -52,7 +52,7 @@ mod value;
 pub mod versions;
 mod zone;
 
-pub use contract::{Decision, Outcome, Text};
+pub use contract::{Decision, Outcome, Text, ZonedInstant};
 pub use eval::Explanation;
 pub use eval::{LoadError, LoadErrorKind, Order, OrderError, OrderErrorKind, Policy};
 #[cfg(feature = "files")]

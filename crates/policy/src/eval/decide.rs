@@ -10,7 +10,7 @@ use super::{Decision, NotInForce, Order, OrderError, Outcome, Text, VersionCheck
 use crate::check::typed::{TExpr, TKind};
 use crate::check::Effective;
 use crate::compile::{CompiledAction, CompiledRule, Edge, Program, MAX_EDGES};
-use crate::contract::{Reasons, DEFAULT_CURRENCY, NO_RULE};
+use crate::contract::{Reasons, ZonedInstant, DEFAULT_CURRENCY, NO_RULE};
 use crate::time::Instant;
 use crate::value::{FieldProblem, Type, Value, REFUND_TO_ENUM, REVIEW_ENUM};
 
@@ -144,7 +144,7 @@ fn decide_in<'p, N: Num>(
         );
         let scan =
             scan(&action.rules, &bounds, &env, &mut remembered, None, false).map_err(fault)?;
-        decision.holds_until = scan.rule_changes.map(|t| policy.zone.datetime(t.to_i128()));
+        decision.holds_until = scan.rule_changes.and_then(|t| zoned(program, t));
         return Ok(decision);
     };
     let rule = &action.rules[index];
@@ -170,7 +170,7 @@ fn decide_in<'p, N: Num>(
         goes_through,
     )
     .map_err(fault)?;
-    decision.deadline = scan.denied.map(|t| policy.zone.datetime(t.to_i128()));
+    decision.deadline = scan.denied.and_then(|t| zoned(program, t));
     // Before the rule changes, its attributes may (a review date moving each day).
     let attributes_change = if goes_through && rule.attributes_reading_now != 0 {
         horizon::attribute_change(
@@ -186,14 +186,14 @@ fn decide_in<'p, N: Num>(
         None
     };
     let until = attributes_change.or(scan.rule_changes);
-    // Often the rule changes where the outcome turns denied: the deadline's instant, already in
-    // the zone's time.
-    decision.holds_until = if until.is_some() && until == scan.denied {
-        decision.deadline
-    } else {
-        until.map(|t| policy.zone.datetime(t.to_i128()))
-    };
+    decision.holds_until = until.and_then(|t| zoned(program, t));
     Ok(decision)
+}
+
+/// An instant the edge walk found, as the decision shows it. The walk keeps only instants after the
+/// request and at most [`LAST`], all within the range of instants.
+fn zoned<N: Num>(program: &Program, nanos: N) -> Option<ZonedInstant<'_>> {
+    Instant::from_nanos(nanos.to_i128()).map(|t| ZonedInstant::new(t, &program.policy.zone))
 }
 
 /// Out of line on purpose: inlined into `decide`, the decision was built in its frame and copied out

@@ -627,7 +627,7 @@ impl Policy {
             order: order.id.as_deref().map(str::to_string),
             message: "internal error: the action decided is gone".into(),
         })?;
-        let mut next = first.holds_until.and_then(|t| Instant::try_from(t).ok());
+        let mut next = first.holds_until.map(crate::ZonedInstant::instant);
         let mut timeline = Timeline {
             changes: Vec::new(),
             first,
@@ -640,7 +640,7 @@ impl Policy {
             }
             match decide::decide_now(&self.program, index, order, at, VersionCheck::InForce) {
                 Ok(decision) => {
-                    next = decision.holds_until.and_then(|t| Instant::try_from(t).ok());
+                    next = decision.holds_until.map(crate::ZonedInstant::instant);
                     timeline.changes.push((at, Ok(decision)));
                 }
                 Err(error) => {
