@@ -1,0 +1,241 @@
+//! What a policy's examples leave untested (`policy test --coverage`), measured on the interpreter
+//! itself, never on the text:
+//!
+//! - **rules**: a rule is covered when some example is decided by it (the decision's `rule`);
+//! - **window edges**: every comparison of a guard with the request time (a window on `now`, or a
+//!   comparison such as `date(now) <= date(paid_at) + 5 business days`) is an edge the interpreter solves
+//!   for each order. An edge is covered *below* when some example is requested in the second before its
+//!   truth changes (its truth at the request differs from its truth one second later), and *above* when
+//!   some example is requested in the second from which it has changed (its truth at the request
+//!   differs from its truth one second earlier). Only examples whose order can reach the edge's rule
+//!   count: the rule's conditions that do not read the request time (`status == issued and ...`) hold
+//!   for it. An edge is covered when it is covered on both sides;
+//! - **enum values**: a value of an enum that types a field is covered when some example's order has
+//!   it in such a field (given, or by the field's default).
+//!
+//! Examples whose order is refused (they `expect` an `error`) decide no rule and reach no edge.
+
+use super::interp::{self, EdgeBounds, Env, Lets};
+use super::Policy;
+use crate::source::Span;
+use crate::value::{Type, Value};
+
+/// One second, in nanoseconds.
+const SECOND: i128 = 1_000_000_000;
+
+/// What the examples of one policy exercise.
+#[derive(Debug, Clone, Default)]
+pub struct ExampleCoverage {
+    /// Every rule of every action, in source order.
+    pub rules: Vec<RuleCoverage>,
+    /// Every edge of every rule, in the order the interpreter solves them.
+    pub edges: Vec<EdgeCoverage>,
+    /// Every value of every enum that types a field, in declaration order.
+    pub enum_values: Vec<EnumValueCoverage>,
+}
+
+/// A rule, and how many examples it decides.
+#[derive(Debug, Clone)]
+pub struct RuleCoverage {
+    /// Its action.
+    pub action: String,
+    /// Its id.
+    pub rule: String,
+    /// Where its id is written.
+    pub span: Span,
+    /// The examples decided by it.
+    pub examples: usize,
+}
+
+/// A comparison with the request time, and the examples on each side of it.
+#[derive(Debug, Clone)]
+pub struct EdgeCoverage {
+    /// The action of its rule.
+    pub action: String,
+    /// The rule whose guard holds it.
+    pub rule: String,
+    /// Where the comparison is written (for a window, the window; inside a definition, there).
+    pub span: Span,
+    /// The examples requested in the second before its truth changes.
+    pub below: usize,
+    /// The examples requested in the second from which its truth has changed.
+    pub above: usize,
+}
+
+impl EdgeCoverage {
+    /// Whether examples stand on both sides of it.
+    pub fn covered(&self) -> bool {
+        self.below > 0 && self.above > 0
+    }
+}
+
+/// A value of an enum, and how many examples' orders use it.
+#[derive(Debug, Clone)]
+pub struct EnumValueCoverage {
+    /// The enum's name.
+    pub enum_name: String,
+    /// The value.
+    pub value: String,
+    /// The examples whose order has it in a field of that enum.
+    pub examples: usize,
+}
+
+/// Covered items out of a total, as a percentage (100 when there is nothing to cover).
+pub fn percent(covered: usize, total: usize) -> f64 {
+    if total == 0 {
+        100.0
+    } else {
+        100.0 * covered as f64 / total as f64
+    }
+}
+
+impl ExampleCoverage {
+    /// Rules decided by some example, and all rules.
+    pub fn rules_covered(&self) -> (usize, usize) {
+        let covered = self.rules.iter().filter(|r| r.examples > 0).count();
+        (covered, self.rules.len())
+    }
+
+    /// Edges with examples on both sides, and all edges.
+    pub fn edges_covered(&self) -> (usize, usize) {
+        let covered = self.edges.iter().filter(|e| e.covered()).count();
+        (covered, self.edges.len())
+    }
+
+    /// Enum values some example uses, and all of them.
+    pub fn enum_values_covered(&self) -> (usize, usize) {
+        let covered = self.enum_values.iter().filter(|v| v.examples > 0).count();
+        (covered, self.enum_values.len())
+    }
+}
+
+/// Runs every example of `policy` and measures what they exercise (see the module's documentation).
+pub fn example_coverage(policy: &Policy) -> ExampleCoverage {
+    let program = &*policy.program;
+    let checked = &program.policy;
+    let mut coverage = ExampleCoverage::default();
+    // Rules and edges, action by action.
+    let mut first_rule = Vec::with_capacity(program.actions.len());
+    let mut first_edge = Vec::with_capacity(program.actions.len());
+    for (action, compiled) in checked.actions.iter().zip(&program.actions) {
+        first_rule.push(coverage.rules.len());
+        first_edge.push(coverage.edges.len());
+        let mut from = 0;
+        for (rule, compiled_rule) in action.rules.iter().zip(&compiled.rules) {
+            coverage.rules.push(RuleCoverage {
+                action: action.name.clone(),
+                rule: rule.id.clone(),
+                span: rule.id_span,
+                examples: 0,
+            });
+            let through = usize::from(compiled_rule.edges_through);
+            for edge in compiled.edges.get(from..through).unwrap_or_default() {
+                coverage.edges.push(EdgeCoverage {
+                    action: action.name.clone(),
+                    rule: rule.id.clone(),
+                    span: edge.span,
+                    below: 0,
+                    above: 0,
+                });
+            }
+            from = from.max(through);
+        }
+    }
+    // Enum values: those of enums that type a field.
+    let mut enum_first: Vec<Option<usize>> = vec![None; checked.enums.len()];
+    for field in &checked.fields {
+        let Type::Enum(id) = field.ty else {
+            continue;
+        };
+        let id = usize::from(id);
+        let (Some(first @ None), Some(info)) = (enum_first.get_mut(id), checked.enums.get(id))
+        else {
+            continue;
+        };
+        *first = Some(coverage.enum_values.len());
+        for value in &info.variants {
+            coverage.enum_values.push(EnumValueCoverage {
+                enum_name: info.name.clone(),
+                value: value.clone(),
+                examples: 0,
+            });
+        }
+    }
+
+    for (index, action) in checked.actions.iter().enumerate() {
+        let compiled = &program.actions[index];
+        for example in &action.examples {
+            let Ok(order) = policy.read_order_str(&example.order_text) else {
+                continue;
+            };
+            // Enum values of the order, each value once per example.
+            let mut seen = vec![false; coverage.enum_values.len()];
+            for (slot, field) in checked.fields.iter().enumerate() {
+                if let (Type::Enum(id), Some(Some(Value::Enum(v)))) =
+                    (field.ty, order.frame.get(slot))
+                {
+                    if let Some(Some(first)) = enum_first.get(usize::from(id)) {
+                        seen[first + usize::from(*v)] = true;
+                    }
+                }
+            }
+            for (value, seen) in coverage.enum_values.iter_mut().zip(seen) {
+                value.examples += usize::from(seen);
+            }
+            // INVARIANT: the checker refuses examples with neither `at` nor `requested_at`.
+            let default_now = example.at.unwrap_or(crate::time::Instant::UNIX_EPOCH);
+            let Ok(decision) = policy.decide(&action.name, &order, default_now) else {
+                continue;
+            };
+            if let Some(rule) = action.rules.iter().position(|r| r.id == decision.rule) {
+                coverage.rules[first_rule[index] + rule].examples += 1;
+            }
+            let now = program
+                .requested_at
+                .and_then(|slot| match order.frame.get(usize::from(slot)) {
+                    Some(Some(Value::Timestamp(t))) => Some(t.nanos()),
+                    _ => None,
+                })
+                .unwrap_or(default_now.nanos());
+            let lets = Lets::<i128>::new(program);
+            let bounds = EdgeBounds::<i128>::new(&compiled.edges);
+            let env = Env {
+                frame: &order.frame,
+                now,
+                zone: checked.zone,
+                calendar: checked.calendar.as_deref(),
+                edges: Some(&bounds),
+                lets: &lets,
+            };
+            let holds =
+                |edge: usize, at: i128| interp::edge_holds(edge, &Env { now: at, ..env }).ok();
+            let mut from = 0;
+            for rule in &compiled.rules {
+                let through = usize::from(rule.edges_through);
+                let own = from..through.max(from);
+                from = own.end;
+                // A rule whose conditions without `now` are false for this order never matches it.
+                if let Some(given) = &rule.timeless_part {
+                    if !matches!(interp::truth(given, &env), Ok(true)) {
+                        continue;
+                    }
+                }
+                for edge in own {
+                    let (Some(before), Some(at), Some(after)) = (
+                        holds(edge, now - SECOND),
+                        holds(edge, now),
+                        holds(edge, now + SECOND),
+                    ) else {
+                        continue;
+                    };
+                    let Some(counted) = coverage.edges.get_mut(first_edge[index] + edge) else {
+                        continue;
+                    };
+                    counted.below += usize::from(at != after);
+                    counted.above += usize::from(at != before);
+                }
+            }
+        }
+    }
+    coverage
+}

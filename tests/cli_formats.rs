@@ -1,0 +1,302 @@
+//! The machine-readable outputs of `policy check` (`--format json|sarif`) and `policy test`
+//! (`--format json|junit`): the SARIF log validates against the SARIF 2.1.0 schema, the JUnit report
+//! reads back with a JUnit parser, the JSON documents are pinned by snapshots, and the exit status
+//! does not depend on the format.
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "test helpers: a failure is the test failing"
+)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value as Json;
+
+const FORMATS: &str = "tests/data/formats/";
+
+fn policy(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_policy"))
+        .args(args)
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")))
+        .output()
+        .expect("the policy binary runs")
+}
+
+fn stdout_json(output: &Output) -> Json {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
+
+fn sarif_validator() -> jsonschema::Validator {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sarif-schema-2.1.0.json");
+    let mut schema: Json = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    // Two patterns of the published schema, those of `run.language` and `toolComponent.language`
+    // (which `policy` never writes), have a stray `]` that an ECMA-262 regular expression in Unicode
+    // mode refuses, so the schema fails its own meta-schema. The file stays as published; the test
+    // mends those patterns in memory.
+    for at in ["run", "toolComponent"] {
+        let language = schema
+            .pointer_mut(&format!("/definitions/{at}/properties/language/pattern"))
+            .expect("the schema has the language pattern");
+        assert_eq!(language, "^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$");
+        *language = Json::from("^[a-zA-Z]{2}$|^[a-zA-Z]{2}-[a-zA-Z]{2}$");
+    }
+    jsonschema::draft7::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .expect("the SARIF schema compiles")
+}
+
+fn assert_valid_sarif(log: &Json) {
+    let validator = sarif_validator();
+    let errors: Vec<String> = validator
+        .iter_errors(log)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "invalid SARIF: {errors:#?}\n{log:#}");
+}
+
+#[test]
+fn sarif_of_errors_warnings_suppressions_and_suggestions_validates_against_the_schema() {
+    let output = policy(&["check", "--format", "sarif", FORMATS]);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    // Nothing rendered on standard error: the log is the whole answer.
+    assert!(output.stderr.is_empty(), "{output:?}");
+    let log = stdout_json(&output);
+    assert_valid_sarif(&log);
+
+    let run = &log["runs"][0];
+    assert_eq!(run["columnKind"], "unicodeCodePoints");
+    let results = run["results"].as_array().unwrap();
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    for result in results {
+        // Each result names its rule by id and by index, and they agree.
+        let index = result["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[index]["id"], result["ruleId"]);
+    }
+    let by_rule = |id: &str| -> Vec<&Json> {
+        results
+            .iter()
+            .filter(|r| r["ruleId"] == format!("policy::{id}"))
+            .collect()
+    };
+    // The error, with its did-you-mean as a fix replacing the name as written.
+    let unknown = by_rule("check::unknown_name");
+    assert_eq!(unknown.len(), 1, "{results:#?}");
+    assert_eq!(unknown[0]["level"], "error");
+    let region = &unknown[0]["locations"][0]["physicalLocation"]["region"];
+    assert_eq!(
+        (region["startLine"].as_u64(), region["startColumn"].as_u64()),
+        (Some(9), Some(45))
+    );
+    let replacement = &unknown[0]["fixes"][0]["artifactChanges"][0]["replacements"][0];
+    assert_eq!(replacement["insertedContent"]["text"], "paid_at");
+    assert_eq!(replacement["deletedRegion"], *region);
+    // The dead rule the file allows: present, suppressed in source, with the reason as justification.
+    let dead = by_rule("analysis::dead_rule");
+    assert_eq!(dead.len(), 2, "{results:#?}");
+    let suppressed: Vec<&&Json> = dead
+        .iter()
+        .filter(|r| r.get("suppressions").is_some())
+        .collect();
+    assert_eq!(suppressed.len(), 1, "{dead:#?}");
+    assert_eq!(suppressed[0]["suppressions"][0]["kind"], "inSource");
+    assert_eq!(
+        suppressed[0]["suppressions"][0]["justification"],
+        "kept to show the document's own wording; see ticket 12"
+    );
+    // The finding the dead rule is pre-empted by is a related location.
+    assert!(dead
+        .iter()
+        .all(|r| r["relatedLocations"][0]["message"]["text"] == "matches first"));
+    // The suppression that silences nothing is a warning of its own; the gap too.
+    assert_eq!(by_rule("check::unused_suppression")[0]["level"], "warning");
+    assert_eq!(by_rule("analysis::gap")[0]["level"], "warning");
+}
+
+#[test]
+fn sarif_of_the_shipped_policies_validates_and_keeps_their_suppressions() {
+    for folder in ["policies/", "examples/policies/"] {
+        let output = policy(&[
+            "check",
+            "--format",
+            "sarif",
+            "--deny",
+            "warnings",
+            // Within 90 days of the end of the `cn` calendar: the suppressions of its warning apply.
+            "--at",
+            "2026-12-01T00:00:00+08:00",
+            folder,
+        ]);
+        assert_eq!(output.status.code(), Some(0), "{folder}: {output:?}");
+        assert_valid_sarif(&stdout_json(&output));
+    }
+}
+
+#[test]
+fn the_json_of_check_is_pinned() {
+    let output = policy(&["check", "--format", "json", FORMATS]);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert!(output.stderr.is_empty(), "{output:?}");
+    let json = stdout_json(&output);
+    insta::assert_snapshot!("check_json_formats", format!("{json:#}"));
+}
+
+#[test]
+fn the_format_does_not_change_the_exit_status() {
+    let cases: [(&[&str], i32); 4] = [
+        (&["check", FORMATS], 1),
+        (&["check", "tests/data/formats/warns.policy"], 0),
+        (
+            &[
+                "check",
+                "--deny",
+                "warnings",
+                "tests/data/formats/warns.policy",
+            ],
+            1,
+        ),
+        (&["check", "--deny", "warnings", "policies/"], 0),
+    ];
+    for (args, status) in cases {
+        for format in ["text", "json", "sarif"] {
+            let mut with = args.to_vec();
+            with.extend(["--format", format]);
+            let output = policy(&with);
+            assert_eq!(output.status.code(), Some(status), "{with:?}: {output:?}");
+            if format != "text" {
+                let json = stdout_json(&output);
+                if format == "json" {
+                    assert_eq!(json["passed"], status == 0, "{with:?}");
+                }
+            }
+        }
+    }
+}
+
+const TEST_ARGS: [&str; 3] = [
+    "test",
+    "tests/data/test-formats/",
+    "tests/data/formats/broken.policy",
+];
+
+/// A failed example: file, line, action, name.
+type Failure = (String, u64, String, String);
+
+/// The text output's failures (each `FAIL` line), and the closing counts.
+fn text_failures() -> (Vec<Failure>, (u64, u64)) {
+    let output = policy(&TEST_ARGS);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let text = String::from_utf8(output.stdout).unwrap();
+    let mut failures = Vec::new();
+    for line in text.lines().filter(|l| l.starts_with("FAIL ")) {
+        // FAIL FILE:LINE:COL: action `A`, example "NAME"
+        let (place, rest) = line["FAIL ".len()..].split_once(": action `").unwrap();
+        let mut parts = place.rsplitn(3, ':');
+        let (_col, line_no, file) = (parts.next(), parts.next().unwrap(), parts.next().unwrap());
+        let (action, name) = rest.split_once("`, example \"").unwrap();
+        failures.push((
+            file.to_string(),
+            line_no.parse().unwrap(),
+            action.to_string(),
+            name.strip_suffix('"').unwrap().to_string(),
+        ));
+    }
+    let last = text.lines().last().unwrap();
+    let (passed, failed) = last.split_once(" passed, ").unwrap();
+    let failed = failed.trim_end_matches(" failed");
+    (failures, (passed.parse().unwrap(), failed.parse().unwrap()))
+}
+
+#[test]
+fn junit_reads_back_with_the_counts_and_failures_of_the_text_output() {
+    let (failures, (passed, failed)) = text_failures();
+    let output = policy(&[TEST_ARGS.as_slice(), &["--format", "junit"]].concat());
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let report =
+        junit_parser::from_reader(std::io::Cursor::new(&output.stdout)).unwrap_or_else(|e| {
+            panic!(
+                "JUnit does not read ({e}): {}",
+                String::from_utf8_lossy(&output.stdout)
+            )
+        });
+    assert_eq!(report.tests, passed + failed);
+    assert_eq!(report.failures + report.errors, failed);
+    assert_eq!(report.errors, 1, "the file that does not check");
+    let mut read_failures = Vec::new();
+    for suite in &report.suites {
+        for case in &suite.cases {
+            if case.status.is_failure() {
+                let (policy, action) = case.classname.as_deref().unwrap().split_once('.').unwrap();
+                assert_eq!(policy, "mixed");
+                read_failures.push((
+                    case.file.clone().unwrap(),
+                    case.line.unwrap(),
+                    action.to_string(),
+                    case.original_name.clone(),
+                ));
+                let junit_parser::TestStatus::Failure(failure) = &case.status else {
+                    unreachable!()
+                };
+                assert_eq!(failure.message, "the decision differs in outcome, rule");
+                assert!(
+                    failure.text.contains("expected: \"allowed\""),
+                    "{failure:?}"
+                );
+            }
+            if case.status.is_error() {
+                assert_eq!(case.original_name, "load");
+            }
+        }
+    }
+    assert_eq!(read_failures, failures);
+    assert_eq!(failures[0].3, "wrong on purpose: <8 days> & \"quoted\"");
+}
+
+#[test]
+fn the_json_of_test_has_the_counts_of_the_text_output_and_is_pinned() {
+    let (failures, (passed, failed)) = text_failures();
+    let output = policy(&[TEST_ARGS.as_slice(), &["--format", "json"]].concat());
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let json = stdout_json(&output);
+    assert_eq!(
+        (json["passed"].as_u64(), json["failed"].as_u64()),
+        (Some(passed), Some(failed))
+    );
+    let failed_examples: Vec<Failure> = json["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|file| {
+            file["examples"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|e| e["passed"] == false)
+                .map(|e| {
+                    (
+                        file["file"].as_str().unwrap().to_string(),
+                        e["span"]["line"].as_u64().unwrap(),
+                        e["action"].as_str().unwrap().to_string(),
+                        e["name"].as_str().unwrap().to_string(),
+                    )
+                })
+        })
+        .collect();
+    assert_eq!(failed_examples, failures);
+    insta::assert_snapshot!("test_json_formats", format!("{json:#}"));
+}
+
+#[test]
+fn the_shipped_policies_pass_in_every_format() {
+    for format in ["text", "json", "junit"] {
+        let output = policy(&["test", "--format", format, "policies/"]);
+        assert_eq!(output.status.code(), Some(0), "{format}: {output:?}");
+    }
+}
