@@ -300,3 +300,82 @@ fn the_shipped_policies_pass_in_every_format() {
         assert_eq!(output.status.code(), Some(0), "{format}: {output:?}");
     }
 }
+
+const PARTIAL: &str = "tests/data/coverage/partial.policy";
+
+#[test]
+fn coverage_names_what_the_examples_leave_untested() {
+    let output = policy(&["test", "--coverage", PARTIAL]);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let text = String::from_utf8(output.stdout).unwrap();
+    let expected = format!(
+        "coverage {PARTIAL}: rules 3/4 (75.0%), window edges 1/2 (50.0%), enum values 2/3 (66.7%)\n\
+         \x20 {PARTIAL}:27:8: rule `suspended_orders` of action `refund`: no example decides it\n\
+         \x20 {PARTIAL}:22:39: window edge `now within 7 calendar days after paid_at` of rule `slow`: no \
+         example in the second from it\n\
+         \x20 enum value Status::suspended: no example's order uses it\n\
+         coverage total: rules 3/4 (75.0%), window edges 1/2 (50.0%), enum values 2/3 (66.7%)\n\
+         4 passed, 0 failed\n"
+    );
+    assert_eq!(text, expected);
+}
+
+#[test]
+fn min_coverage_fails_below_the_threshold_and_keeps_the_closing_line_last() {
+    for (min, status) in [("100", 1), ("75", 1), ("50", 0), ("0", 0)] {
+        let output = policy(&["test", "--min-coverage", min, PARTIAL]);
+        assert_eq!(output.status.code(), Some(status), "{min}: {output:?}");
+        let text = String::from_utf8(output.stdout).unwrap();
+        assert!(text.ends_with("4 passed, 0 failed\n"), "{text}");
+        assert_eq!(
+            text.contains("coverage below --min-coverage"),
+            status == 1,
+            "{text}"
+        );
+    }
+    let json = stdout_json(&policy(&[
+        "test",
+        "--format",
+        "json",
+        "--min-coverage",
+        "75",
+        PARTIAL,
+    ]));
+    assert_eq!(json["coverage"]["passed"], false);
+    // Out of range, or with JUnit: a usage error.
+    assert_eq!(
+        policy(&["test", "--min-coverage", "101", PARTIAL])
+            .status
+            .code(),
+        Some(2)
+    );
+    let junit = policy(&["test", "--coverage", "--format", "junit", PARTIAL]);
+    assert_eq!(junit.status.code(), Some(2), "{junit:?}");
+}
+
+#[test]
+fn the_json_of_coverage_is_pinned() {
+    let output = policy(&["test", "--format", "json", "--coverage", PARTIAL]);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let json = stdout_json(&output);
+    insta::assert_snapshot!("coverage_json_partial", format!("{:#}", json["coverage"]));
+}
+
+/// The shipped policies: every rule decided by an example, every window edge with an example in the
+/// second before it and one in the second from it.
+#[test]
+fn the_shipped_policies_reach_full_rule_and_edge_coverage() {
+    for folder in ["policies/", "examples/policies/"] {
+        let output = policy(&["test", "--format", "json", "--min-coverage", "100", folder]);
+        assert_eq!(output.status.code(), Some(0), "{folder}: {output:?}");
+        let coverage = &stdout_json(&output)["coverage"];
+        for measure in ["rules", "window_edges"] {
+            assert_eq!(coverage[measure]["percent"], 100.0, "{folder} {measure}");
+            assert!(
+                coverage[measure]["total"].as_u64().unwrap() > 0,
+                "{folder} {measure}"
+            );
+        }
+        assert_eq!(coverage["passed"], true);
+    }
+}
