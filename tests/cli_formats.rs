@@ -379,3 +379,64 @@ fn the_shipped_policies_reach_full_rule_and_edge_coverage() {
         assert_eq!(coverage["passed"], true);
     }
 }
+
+/// Each analysis and check warning silenced where it is located (the action's line for a gap, the
+/// rule's for a dead rule, the declaration's for an unused name) no longer fails `--deny warnings`,
+/// and every output keeps it as suppressed, with its whole reason.
+#[test]
+fn suppressed_findings_pass_deny_warnings_and_stay_in_every_output() {
+    const SUPPRESS: &str = "tests/data/suppress/";
+    let text = policy(&["check", "--deny", "warnings", SUPPRESS]);
+    assert_eq!(text.status.code(), Some(0), "{text:?}");
+    assert!(String::from_utf8_lossy(&text.stderr)
+        .ends_with("checked 1 file: 0 errors, 0 warnings (4 allowed by `# allow`)\n"));
+    let json = stdout_json(&policy(&[
+        "check", "--deny", "warnings", "--format", "json", SUPPRESS,
+    ]));
+    let suppressed: Vec<(&str, u64, &str)> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap(),
+                d["span"]["line"].as_u64().unwrap(),
+                d["suppressed"]["reason"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        suppressed,
+        [
+            (
+                "policy::check::unused_field",
+                14,
+                "the order carries it for the ledger, which reads it after the decision"
+            ),
+            ("policy::check::unused_definition", 17, "kept for the next version of the terms"),
+            (
+                "policy::analysis::gap",
+                21,
+                "the terms say nothing of closed or archived orders after seven days; see ticket 12"
+            ),
+            (
+                "policy::analysis::dead_rule",
+                27,
+                "the terms repeat the seven-day rule for suspended orders"
+            ),
+        ]
+    );
+    assert_eq!(
+        (json["warnings"].as_u64(), json["suppressed"].as_u64()),
+        (Some(0), Some(4))
+    );
+    let sarif = policy(&["check", "--deny", "warnings", "--format", "sarif", SUPPRESS]);
+    assert_eq!(sarif.status.code(), Some(0), "{sarif:?}");
+    let log = stdout_json(&sarif);
+    assert_valid_sarif(&log);
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 4);
+    assert!(results
+        .iter()
+        .all(|r| r["suppressions"][0]["kind"] == "inSource"));
+}
