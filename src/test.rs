@@ -107,7 +107,7 @@ pub fn run(args: TestArgs, terminal: &mut Terminal) -> Result<bool, Stop> {
             }
             if let Some(min) = below {
                 terminal.out(format_args!(
-                    "coverage below --min-coverage {min}%: rules {:.1}%, window edges {:.1}%\n",
+                    "coverage below --min-coverage {min}%: rules {:.1}%, window edges (with field windows) {:.1}%\n",
                     totals.rules_pct(),
                     totals.edges_pct()
                 ))?;
@@ -131,6 +131,7 @@ pub fn run(args: TestArgs, terminal: &mut Terminal) -> Result<bool, Stop> {
 struct Totals {
     rules: (usize, usize),
     edges: (usize, usize),
+    field_windows: (usize, usize),
     enum_values: (usize, usize),
 }
 
@@ -140,6 +141,7 @@ impl Totals {
         all.fold(Totals::default(), |t, c| Totals {
             rules: add(t.rules, c.rules_covered()),
             edges: add(t.edges, c.edges_covered()),
+            field_windows: add(t.field_windows, c.field_windows_covered()),
             enum_values: add(t.enum_values, c.enum_values_covered()),
         })
     }
@@ -148,11 +150,15 @@ impl Totals {
         percent(self.rules.0, self.rules.1)
     }
 
+    /// Window edges: those on the request time and those between the order's own times.
     fn edges_pct(&self) -> f64 {
-        percent(self.edges.0, self.edges.1)
+        percent(
+            self.edges.0 + self.field_windows.0,
+            self.edges.1 + self.field_windows.1,
+        )
     }
 
-    /// Whether rules or edges are covered below `min` percent.
+    /// Whether rules or window edges are covered below `min` percent.
     fn below(&self, min: f64) -> bool {
         self.rules_pct() < min || self.edges_pct() < min
     }
@@ -174,9 +180,10 @@ fn coverage_text(
         };
         let file = run.path.display();
         terminal.out(format_args!(
-            "coverage {file}: rules {}, window edges {}, enum values {}\n",
+            "coverage {file}: rules {}, window edges {}, field windows {}, enum values {}\n",
             ratio(c.rules_covered()),
             ratio(c.edges_covered()),
+            ratio(c.field_windows_covered()),
             ratio(c.enum_values_covered())
         ))?;
         let at = |span: policy::source::Span| {
@@ -197,18 +204,24 @@ fn coverage_text(
                 (0, _) => "in the second before it",
                 _ => "in the second from it",
             };
-            let text = edge
-                .span
-                .start
-                .try_into()
-                .ok()
-                .zip(usize::try_from(edge.span.end).ok())
-                .and_then(|(s, e): (usize, usize)| policy.source().text.get(s..e))
-                .unwrap_or("");
             terminal.out(format_args!(
-                "  {}: window edge `{text}` of rule `{}`: no example {missing}\n",
+                "  {}: window edge `{}` of rule `{}`: no example {missing}\n",
                 at(edge.span),
+                written(policy, edge.span),
                 edge.rule
+            ))?;
+        }
+        for window in c.field_windows.iter().filter(|w| !w.covered()) {
+            let missing = match (window.holding, window.failing) {
+                (0, 0) => "on either side",
+                (0, _) => "where it holds",
+                _ => "where it fails",
+            };
+            terminal.out(format_args!(
+                "  {}: field window `{}` of rule `{}`: no example at its edge {missing}\n",
+                at(window.span),
+                written(policy, window.span),
+                window.rule
             ))?;
         }
         for value in c.enum_values.iter().filter(|v| v.examples == 0) {
@@ -219,11 +232,21 @@ fn coverage_text(
         }
     }
     terminal.out(format_args!(
-        "coverage total: rules {}, window edges {}, enum values {}\n",
+        "coverage total: rules {}, window edges {}, field windows {}, enum values {}\n",
         ratio(totals.rules),
         ratio(totals.edges),
+        ratio(totals.field_windows),
         ratio(totals.enum_values)
     ))
+}
+
+/// The text of the policy at `span`.
+fn written(policy: &Policy, span: policy::source::Span) -> &str {
+    policy
+        .source()
+        .text
+        .get(span.start as usize..span.end as usize)
+        .unwrap_or("")
 }
 
 fn coverage_json(
@@ -255,8 +278,20 @@ fn coverage_json(
                     json!({
                         "action": e.action, "rule": e.rule, "below": e.below, "above": e.above,
                         "covered": e.covered(),
-                        "text": source.text.get(e.span.start as usize..e.span.end as usize),
+                        "text": written(policy, e.span),
                         "span": report::span_json(source, e.span),
+                    })
+                })
+                .collect();
+            let windows: Vec<serde_json::Value> = c
+                .field_windows
+                .iter()
+                .map(|w| {
+                    json!({
+                        "action": w.action, "rule": w.rule, "holding": w.holding,
+                        "failing": w.failing, "covered": w.covered(),
+                        "text": written(policy, w.span),
+                        "span": report::span_json(source, w.span),
                     })
                 })
                 .collect();
@@ -270,9 +305,11 @@ fn coverage_json(
                 "policy": policy.name(),
                 "rules": counts(c.rules_covered()),
                 "window_edges": counts(c.edges_covered()),
+                "field_windows": counts(c.field_windows_covered()),
                 "enum_values": counts(c.enum_values_covered()),
                 "rule_list": rules,
                 "edge_list": edges,
+                "field_window_list": windows,
                 "enum_value_list": values,
             }))
         })
@@ -280,6 +317,7 @@ fn coverage_json(
     json!({
         "rules": counts(totals.rules),
         "window_edges": counts(totals.edges),
+        "field_windows": counts(totals.field_windows),
         "enum_values": counts(totals.enum_values),
         "min_coverage": min,
         "passed": min.is_none_or(|min| !totals.below(min)),

@@ -309,24 +309,29 @@ fn coverage_names_what_the_examples_leave_untested() {
     assert_eq!(output.status.code(), Some(0), "{output:?}");
     let text = String::from_utf8(output.stdout).unwrap();
     let expected = format!(
-        "coverage {PARTIAL}: rules 3/4 (75.0%), window edges 1/2 (50.0%), enum values 2/3 (66.7%)\n\
-         \x20 {PARTIAL}:27:8: rule `suspended_orders` of action `refund`: no example decides it\n\
-         \x20 {PARTIAL}:22:39: window edge `now within 7 calendar days after paid_at` of rule `slow`: no \
+        "coverage {PARTIAL}: rules 5/6 (83.3%), window edges 1/2 (50.0%), field windows 0/1 (0.0%), \
+         enum values 2/3 (66.7%)\n\
+         \x20 {PARTIAL}:28:8: rule `suspended_orders` of action `refund`: no example decides it\n\
+         \x20 {PARTIAL}:23:39: window edge `now within 7 calendar days after paid_at` of rule `slow`: no \
          example in the second from it\n\
+         \x20 {PARTIAL}:61:47: field window `delivered_at within 24 hours after paid_at` of rule \
+         `in_time`: no example at its edge where it fails\n\
          \x20 enum value Status::suspended: no example's order uses it\n\
-         coverage total: rules 3/4 (75.0%), window edges 1/2 (50.0%), enum values 2/3 (66.7%)\n\
-         4 passed, 0 failed\n"
+         coverage total: rules 5/6 (83.3%), window edges 1/2 (50.0%), field windows 0/1 (0.0%), enum \
+         values 2/3 (66.7%)\n\
+         6 passed, 0 failed\n"
     );
     assert_eq!(text, expected);
 }
 
 #[test]
 fn min_coverage_fails_below_the_threshold_and_keeps_the_closing_line_last() {
-    for (min, status) in [("100", 1), ("75", 1), ("50", 0), ("0", 0)] {
+    // Rules 83.3%; window edges, those on the request time and the field windows together, 1 of 3.
+    for (min, status) in [("100", 1), ("50", 1), ("33", 0), ("0", 0)] {
         let output = policy(&["test", "--min-coverage", min, PARTIAL]);
         assert_eq!(output.status.code(), Some(status), "{min}: {output:?}");
         let text = String::from_utf8(output.stdout).unwrap();
-        assert!(text.ends_with("4 passed, 0 failed\n"), "{text}");
+        assert!(text.ends_with("6 passed, 0 failed\n"), "{text}");
         assert_eq!(
             text.contains("coverage below --min-coverage"),
             status == 1,
@@ -369,7 +374,7 @@ fn the_shipped_policies_reach_full_rule_and_edge_coverage() {
         let output = policy(&["test", "--format", "json", "--min-coverage", "100", folder]);
         assert_eq!(output.status.code(), Some(0), "{folder}: {output:?}");
         let coverage = &stdout_json(&output)["coverage"];
-        for measure in ["rules", "window_edges"] {
+        for measure in ["rules", "window_edges", "field_windows"] {
             assert_eq!(coverage[measure]["percent"], 100.0, "{folder} {measure}");
             assert!(
                 coverage[measure]["total"].as_u64().unwrap() > 0,

@@ -10,6 +10,12 @@
 //!   differs from its truth one second earlier). Only examples whose order can reach the edge's rule
 //!   count: the rule's conditions that do not read the request time (`status == issued and ...`) hold
 //!   for it. An edge is covered when it is covered on both sides;
+//! - **field windows**: every other comparison of times in a guard, between the order's own timestamps
+//!   or dates (`revoked_at within 28 calendar days after issued_at`). An example stands at its edge when
+//!   moving one of the timestamps it reads by one second (a date by one day), either way, changes the
+//!   comparison's truth; on the side where it holds, or where it fails. A field window is covered when
+//!   examples stand at its edge on both sides. Every example whose order gives the comparison a value
+//!   counts;
 //! - **enum values**: a value of an enum that types a field is covered when some example's order has
 //!   it in such a field (given, or by the field's default).
 //!
@@ -17,6 +23,7 @@
 
 use super::interp::{self, EdgeBounds, Env, Lets};
 use super::Policy;
+use crate::check::typed::{TExpr, TKind};
 use crate::source::Span;
 use crate::value::{Type, Value};
 
@@ -30,8 +37,33 @@ pub struct ExampleCoverage {
     pub rules: Vec<RuleCoverage>,
     /// Every edge of every rule, in the order the interpreter solves them.
     pub edges: Vec<EdgeCoverage>,
+    /// Every comparison between the order's own times in a guard, rule by rule.
+    pub field_windows: Vec<FieldWindowCoverage>,
     /// Every value of every enum that types a field, in declaration order.
     pub enum_values: Vec<EnumValueCoverage>,
+}
+
+/// A comparison between the order's own times, and the examples at its edge on each side.
+#[derive(Debug, Clone)]
+pub struct FieldWindowCoverage {
+    /// The action of its rule.
+    pub action: String,
+    /// The rule whose guard holds it.
+    pub rule: String,
+    /// Where it is written (inside a definition: where the definition is used).
+    pub span: Span,
+    /// The examples at its edge where it holds: moving a time it reads by a second (a date by a day)
+    /// makes it fail.
+    pub holding: usize,
+    /// The examples at its edge where it fails.
+    pub failing: usize,
+}
+
+impl FieldWindowCoverage {
+    /// Whether examples stand at its edge on both sides.
+    pub fn covered(&self) -> bool {
+        self.holding > 0 && self.failing > 0
+    }
 }
 
 /// A rule, and how many examples it decides.
@@ -102,6 +134,12 @@ impl ExampleCoverage {
         (covered, self.edges.len())
     }
 
+    /// Field windows with examples at their edge on both sides, and all of them.
+    pub fn field_windows_covered(&self) -> (usize, usize) {
+        let covered = self.field_windows.iter().filter(|w| w.covered()).count();
+        (covered, self.field_windows.len())
+    }
+
     /// Enum values some example uses, and all of them.
     pub fn enum_values_covered(&self) -> (usize, usize) {
         let covered = self.enum_values.iter().filter(|v| v.examples > 0).count();
@@ -117,9 +155,14 @@ pub fn example_coverage(policy: &Policy) -> ExampleCoverage {
     // Rules and edges, action by action.
     let mut first_rule = Vec::with_capacity(program.actions.len());
     let mut first_edge = Vec::with_capacity(program.actions.len());
+    // Per action, its field windows' comparisons, numbered as `coverage.field_windows` from
+    // `first_window`.
+    let mut field_atoms: Vec<Vec<TExpr>> = Vec::with_capacity(program.actions.len());
+    let mut first_window = Vec::with_capacity(program.actions.len());
     for (action, compiled) in checked.actions.iter().zip(&program.actions) {
         first_rule.push(coverage.rules.len());
         first_edge.push(coverage.edges.len());
+        first_window.push(coverage.field_windows.len());
         let mut from = 0;
         for (rule, compiled_rule) in action.rules.iter().zip(&compiled.rules) {
             coverage.rules.push(RuleCoverage {
@@ -140,6 +183,24 @@ pub fn example_coverage(policy: &Policy) -> ExampleCoverage {
             }
             from = from.max(through);
         }
+        let mut atoms = Vec::new();
+        for (rule, compiled_rule) in action.rules.iter().zip(&compiled.rules) {
+            let mut own = Vec::new();
+            if let Some(guard) = &compiled_rule.guard {
+                time_comparisons(guard, checked, &mut own);
+            }
+            for atom in own {
+                coverage.field_windows.push(FieldWindowCoverage {
+                    action: action.name.clone(),
+                    rule: rule.id.clone(),
+                    span: atom.span,
+                    holding: 0,
+                    failing: 0,
+                });
+                atoms.push(atom);
+            }
+        }
+        field_atoms.push(atoms);
     }
     // Enum values: those of enums that type a field.
     let mut enum_first: Vec<Option<usize>> = vec![None; checked.enums.len()];
@@ -235,7 +296,110 @@ pub fn example_coverage(policy: &Policy) -> ExampleCoverage {
                     counted.above += usize::from(at != before);
                 }
             }
+            for (k, atom) in field_atoms[index].iter().enumerate() {
+                if let Some(holds) = at_field_edge(policy, atom, &order.frame, now) {
+                    if let Some(counted) = coverage.field_windows.get_mut(first_window[index] + k) {
+                        counted.holding += usize::from(holds);
+                        counted.failing += usize::from(!holds);
+                    }
+                }
+            }
         }
     }
     coverage
+}
+
+/// The comparisons of times in `guard` that do not read the request time (those became edges) and read
+/// a timestamp or date field of the order; inside definitions too.
+fn time_comparisons(guard: &TExpr, checked: &crate::check::CheckedPolicy, out: &mut Vec<TExpr>) {
+    let mut walk = |e: &TExpr| time_comparisons(e, checked, out);
+    match &guard.kind {
+        TKind::Not(a) => walk(a),
+        TKind::And(a, b) | TKind::Or(a, b) => {
+            walk(a);
+            walk(b);
+        }
+        TKind::If(c, a, b) => {
+            walk(c);
+            walk(a);
+            walk(b);
+        }
+        TKind::Let(_) if guard.ty == Type::Bool => {
+            if let Some(value) = guard.substituted(&checked.lets) {
+                walk(&value);
+            }
+        }
+        TKind::Cmp(_, a, _)
+            if matches!(
+                a.ty,
+                Type::Timestamp | Type::Date | Type::Duration | Type::Days
+            ) && time_fields(guard, checked) != 0
+                && !guard.uses_now(&checked.lets) =>
+        {
+            out.push(guard.clone());
+        }
+        _ => {}
+    }
+}
+
+/// The timestamp and date fields `e` reads, as a mask of slots.
+fn time_fields(e: &TExpr, checked: &crate::check::CheckedPolicy) -> u64 {
+    let reads = e.fields_read(&checked.lets);
+    checked
+        .fields
+        .iter()
+        .enumerate()
+        .take(64)
+        .filter(|(slot, f)| {
+            reads & (1u64 << slot) != 0 && matches!(f.ty, Type::Timestamp | Type::Date)
+        })
+        .fold(0, |mask, (slot, _)| mask | (1u64 << slot))
+}
+
+/// Whether the order stands at the edge of `atom`: `Some(truth)` when moving one of the times it reads
+/// by a second (a date by a day), either way, changes its truth; `None` when it does not, or the
+/// comparison has no value for this order.
+fn at_field_edge(
+    policy: &Policy,
+    atom: &TExpr,
+    frame: &[Option<Value>],
+    now: i128,
+) -> Option<bool> {
+    let program = &*policy.program;
+    let checked = &program.policy;
+    let truth = |frame: &[Option<Value>]| {
+        let lets = Lets::<i128>::new(program);
+        let env = Env {
+            frame,
+            now,
+            zone: checked.zone,
+            calendar: checked.calendar.as_deref(),
+            edges: None,
+            lets: &lets,
+        };
+        interp::truth(atom, &env).ok()
+    };
+    let holds = truth(frame)?;
+    let fields = time_fields(atom, checked);
+    for slot in (0..frame.len().min(64)).filter(|slot| fields & (1u64 << slot) != 0) {
+        for step in [1i32, -1] {
+            let moved = match frame.get(slot) {
+                Some(Some(Value::Timestamp(t))) => {
+                    crate::time::Instant::from_nanos(t.nanos() + i128::from(step) * SECOND)
+                        .map(Value::Timestamp)
+                }
+                Some(Some(Value::Date(d))) => d.checked_add(step).map(Value::Date),
+                _ => None,
+            };
+            let Some(moved) = moved else {
+                continue;
+            };
+            let mut shifted = frame.to_vec();
+            shifted[slot] = Some(moved);
+            if truth(&shifted).is_some_and(|t| t != holds) {
+                return Some(holds);
+            }
+        }
+    }
+    None
 }

@@ -26,7 +26,8 @@ use crate::value::{parse_field, FieldInput, Type, Value};
 pub use crate::contract::{Decision, ErrorRecord, Outcome, Reasons, Text, NO_RULE};
 pub use crate::value::{FieldProblem, TimestampError};
 pub use coverage::{
-    example_coverage, percent, EdgeCoverage, EnumValueCoverage, ExampleCoverage, RuleCoverage,
+    example_coverage, percent, EdgeCoverage, EnumValueCoverage, ExampleCoverage,
+    FieldWindowCoverage, RuleCoverage,
 };
 pub use describe::{Field, FieldType, Rule};
 pub use examples::{run_examples, ExampleOrder, ExampleResult, Mismatch};
