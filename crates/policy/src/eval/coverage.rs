@@ -236,7 +236,9 @@ pub fn example_coverage(policy: &Policy) -> ExampleCoverage {
                     (field.ty, order.frame.get(slot))
                 {
                     if let Some(Some(first)) = enum_first.get(usize::from(id)) {
-                        seen[first + usize::from(*v)] = true;
+                        if let Some(seen) = seen.get_mut(first + usize::from(*v)) {
+                            *seen = true;
+                        }
                     }
                 }
             }
@@ -249,7 +251,9 @@ pub fn example_coverage(policy: &Policy) -> ExampleCoverage {
                 continue;
             };
             if let Some(rule) = action.rules.iter().position(|r| r.id == decision.rule) {
-                coverage.rules[first_rule[index] + rule].examples += 1;
+                if let Some(counted) = coverage.rules.get_mut(first_rule[index] + rule) {
+                    counted.examples += 1;
+                }
             }
             let now = program
                 .requested_at
@@ -402,4 +406,80 @@ fn at_field_edge(
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const POLICY: &str = r#"
+policy p
+  document "t.txt"
+  zone "UTC"
+
+enum Status { active, closed, archived }
+
+field paid_at: timestamp
+field done_at: timestamp?
+field status: Status
+
+action refund {
+  rule quick when status == active and now within 2 days after paid_at then denied
+    because "q" cite "1"
+  rule done when present(done_at) and done_at within 1 hours after paid_at then denied
+    because "d" cite "2"
+  rule other when status in {active, closed, archived} then denied
+    because "o" cite "3"
+
+  example "the last second of the two days" {
+    at "2026-01-02T23:59:59Z"
+    order { "paid_at": "2026-01-01T00:00:00Z", "status": "active" }
+    expect { "rule": "quick" }
+  }
+  example "a closed order at the edge does not reach `quick`" {
+    at "2026-01-03T00:00:00Z"
+    order { "paid_at": "2026-01-01T00:00:00Z", "status": "closed", "done_at": "2026-01-01T01:00:00Z" }
+    expect { "rule": "other" }
+  }
+  example "an active order at the edge" {
+    at "2026-01-03T00:00:00Z"
+    order { "paid_at": "2026-01-01T00:00:00Z", "status": "active", "done_at": "2026-01-01T00:59:59Z" }
+    expect { "rule": "done" }
+  }
+}
+"#;
+
+    #[test]
+    fn rules_edges_field_windows_and_enum_values_are_measured_on_the_interpreter() {
+        let policy =
+            Policy::from_source("p.policy", POLICY, &crate::check::Calendars::new()).unwrap();
+        let coverage = example_coverage(&policy);
+        let decided: Vec<(&str, usize)> = coverage
+            .rules
+            .iter()
+            .map(|r| (r.rule.as_str(), r.examples))
+            .collect();
+        assert_eq!(decided, [("quick", 1), ("done", 1), ("other", 1)]);
+        // `now within 2 days after paid_at`: 23:59:59 before it; the closed order at 00:00:00 does not
+        // reach the rule, the active one does.
+        let edge = &coverage.edges[0];
+        assert_eq!(
+            (edge.rule.as_str(), edge.below, edge.above),
+            ("quick", 1, 1)
+        );
+        assert_eq!(coverage.edges_covered(), (1, 1));
+        // `done_at within 1 hours after paid_at`: at its edge where it fails (01:00:00) and where it
+        // holds (00:59:59).
+        let window = &coverage.field_windows[0];
+        assert_eq!((window.holding, window.failing), (1, 1));
+        let unused: Vec<&str> = coverage
+            .enum_values
+            .iter()
+            .filter(|v| v.examples == 0)
+            .map(|v| v.value.as_str())
+            .collect();
+        assert_eq!(unused, ["archived"]);
+        assert_eq!(coverage.rules_covered(), (3, 3));
+        assert_eq!(percent(0, 0), 100.0);
+    }
 }
