@@ -445,3 +445,33 @@ fn suppressed_findings_pass_deny_warnings_and_stay_in_every_output() {
         .iter()
         .all(|r| r["suppressions"][0]["kind"] == "inSource"));
 }
+
+/// A finding about the run, at no place in a policy (a calendar file that does not read), is an error
+/// of code `policy::check::run` without a span in JSON, and a result without a region in SARIF.
+#[test]
+fn run_errors_have_a_code_and_no_place() {
+    let args = [
+        "check",
+        "--calendars",
+        "tests/data/broken-calendars",
+        "tests/data/formats/warns.policy",
+    ];
+    let json = policy(&[args.as_slice(), &["--format", "json"]].concat());
+    assert_eq!(json.status.code(), Some(1), "{json:?}");
+    let json = stdout_json(&json);
+    let run = &json["diagnostics"][0];
+    assert_eq!(run["code"], "policy::check::run");
+    assert_eq!(run["severity"], "error");
+    assert_eq!(run["span"], Json::Null);
+    assert!(
+        run["message"].as_str().unwrap().contains("zz.calendar"),
+        "{run}"
+    );
+    let sarif = policy(&[args.as_slice(), &["--format", "sarif"]].concat());
+    assert_eq!(sarif.status.code(), Some(1), "{sarif:?}");
+    let log = stdout_json(&sarif);
+    assert_valid_sarif(&log);
+    let result = &log["runs"][0]["results"][0];
+    assert_eq!(result["ruleId"], "policy::check::run");
+    assert_eq!(result["level"], "error");
+}
