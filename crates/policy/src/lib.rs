@@ -44,6 +44,7 @@ pub mod files;
 mod imports;
 #[cfg(feature = "files")]
 pub mod registry;
+pub mod report;
 pub mod source;
 pub mod suppression;
 pub mod syntax;

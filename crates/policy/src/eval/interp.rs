@@ -851,7 +851,7 @@ fn compare<'a, N: Num, R: Tracer<'a, N>>(
 
 /// A solved comparison with the request time, at `env.now`.
 #[inline]
-fn edge_holds<'a, N: Num>(index: usize, env: &Env<'a, N>) -> Result<bool> {
+pub(crate) fn edge_holds<'a, N: Num>(index: usize, env: &Env<'a, N>) -> Result<bool> {
     let bounds = env.edges.ok_or(Fault::Internal)?;
     let edge = bounds.edge(index).ok_or(Fault::Internal)?;
     let Some((base, shift)) = bounds.bound(index, env)? else {

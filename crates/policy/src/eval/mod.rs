@@ -1,6 +1,7 @@
 //! Evaluation: orders in, decisions out. `Policy` is what a host application loads once and shares
 //! across threads; `Order` is an order's fields read into slots; `Decision` is the contract's output.
 
+mod coverage;
 mod decide;
 mod describe;
 mod examples;
@@ -24,6 +25,10 @@ use crate::value::{parse_field, FieldInput, Type, Value};
 
 pub use crate::contract::{Decision, ErrorRecord, Outcome, Reasons, Text, NO_RULE};
 pub use crate::value::{FieldProblem, TimestampError};
+pub use coverage::{
+    example_coverage, percent, EdgeCoverage, EnumValueCoverage, ExampleCoverage,
+    FieldWindowCoverage, RuleCoverage,
+};
 pub use describe::{Field, FieldType, Rule};
 pub use examples::{run_examples, ExampleOrder, ExampleResult, Mismatch};
 pub use explain::{
