@@ -186,8 +186,12 @@ pub fn example_coverage(policy: &Policy) -> ExampleCoverage {
         let mut atoms = Vec::new();
         for (rule, compiled_rule) in action.rules.iter().zip(&compiled.rules) {
             let mut own = Vec::new();
-            if let Some(guard) = &compiled_rule.guard {
-                time_comparisons(guard, checked, &mut own);
+            // The guard's conjuncts, in order: its timeless part, then the rest.
+            for part in [&compiled_rule.timeless, &compiled_rule.timed]
+                .into_iter()
+                .flatten()
+            {
+                time_comparisons(part, checked, &mut own);
             }
             for atom in own {
                 coverage.field_windows.push(FieldWindowCoverage {
@@ -280,7 +284,7 @@ pub fn example_coverage(policy: &Policy) -> ExampleCoverage {
                 let own = from..through.max(from);
                 from = own.end;
                 // A rule whose conditions without `now` are false for this order never matches it.
-                if let Some(given) = &rule.timeless_part {
+                if let Some(given) = &rule.timeless {
                     if !matches!(interp::truth(given, &env), Ok(true)) {
                         continue;
                     }
