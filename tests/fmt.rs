@@ -240,3 +240,98 @@ fn fmt_dash_formats_standard_input() {
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(String::from_utf8_lossy(&out.stdout), TIDY);
 }
+
+mod perturbed {
+    use proptest::prelude::*;
+
+    const INSERTS: [&str; 8] = [
+        " ",
+        "\n",
+        "\n\n\n",
+        "\t",
+        "# c\n",
+        "  # c\n",
+        "\n# c\n\n",
+        "\r\n",
+    ];
+
+    /// A corpus file with white space or comments added where white space already stands. With
+    /// `layout_only`, not where the formatter keeps the author's spacing: before a comment on the same
+    /// line as code (aligned trailing comments), and before an example's JSON on its line (the JSON's
+    /// lines move with its `{`).
+    fn perturb(text: &str, picks: &[(usize, usize)], layout_only: bool) -> String {
+        use policy::syntax::tree::SyntaxKind::{Comment, Json, Whitespace};
+        let tokens = policy::syntax::tree::lex(text);
+        let spaces: Vec<usize> = tokens
+            .iter()
+            .enumerate()
+            .filter(|(i, t)| {
+                if t.kind != Whitespace {
+                    return false;
+                }
+                if !layout_only {
+                    return true;
+                }
+                let line_end = text[t.start..]
+                    .find('\n')
+                    .map_or(text.len(), |e| t.start + e);
+                !tokens[*i..]
+                    .iter()
+                    .take_while(|u| u.start < line_end)
+                    .any(|u| u.kind == Json || u.kind == Comment)
+            })
+            .map(|(_, t)| t.start)
+            .collect();
+        if spaces.is_empty() {
+            return text.to_string();
+        }
+        let mut at: Vec<(usize, &str)> = picks
+            .iter()
+            .map(|(i, k)| (spaces[i % spaces.len()], INSERTS[k % INSERTS.len()]))
+            .collect();
+        at.sort_unstable();
+        at.dedup_by_key(|(a, _)| *a);
+        let mut out = text.to_string();
+        for (offset, insert) in at.into_iter().rev() {
+            out.insert_str(offset, insert);
+        }
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+        /// Whatever the white space and comments, formatting succeeds, is idempotent and keeps the
+        /// comments.
+        #[test]
+        fn formatting_survives_any_layout(file in 0usize..1000, picks in proptest::collection::vec((0usize..10_000, 0usize..8), 1..12)) {
+            let files = super::corpus();
+            let path = &files[file % files.len()];
+            let text = std::fs::read_to_string(path).unwrap_or_default();
+            prop_assume!(policy::syntax::tree::parse(&text).errors.is_empty());
+            let damaged = perturb(&text, &picks, false);
+            // A comment between `more` and `than` (or `at` and `least`) is a syntax error.
+            prop_assume!(policy::syntax::tree::parse(&damaged).errors.is_empty());
+            let once = policy::syntax::format(&damaged);
+            prop_assert!(once.is_ok(), "{}: {:?}", path.display(), once);
+            let once = once.unwrap_or_default();
+            let twice = policy::syntax::format(&once).ok();
+            prop_assert_eq!(twice.as_ref(), Some(&once), "{}: not idempotent", path.display());
+            prop_assert_eq!(super::comments(&once), super::comments(&damaged));
+        }
+
+        /// Spaces added to a formatted file are taken out again.
+        #[test]
+        fn spaces_alone_are_undone(file in 0usize..1000, picks in proptest::collection::vec((0usize..10_000, 0usize..1), 1..12)) {
+            let files = super::corpus();
+            let path = &files[file % files.len()];
+            let text = std::fs::read_to_string(path).unwrap_or_default();
+            let Ok(formatted) = policy::syntax::format(&text) else {
+                return Ok(());
+            };
+            let spaced = perturb(&formatted, &picks, true);
+            let again = policy::syntax::format(&spaced).ok();
+            prop_assert_eq!(again.as_ref(), Some(&formatted), "{}", path.display());
+        }
+    }
+}
