@@ -452,6 +452,10 @@ impl Layout<'_> {
 fn emit(text: &str, tokens: &[Token], slots: &[Slot]) -> std::string::String {
     let mut out = std::string::String::with_capacity(text.len() + text.len() / 8);
     let mut cols: Vec<usize> = Vec::with_capacity(slots.len());
+    // Columns are followed as the text grows (and through the original), never counted back from a
+    // line's start: a long line costs no more than a short one.
+    let mut out_col = Column::default();
+    let mut text_col = Column::default();
     // Trivia between significant tokens: tokens[from..k] before each slot.
     let mut next = 0usize;
     let mut prev_sig: Option<Token> = None;
@@ -542,17 +546,14 @@ fn emit(text: &str, tokens: &[Token], slots: &[Slot]) -> std::string::String {
             }
             Space => {
                 out.push(' ');
-                column(&out)
+                out_col.at(&out)
             }
-            Tight => column(&out),
+            Tight => out_col.at(&out),
         };
         cols.push(col);
         let token_text = &text[slot.token.start..slot.token.end];
         if slot.token.kind == Json {
-            let old_col = text[..slot.token.start]
-                .rsplit('\n')
-                .next()
-                .map_or(0, |l| l.chars().count());
+            let old_col = text_col.at(&text[..slot.token.start]);
             out.push_str(&shift_json(token_text, col as isize - old_col as isize));
         } else {
             out.push_str(token_text);
@@ -569,9 +570,25 @@ fn push_indent(out: &mut std::string::String, indent: usize) {
     out.extend(std::iter::repeat_n(' ', indent));
 }
 
-/// The column (in characters) the text ends at.
-fn column(out: &str) -> usize {
-    out.rsplit('\n').next().map_or(0, |l| l.chars().count())
+/// The column (in characters) a growing text ends at, followed incrementally.
+#[derive(Debug, Default)]
+struct Column {
+    /// How much of the text has been counted.
+    counted: usize,
+    col: usize,
+}
+
+impl Column {
+    /// The column `text` ends at; `text` extends the text of the previous call.
+    fn at(&mut self, text: &str) -> usize {
+        let new = text.get(self.counted..).unwrap_or("");
+        match new.rfind('\n') {
+            Some(i) => self.col = new[i + 1..].chars().count(),
+            None => self.col += new.chars().count(),
+        }
+        self.counted = text.len();
+        self.col
+    }
 }
 
 /// A JSON object's text moved by `delta` columns: its lines after the first shifted as a whole, trailing
@@ -709,6 +726,16 @@ mod tests {
             .err()
             .unwrap_or_default();
         assert_eq!(errors.len(), 2);
+    }
+
+    #[test]
+    fn one_long_line() {
+        // Columns are followed as the text grows: a file on one line formats like any other.
+        let values: Vec<String> = (0..50_000).map(|i| format!("v{i}")).collect();
+        let text = format!("policy p enum E {{ {} }}", values.join(" ,"));
+        let out = formatted(&text);
+        assert!(out.starts_with("policy p\nenum E { v0, v1, "));
+        assert!(out.ends_with(", v49999 }\n"));
     }
 
     #[test]

@@ -1117,6 +1117,26 @@ mod tests {
     }
 
     #[test]
+    fn deep_input_parses_on_a_small_stack() {
+        let deep = format!("policy p\nlet a = {}1\n", "(-".repeat(200_000));
+        let chain = format!(
+            "policy p\nlet a = {}1\n",
+            "if a then 1 else ".repeat(100_000)
+        );
+        let worker = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || {
+                for text in [deep, chain] {
+                    let parsed = parse(&text);
+                    assert_eq!(parsed.root.text(&text), text);
+                    assert!(!parsed.errors.is_empty());
+                    assert!(crate::format(&text).is_err());
+                }
+            });
+        assert!(worker.is_ok_and(|w| w.join().is_ok()));
+    }
+
+    #[test]
     fn keywords_are_not_names_but_other_words_are() {
         assert!(!parse("policy p\nfield rule: int\n").errors.is_empty());
         assert!(
