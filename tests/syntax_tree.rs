@@ -126,6 +126,13 @@ proptest! {
             Just("policy p\n"), Just("action a {"), Just("}"), Just("rule r"), Just("when"), Just("then allowed"),
             Just("("), Just(")"), Just("x"), Just("and"), Just("\"s\""), Just("# c\n"), Just("example \"e\" {"),
             Just("order {\"a\": [1]}"), Just("1.5"), Just("calendar days"), Just("if"), Just("else"), Just("\n"),
+            Just("policy a-2026-01-01\n"), Just("policy a-1.5"), Just("2026-01-01"), Just("2026-01-01T00:00:00Z"),
+            Just("at least"), Just("more than"), Just("within"), Just("after"), Just("7 x 24 hours"), Just("not in"),
+            Just("in"), Just("{a, \"b\",}"), Just("rounded half_up to 0.01"), Just("enum order {"), Just("action expect {"),
+            Just("order {"), Just("expect"), Just("]"), Just("["), Just("requires [a,]"), Just("default amount ="),
+            Just("because \"a\" \"b\" cite \"c\" in \"d\""), Just("f(x, 1)"), Just("-"), Just("=="), Just(","),
+            Just("field a: int? = 1"), Just("let"), Just("steps { a }"), Just("effective from 2026-01-01 by x"),
+            Just("minor_units \"JPY\" 0"), Just("unique"), Just("5days"), Just("at"), Just("\"open"),
         ],
         0..60,
     )) {

@@ -80,6 +80,17 @@ pub fn lex(text: &str) -> Vec<Token> {
                     SyntaxKind::UnterminatedJson
                 }
             }
+            // The policy's name, after the file's first word: a letter, then letters, digits, `-`
+            // and `_` (`alibaba-ssl-revoke`), as the grammar's atomic `policy_name`.
+            b'a'..=b'z' | b'A'..=b'Z' if names_policy(text, &last) => {
+                at += 1;
+                while at < bytes.len()
+                    && (bytes[at].is_ascii_alphanumeric() || matches!(bytes[at], b'-' | b'_'))
+                {
+                    at += 1;
+                }
+                SyntaxKind::Word
+            }
             b'a'..=b'z' | b'A'..=b'Z' | b'_' => {
                 at = word_end(bytes, at);
                 SyntaxKind::Word
@@ -132,6 +143,16 @@ pub fn lex(text: &str) -> Vec<Token> {
         });
     }
     tokens
+}
+
+/// Whether the file's first significant token is `policy` or `library` and nothing has followed it.
+fn names_policy(text: &str, last: &[Option<(SyntaxKind, usize, usize)>; 2]) -> bool {
+    match last {
+        [None, Some((SyntaxKind::Word, start, end))] => {
+            matches!(&text[*start..*end], "policy" | "library")
+        }
+        _ => false,
+    }
 }
 
 /// Whether a `{` here opens an example's JSON: it follows the word `order` or `expect`, and that word

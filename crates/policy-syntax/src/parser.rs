@@ -234,17 +234,6 @@ impl<'t> Parser<'t> {
         !between.is_empty() && between.iter().all(|t| t.kind == Whitespace)
     }
 
-    /// Whether the `n`th significant token directly follows the one before it (nothing between).
-    fn adjacent(&self, n: usize) -> bool {
-        match (self.cur + n).checked_sub(1) {
-            Some(prev) => match (self.sig.get(prev), self.sig.get(self.cur + n)) {
-                (Some(&a), Some(&b)) => b == a + 1,
-                _ => false,
-            },
-            None => false,
-        }
-    }
-
     // ------------------------------------------------------------ errors
 
     /// Reports that `expected` was expected here, once per declaration or entry.
@@ -355,7 +344,7 @@ impl<'t> Parser<'t> {
         self.finish();
     }
 
-    /// `alibaba-ssl-revoke`: a letter, then letters, digits, `-` and `_`, nothing between them.
+    /// `alibaba-ssl-revoke`: a letter, then letters, digits, `-` and `_`.
     fn policy_name(&mut self) -> bool {
         let starts_with_letter = self.nth(0) == Some(Word)
             && self
@@ -367,11 +356,9 @@ impl<'t> Parser<'t> {
             self.error("a policy name");
             return false;
         }
+        // The lexer takes the name whole (hyphens included).
         self.start(PolicyName);
         self.bump();
-        while matches!(self.nth(0), Some(Word | Integer | Minus)) && self.adjacent(0) {
-            self.bump();
-        }
         self.finish();
         true
     }
@@ -1150,7 +1137,10 @@ mod tests {
             !parse("policy p\nlet c = now at # c\n least 2 days before x\n")
                 .errors
                 .is_empty()
-        );
+        ); // A policy's name is taken whole, dates and all; it starts with a letter.
+        assert!(parse("policy a-2026-01-01T00_x--\n").errors.is_empty());
+        assert!(!parse("policy a-1.5\n").errors.is_empty());
+        assert!(!parse("policy _a\n").errors.is_empty());
     }
 
     #[test]
