@@ -117,8 +117,11 @@ fn stdin(check: bool, terminal: &mut Terminal) -> Result<bool, Stop> {
 }
 
 /// Writes `text` to `path` through a file beside it renamed over it: a reader sees the old text or the
-/// new one, never half of one, and an interrupted run leaves the file as it was.
+/// new one, never half of one, and an interrupted run leaves the file as it was. A symbolic link is
+/// followed: the file it points to is rewritten, the link stays.
 fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    let resolved = std::fs::canonicalize(path)?;
+    let path = resolved.as_path();
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
     let name = path
         .file_name()

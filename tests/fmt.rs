@@ -193,6 +193,29 @@ fn fmt_check_lists_what_would_change_and_exits_1() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+#[cfg(unix)]
+#[test]
+fn fmt_rewrites_the_file_a_link_points_to() {
+    let dir = scratch("link");
+    std::fs::write(dir.join("sub/messy.policy"), MESSY).unwrap_or_default();
+    let linked = std::os::unix::fs::symlink(dir.join("sub/messy.policy"), dir.join("link.policy"));
+    assert!(linked.is_ok());
+    let out = policy_bin()
+        .arg("fmt")
+        .arg(dir.join("link.policy"))
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let link =
+        std::fs::symlink_metadata(dir.join("link.policy")).map(|m| m.file_type().is_symlink());
+    assert!(matches!(link, Ok(true)));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("sub/messy.policy")).unwrap_or_default(),
+        TIDY
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn fmt_of_a_file_with_syntax_errors_reports_them_all_and_exits_2() {
     let dir = scratch("errors");
