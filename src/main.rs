@@ -45,9 +45,9 @@ enum Command {
     /// the input and what needed it. Exit 0 when the order is decided, 1 when it cannot be.
     Explain(explain::ExplainArgs),
     /// Format `.policy` files (folders recursively) in the one canonical layout, in place; comments
-    /// stay where they were. With --check, change nothing and list the files that would change. Exit
-    /// 0 when done (or already formatted), 1 with --check when a file would change, 2 when a file
-    /// cannot be formatted (a syntax error).
+    /// stay where they were. With --check, change nothing and list the files that would change; with
+    /// --diff, print their diffs. Exit 0 when done (or already formatted), 1 with --check or --diff
+    /// when a file would change, 2 when a file cannot be formatted (a syntax error).
     Fmt(fmt::FmtArgs),
 }
 

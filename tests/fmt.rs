@@ -184,6 +184,26 @@ fn fmt_check_lists_what_would_change_and_exits_1() {
         .output()
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(out.status.code(), Some(0), "{out:?}");
+    // --diff: a unified diff, nothing written.
+    std::fs::write(dir.join("sub/messy.policy"), MESSY).unwrap_or_default();
+    let out = policy_bin()
+        .args(["fmt", "--diff"])
+        .arg(&dir)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("messy.policy (formatted)\n@@ -1,3 +1,3 @@\n policy p\n-zone \"UTC\"   # where\n-field a : int = 1+2\n+  zone \"UTC\"   # where\n+field a: int = 1 + 2\n"), "{stdout}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("sub/messy.policy")).unwrap_or_default(),
+        MESSY
+    );
+    let out = policy_bin()
+        .arg("fmt")
+        .arg(&dir)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
     // No temporary file left behind.
     let left: Vec<_> = std::fs::read_dir(dir.join("sub"))
         .map(|d| d.flatten().count())
