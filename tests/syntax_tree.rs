@@ -8,7 +8,13 @@ use std::path::{Path, PathBuf};
 use policy::syntax::tree as syntax;
 use proptest::prelude::*;
 
-fn corpus() -> Vec<(PathBuf, String)> {
+/// Every policy file of the repository with its text, read once.
+fn corpus() -> &'static [(PathBuf, String)] {
+    static CORPUS: std::sync::OnceLock<Vec<(PathBuf, String)>> = std::sync::OnceLock::new();
+    CORPUS.get_or_init(read_corpus)
+}
+
+fn read_corpus() -> Vec<(PathBuf, String)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let folders = ["policies", "examples/policies", "tests/cases"].map(|f| root.join(f));
     let files = policy::files::policy_files(&folders).unwrap_or_default();
@@ -50,7 +56,7 @@ fn line(text: &str, offset: usize) -> usize {
 fn every_policy_file_parses_alike_and_losslessly() {
     let mut rejected = 0;
     for (path, text) in corpus() {
-        let (engine, tree) = (engine(&text), tree(&text));
+        let (engine, tree) = (engine(text), tree(text));
         assert_eq!(
             tree.is_some(),
             engine.is_some(),

@@ -132,6 +132,37 @@ impl LineIndex {
         self.starts.get(line).map(|s| s + col)
     }
 
+    /// The line (from 0) and the column in UTF-16 code units (from 0) of a byte offset of `text`, as
+    /// the Language Server Protocol counts positions. An offset inside a character counts from its start.
+    pub fn line_col_utf16(&self, text: &str, offset: usize) -> (usize, usize) {
+        let (line, _) = self.line_col(offset);
+        let start = self.starts[line];
+        let mut end = offset.min(text.len());
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let col = text.get(start..end).map_or(0, |s| s.encode_utf16().count());
+        (line, col)
+    }
+
+    /// The byte offset of a line (from 0) and a column in UTF-16 code units, clamped to the line's end
+    /// (its line feed excluded); `None` past the last line.
+    pub fn offset_utf16(&self, text: &str, line: usize, col: usize) -> Option<usize> {
+        let start = *self.starts.get(line)?;
+        let end = self
+            .starts
+            .get(line + 1)
+            .map_or(text.len(), |next| next - 1);
+        let mut units = 0;
+        for (i, c) in text.get(start..end)?.char_indices() {
+            if units >= col {
+                return Some(start + i);
+            }
+            units += c.len_utf16();
+        }
+        Some(end)
+    }
+
     /// How many lines the text has (a text ending in a line feed has an empty last line).
     pub fn len(&self) -> usize {
         self.starts.len()
@@ -156,5 +187,18 @@ mod tests {
         assert_eq!(lines.line_col(6), (2, 0));
         assert_eq!(lines.offset(1, 1), Some(4));
         assert_eq!(lines.len(), 3);
+    }
+
+    #[test]
+    fn utf16_columns_for_editors() {
+        let text = "a\u{e9}\u{1F600}b\ncd";
+        let lines = LineIndex::new(text);
+        let b = text.find('b').unwrap_or(0);
+        // `a` 1 unit, `é` 1, the emoji 2.
+        assert_eq!(lines.line_col_utf16(text, b), (0, 4));
+        assert_eq!(lines.offset_utf16(text, 0, 4), Some(b));
+        assert_eq!(lines.offset_utf16(text, 0, 99), Some(b + 1));
+        assert_eq!(lines.offset_utf16(text, 1, 1), Some(b + 3));
+        assert_eq!(lines.offset_utf16(text, 2, 0), None);
     }
 }
