@@ -6,7 +6,7 @@
 # `fuzz/cargo-fuzz.sh tmin --sanitizer address --debug-assertions --release TARGET FILE`).
 #
 # Usage: fuzz/run.sh TARGET SECONDS [libFuzzer options...]
-#   TARGET: policy_text | order_decide | batch_lines | calendar
+#   TARGET: policy_text | syntax_tree | order_decide | batch_lines | calendar
 #   FUZZ_TOOLCHAIN=stable|nightly picks the toolchain (default: nightly when installed);
 #   FUZZ_SANITIZER=address|none (default: address);
 #   FUZZ_SKIP_REGRESSIONS=1 skips the replay (to look for new crashes while known ones are unfixed).
@@ -20,12 +20,12 @@ target="$1"
 seconds="$2"
 shift 2
 case "$target" in
-    policy_text) max_len=100000 dict=policy.dict ;;
+    policy_text | syntax_tree) max_len=100000 dict=policy.dict ;;
     batch_lines) max_len=16384 dict=order.dict ;;
     calendar) max_len=16384 dict= ;;
     order_decide) max_len=4096 dict=order.dict ;;
     *)
-        echo "fuzz: unknown target \`$target\` (policy_text, order_decide, batch_lines, calendar)" >&2
+        echo "fuzz: unknown target \`$target\` (policy_text, syntax_tree, order_decide, batch_lines, calendar)" >&2
         exit 2
         ;;
 esac

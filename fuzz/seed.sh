@@ -6,13 +6,15 @@ set -euo pipefail
 fuzz="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$fuzz")"
 corpus="$fuzz/corpus"
-mkdir -p "$corpus"/{policy_text,order_decide,batch_lines,calendar}
+mkdir -p "$corpus"/{policy_text,syntax_tree,order_decide,batch_lines,calendar}
 
 # policy_text: every policy file of the repository.
 find "$root/policies" "$root/tests/cases" -name '*.policy' -type f -print0 |
     while IFS= read -r -d '' f; do
         cp "$f" "$corpus/policy_text/$(basename "$(dirname "$f")")-$(basename "$f")"
     done
+# syntax_tree: the same files.
+cp "$corpus"/policy_text/* "$corpus/syntax_tree/"
 
 # calendar: every calendar file.
 find "$root/policies" "$root/tests" -name '*.calendar' -type f -print0 |
@@ -61,6 +63,6 @@ for f in "$root"/examples/*.jsonl "$root"/tests/data/*.jsonl; do
         rm "$part"
     done
 done
-for t in policy_text order_decide batch_lines calendar; do
+for t in policy_text syntax_tree order_decide batch_lines calendar; do
     echo "seed: $t: $(find "$corpus/$t" -type f | wc -l) files"
 done

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 seconds="${1:-25}"
-targets=(policy_text order_decide batch_lines calendar)
+targets=(policy_text syntax_tree order_decide batch_lines calendar)
 ./cargo-fuzz.sh build --sanitizer "${FUZZ_SANITIZER:-address}" --debug-assertions --release
 for target in "${targets[@]}"; do
     # The fuzzer stops itself after SECONDS; the bound covers a hang outside libFuzzer's -timeout.

@@ -5,6 +5,7 @@ mod check;
 mod diff;
 mod eval;
 mod explain;
+mod fmt;
 mod output;
 mod test;
 
@@ -43,6 +44,11 @@ enum Command {
     /// atom of its condition, how the deciding rule computed its attributes, or what is wrong with
     /// the input and what needed it. Exit 0 when the order is decided, 1 when it cannot be.
     Explain(explain::ExplainArgs),
+    /// Format `.policy` files (folders recursively) in the one canonical layout, in place; comments
+    /// stay where they were. With --check, change nothing and list the files that would change; with
+    /// --diff, print their diffs. Exit 0 when done (or already formatted), 1 with --check or --diff
+    /// when a file would change, 2 when a file cannot be formatted (a syntax error).
+    Fmt(fmt::FmtArgs),
 }
 
 /// Parses the arguments, runs the subcommand, maps the result to an exit code.
@@ -74,6 +80,7 @@ fn run(cli: Cli) -> Result<bool, Stop> {
         Command::Test(args) => test::run(args, &mut terminal),
         Command::Diff(args) => diff::run(args, &mut terminal),
         Command::Explain(args) => explain::run(args, &mut terminal),
+        Command::Fmt(args) => fmt::run(args, &mut terminal),
     };
     let flushed = terminal.flush();
     let verdict = verdict?;

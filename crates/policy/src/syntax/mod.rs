@@ -43,6 +43,33 @@ pub fn check_syntax(text: &str) -> Result<(), Vec<Diagnostic>> {
     parse(text).map(|_| ())
 }
 
+/// The lossless syntax tree (comments and layout kept) and its error-tolerant parser, for tools that
+/// work on the text as written: the formatter, an editor. The engine still lowers its AST from the
+/// pest grammar (`docs/syntax.md` says why); the two parsers accept the same texts.
+pub use policy_syntax as tree;
+
+/// Formats a policy's text in the canonical layout (`docs/fmt.md`): white space only changes, comments
+/// stay where they were, and formatting a formatted text changes nothing. A text that does not parse
+/// is not formatted: its syntax errors come back, as [`check_syntax`] reports them.
+pub fn format(text: &str) -> Result<String, Vec<Diagnostic>> {
+    match policy_syntax::format(text) {
+        Ok(formatted) => Ok(formatted),
+        Err(errors) => match check_syntax(text) {
+            // The engine's own words for the errors, as `policy check` prints them.
+            Err(diagnostics) if errors.iter().all(|e| e.code != "policy::fmt::internal") => {
+                Err(diagnostics)
+            }
+            _ => Err(errors
+                .into_iter()
+                .map(|e| {
+                    Diagnostic::error(e.code, e.message, Span::new(e.start, e.end))
+                        .with_label(e.label)
+                })
+                .collect()),
+        },
+    }
+}
+
 /// Parses a policy file: its AST, or every syntax error found (each declaration with a syntax error is
 /// reported; a declaration's other errors, such as a bad escape, only once the file parses).
 pub(crate) fn parse(text: &str) -> Result<PolicyAst, Vec<Diagnostic>> {
