@@ -46,6 +46,7 @@ mod imports;
 pub mod registry;
 pub mod source;
 pub mod suppression;
+pub mod symbols;
 pub mod syntax;
 pub mod time;
 mod value;
