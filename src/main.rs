@@ -5,6 +5,7 @@ mod check;
 mod diff;
 mod eval;
 mod explain;
+mod lsp;
 mod output;
 mod test;
 
@@ -43,6 +44,9 @@ enum Command {
     /// atom of its condition, how the deciding rule computed its attributes, or what is wrong with
     /// the input and what needed it. Exit 0 when the order is decided, 1 when it cannot be.
     Explain(explain::ExplainArgs),
+    /// Run the language server over standard input and output (for editors: diagnostics, hover,
+    /// go to definition, references, completion, quick fixes; see docs/editors.md).
+    Lsp(lsp::LspArgs),
 }
 
 /// Parses the arguments, runs the subcommand, maps the result to an exit code.
@@ -67,6 +71,12 @@ fn main() -> ExitCode {
 /// Runs a command. `Ok(true)`: success; `Ok(false)`: the command ran and found failures (exit 1);
 /// `Err`: it could not run to its end (exit 2; see [`Stop`]).
 fn run(cli: Cli) -> Result<bool, Stop> {
+    // The language server writes standard output from a thread of its own: no `Terminal` (which
+    // holds standard output's lock) may exist while it runs.
+    let cli = match cli.command {
+        Command::Lsp(args) => return lsp::run(args),
+        command => Cli { command },
+    };
     let mut terminal = Terminal::new();
     let verdict = match cli.command {
         Command::Check(args) => check::run(args, &mut terminal),
@@ -74,6 +84,7 @@ fn run(cli: Cli) -> Result<bool, Stop> {
         Command::Test(args) => test::run(args, &mut terminal),
         Command::Diff(args) => diff::run(args, &mut terminal),
         Command::Explain(args) => explain::run(args, &mut terminal),
+        Command::Lsp(args) => lsp::run(args),
     };
     let flushed = terminal.flush();
     let verdict = verdict?;
