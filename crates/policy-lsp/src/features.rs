@@ -660,3 +660,90 @@ mod tests {
         assert_eq!(context("requires [a]\n  "), Context::Expression);
     }
 }
+
+#[cfg(test)]
+mod any_text {
+    //! No text, whole or cut anywhere, and no position in it makes a feature panic.
+
+    use super::*;
+    use crate::document::Document;
+    use std::str::FromStr;
+
+    fn shipped() -> Vec<(std::path::PathBuf, String)> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies");
+        [
+            "alibaba-ssl-refund-legacy.policy",
+            "alibaba-cms-refund-2026.policy",
+        ]
+        .iter()
+        .map(|name| {
+            let path = root.join(name);
+            let text = std::fs::read_to_string(&path).unwrap();
+            (path, text)
+        })
+        .collect()
+    }
+
+    #[test]
+    fn every_feature_answers_on_cut_texts() {
+        let uri = Uri::from_str("file:///x.policy").unwrap();
+        for (path, text) in shipped() {
+            let mut doc = Document::new(Some(path.clone()), 1, text.clone(), Encoding::Utf16);
+            doc.analyse(|p| std::fs::read_to_string(p).ok());
+            assert!(
+                doc.diagnostics.iter().all(|d| !d.is_error()),
+                "{:?}",
+                doc.diagnostics
+            );
+            let mut cut = 0;
+            while cut < text.len() {
+                while !text.is_char_boundary(cut) {
+                    cut += 1;
+                }
+                // The text cut short, as typed so far: the last good index stays in use.
+                doc.set_text(text[..cut].to_string(), 2, Encoding::Utf16);
+                doc.analyse(|p| std::fs::read_to_string(p).ok());
+                let len = doc.text.len();
+                for offset in (0..=len).step_by(41).chain([len]) {
+                    let _ = hover(&doc, offset);
+                    let _ = definition(&doc, &uri, offset, Encoding::Utf16, |_| None);
+                    let _ = references(&doc, &uri, offset, true);
+                    let _ = completion(&doc, offset);
+                }
+                let everything = doc
+                    .lines
+                    .range(&doc.text, policy::source::Span::new(0, len));
+                let _ = code_actions(&doc, &uri, everything);
+                let _ = document_symbols(&doc);
+                cut += 1201;
+            }
+        }
+    }
+
+    #[test]
+    fn hover_follows_the_last_index_through_an_edit() {
+        let (path, text) = shipped().remove(0);
+        let mut doc = Document::new(Some(path), 1, text.clone(), Encoding::Utf16);
+        doc.analyse(|p| std::fs::read_to_string(p).ok());
+        // A line inserted before `let cash` that does not parse: `cash` is found where it moved.
+        let edited = text.replacen("let cash", "let broken = (\nlet cash", 1);
+        doc.set_text(edited.clone(), 2, Encoding::Utf16);
+        doc.analyse(|p| std::fs::read_to_string(p).ok());
+        assert!(doc.diagnostics.iter().any(|d| d.is_error()));
+        let at = edited.find("let cash").unwrap() + 5;
+        let shown = hover(&doc, at).unwrap();
+        let HoverContents::Markup(markup) = shown.contents else {
+            panic!("markup")
+        };
+        assert!(
+            markup.value.starts_with("definition `cash`: `money`"),
+            "{}",
+            markup.value
+        );
+        assert!(markup
+            .value
+            .contains("(as of the last version that checked)"));
+        // Inside the edit itself, nothing.
+        assert!(hover(&doc, edited.find("broken").unwrap() + 1).is_none());
+    }
+}
