@@ -10,8 +10,8 @@ pub struct LspArgs {
     pub stdio: bool,
 }
 
-/// Serves one editor until it says `exit`; an error is a broken connection.
+/// Serves one editor until it says `exit`: exit 0 after `shutdown` and `exit`, 1 after an `exit`
+/// without `shutdown` or when the editor went away (as the protocol says), 2 on a broken connection.
 pub fn run(_args: LspArgs) -> Result<bool, Stop> {
-    policy_lsp::run_stdio().map_err(|e| Stop::Error(format!("language server: {e}")))?;
-    Ok(true)
+    policy_lsp::run_stdio().map_err(|e| Stop::Error(format!("language server: {e}")))
 }

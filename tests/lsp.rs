@@ -497,3 +497,20 @@ fn utf8_positions_when_the_client_offers_them() {
     assert!(shutdown.get("error").is_none());
     client.notify("exit", Value::Null);
 }
+
+#[test]
+fn exit_without_shutdown_is_status_1() {
+    let mut client = Client::start();
+    client.call("initialize", json!({"processId": null, "capabilities": {}}));
+    client.notify("initialized", json!({}));
+    client.notify("exit", Value::Null);
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        if let Some(status) = client.child.try_wait().unwrap() {
+            assert_eq!(status.code(), Some(1));
+            break;
+        }
+        assert!(Instant::now() < deadline, "the server did not exit");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

@@ -43,9 +43,11 @@ use lines::Encoding;
 
 pub use format::format_text;
 
-/// Runs the server on standard input and output until the client says `exit`. An error is a broken
-/// connection or a protocol violation by the client (the caller reports it and exits non-zero).
-pub fn run_stdio() -> Result<(), String> {
+/// Runs the server on standard input and output until the client says `exit`: `Ok(true)` after
+/// `shutdown` then `exit`, `Ok(false)` after an `exit` without `shutdown` or a client that went away
+/// (the protocol's exit status 1). An error is a broken connection or a protocol violation by the
+/// client before initialization ended.
+pub fn run_stdio() -> Result<bool, String> {
     let (connection, threads) = Connection::stdio();
     let served = serve(&connection);
     drop(connection);
@@ -53,8 +55,9 @@ pub fn run_stdio() -> Result<(), String> {
     served
 }
 
-/// Serves one client on `connection`: initialization, then requests and notifications until `exit`.
-pub fn serve(connection: &Connection) -> Result<(), String> {
+/// Serves one client on `connection`: initialization, then requests and notifications until `exit`
+/// (see [`run_stdio`] for the result).
+pub fn serve(connection: &Connection) -> Result<bool, String> {
     let (id, params) = connection.initialize_start().map_err(|e| e.to_string())?;
     let params: InitializeParams = serde_json::from_value(params).unwrap_or_default();
     let encoding = if params
@@ -92,7 +95,7 @@ pub fn serve(connection: &Connection) -> Result<(), String> {
             }
         }
         let Ok(message) = connection.receiver.recv() else {
-            return Ok(());
+            return Ok(false);
         };
         match message {
             Message::Request(request) => {
@@ -100,7 +103,7 @@ pub fn serve(connection: &Connection) -> Result<(), String> {
                     .handle_shutdown(&request)
                     .map_err(|e| e.to_string())?
                 {
-                    return Ok(());
+                    return Ok(true);
                 }
                 let id = request.id.clone();
                 let response = catch_unwind(AssertUnwindSafe(|| server.request(request)))
@@ -119,7 +122,7 @@ pub fn serve(connection: &Connection) -> Result<(), String> {
             }
             Message::Notification(note) => {
                 if note.method == notification::Exit::METHOD {
-                    return Ok(());
+                    return Ok(false);
                 }
                 // A notification has no answer: a handler that panics loses only that change.
                 let _ = catch_unwind(AssertUnwindSafe(|| server.notification(note)));
