@@ -1,6 +1,7 @@
 //! The names of a policy file, for editors: every declaration (field, definition, enum and its values,
 //! step, refund destination, review kind, action, rule, a rule's named value, import) with where its
-//! name is written, what it is, and every place the file uses it.
+//! name is written, what it is, and every place the file uses it (in expressions, requirements,
+//! `requires` lists, field types, `effective ... by`, and the keys of examples' orders).
 //!
 //! The index is built from the syntax tree, so a file that parses but does not check still gets one: a
 //! name resolves as the checker would resolve it where the checker would accept it, and a name the file
@@ -477,6 +478,12 @@ impl SymbolIndex {
                     self.attr(&attr.kind);
                 }
             }
+            // An example's order names fields by its keys.
+            for order in action.examples.iter().filter_map(|e| e.order.as_ref()) {
+                for (key, span) in object_keys(&order.node, order.span.start) {
+                    self.use_of(key, span, &[SymbolKind::Field]);
+                }
+            }
         }
         for symbol in &mut self.symbols {
             symbol.uses.sort_by_key(|s| (s.start, s.end));
@@ -623,6 +630,49 @@ impl SymbolIndex {
     }
 }
 
+/// The keys of a JSON object's own members (not those of objects inside it), each with its span inside
+/// its quotes; `base` is where the object's text starts in the file. A key with an escape is left out
+/// (no field name has one).
+fn object_keys(json: &str, base: u32) -> Vec<(&str, Span)> {
+    let bytes = json.as_bytes();
+    let mut keys = Vec::new();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while let Some(&byte) = bytes.get(i) {
+        match byte {
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            b'"' => {
+                let start = i + 1;
+                let mut end = start;
+                let mut escaped = false;
+                while let Some(&c) = bytes.get(end) {
+                    match c {
+                        b'\\' => {
+                            escaped = true;
+                            end += 1;
+                        }
+                        b'"' => break,
+                        _ => {}
+                    }
+                    end += 1;
+                }
+                let after = json.get(end + 1..).unwrap_or("").trim_start();
+                if depth == 1 && !escaped && after.starts_with(':') {
+                    if let Some(key) = json.get(start..end) {
+                        let at = base as usize;
+                        keys.push((key, Span::new(at + start, at + end)));
+                    }
+                }
+                i = end;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    keys
+}
+
 /// The library an import names, relative to the importing file's folder.
 fn library_path(importer: &Path, import: &str) -> PathBuf {
     importer
@@ -683,6 +733,12 @@ action refund {
     because "early" cite "Row 1" in "other.txt"
 
   rule late then denied because "late" cite "Row 2"
+
+  example "one" {
+    at "2026-01-02T00:00:00Z"
+    order { "status": "pending", "price": "1.00", "paid_at": "2026-01-01T00:00:00Z" }
+    expect { "outcome": "conditional" }
+  }
 }
 "#;
 
@@ -747,12 +803,16 @@ action refund {
             symbol.uses.iter().map(|s| line_of(*s)).collect::<Vec<_>>()
         };
         // `require revoked_at when status == revoked`, the field's type in `field status: Status`.
-        assert_eq!(uses("status", SymbolKind::Field), [18, 28]);
+        assert_eq!(uses("status", SymbolKind::Field), [18, 28, 39]);
         assert_eq!(uses("revoked_at", SymbolKind::Field), [18]);
         assert_eq!(uses("Status", SymbolKind::Enum), [12]);
         assert_eq!(uses("cash", SymbolKind::Let), [30, 32]);
         assert_eq!(uses("fresh", SymbolKind::Let), [28]);
-        assert_eq!(uses("paid_at", SymbolKind::Field), [21]);
+        assert_eq!(uses("paid_at", SymbolKind::Field), [21, 39]);
+        // The keys of an example's order.
+        assert_eq!(uses("price", SymbolKind::Field), [20, 39]);
+        let price = index.find("price", SymbolKind::Field).unwrap();
+        assert_eq!(texts(&price.uses), ["price", "price"]);
         assert_eq!(uses("revoke", SymbolKind::Step), [31]);
         assert_eq!(
             uses("original_payment", SymbolKind::RefundDestination),
@@ -771,6 +831,17 @@ action refund {
         assert_eq!((issued("Status"), issued("Other")), (1, 0));
         let revoked = index.find("revoked", SymbolKind::EnumValue).unwrap();
         assert_eq!(texts(&revoked.uses), ["revoked"]);
+    }
+
+    #[test]
+    fn an_orders_keys_are_its_own_members() {
+        let json = r#"{ "a": 1, "b\"": 2, "c" : {"d": [ {"e": 3} ]}, "f": "g:" }"#;
+        let keys: Vec<_> = object_keys(json, 100)
+            .into_iter()
+            .map(|(k, span)| (k, &json[span.start as usize - 100..span.end as usize - 100]))
+            .collect();
+        assert_eq!(keys, [("a", "a"), ("c", "c"), ("f", "f")]);
+        assert!(object_keys("{\"unclosed", 0).is_empty());
     }
 
     #[test]

@@ -49,6 +49,13 @@ async function main() {
   const grammar = await registry.loadGrammar('source.policy');
   if (!grammar) throw new Error('the grammar does not load');
 
+  // The checks themselves: an open string must be seen as a region left open, a stray character as
+  // invalid, or the test would pass whatever the grammar does.
+  const open = grammar.tokenizeLine('because "not closed', textmate.INITIAL);
+  const stray = grammar.tokenizeLine('when a && b', textmate.INITIAL);
+  if (open.ruleStack.depth <= 1 || !stray.tokens.some((t) => t.scopes.some((s) => s.startsWith('invalid')))) {
+    throw new Error('the test cannot see an unclosed string or an invalid character');
+  }
   const show = process.argv.indexOf('--show');
   if (show !== -1) {
     const lines = fs.readFileSync(process.argv[show + 1], 'utf8').split(/\r?\n/);
