@@ -378,6 +378,55 @@ fn a_scripted_editor_session() {
     let uses = text.matches("cash").count();
     assert_eq!(references.as_array().unwrap().len(), uses, "{references}");
 
+    // A step the library declares: its use here and its declaration there, from the disk.
+    let references = client.call(
+        "textDocument/references",
+        json!({"textDocument": {"uri": uri}, "position": at(&text, "requires [revoke]", 0, 11),
+               "context": {"includeDeclaration": true}}),
+    );
+    let found: Vec<(String, u64)> = references
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["uri"].as_str().unwrap().to_string(),
+                l["range"]["start"]["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let revoke_line = line_of(&library_text, "    revoke,");
+    assert_eq!(
+        found,
+        [
+            (uri.clone(), line_of(&text, "requires [revoke]")),
+            (uri_of(&library), revoke_line),
+        ]
+    );
+    // From the library, opened too: the uses in the files that import it.
+    let library_uri = uri_of(&library);
+    client.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": library_uri, "languageId": "policy", "version": 1, "text": library_text}}),
+    );
+    let references = client.call(
+        "textDocument/references",
+        json!({"textDocument": {"uri": library_uri},
+               "position": {"line": revoke_line, "character": 6},
+               "context": {"includeDeclaration": false}}),
+    );
+    let found: Vec<&str> = references
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["uri"].as_str().unwrap())
+        .collect();
+    assert_eq!(found, [uri.as_str()]);
+    client.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": library_uri}}),
+    );
+
     // Completion in a half-typed line that does not parse: the names of the last text that did.
     let typing = text.replacen(
         "let cash = price",

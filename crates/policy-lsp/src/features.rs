@@ -2,7 +2,7 @@
 //! Each function reads an analysed document and returns the protocol's answer.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use lsp_types::{
     CodeAction, CodeActionKind, CodeActionOrCommand, CompletionItem, CompletionItemKind,
@@ -169,6 +169,65 @@ pub fn references(
             .map(|s| Location::new(uri.clone(), doc.lines.range(&doc.text, s)))
             .collect(),
     )
+}
+
+/// What the name under `offset` is declared as: the file that declares it (`None` for a buffer without
+/// a file), its kind and its name.
+pub fn declared(doc: &Document, offset: usize) -> Option<(Option<PathBuf>, Kind, String)> {
+    let (symbol, _) = symbol_at(doc, offset)?;
+    if symbol.kind == Kind::Import {
+        return None;
+    }
+    let file = match &symbol.origin {
+        Some(origin) => Some(origin.path.clone()),
+        None => doc.path.clone(),
+    };
+    Some((file, symbol.kind, symbol.name.clone()))
+}
+
+/// The places in `doc` (at `uri`) that use the name `name` of `kind` declared in the file `path`: the
+/// uses of its import, or, in that file itself, its uses and (with `declaration`) its declaration.
+pub fn uses_in(
+    doc: &Document,
+    uri: &Uri,
+    path: &Path,
+    kind: Kind,
+    name: &str,
+    declaration: bool,
+) -> Vec<Location> {
+    let Some((index, shift)) = doc.index() else {
+        return Vec::new();
+    };
+    let here = doc.path.as_deref().is_some_and(|p| same_file(p, path));
+    let mut spans = Vec::new();
+    for symbol in index.of_kind(kind).filter(|s| s.name == name) {
+        match &symbol.origin {
+            None if here => {
+                if declaration {
+                    spans.push(symbol.span);
+                }
+                spans.extend(symbol.uses.iter().copied());
+            }
+            Some(origin) if !here && same_file(&origin.path, path) => {
+                spans.extend(symbol.uses.iter().copied());
+            }
+            _ => {}
+        }
+    }
+    spans
+        .into_iter()
+        .filter_map(|s| shift.span(s))
+        .map(|s| Location::new(uri.clone(), doc.lines.range(&doc.text, s)))
+        .collect()
+}
+
+/// Whether two paths name one file (`a/../b` and `b` do).
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    a == b
+        || match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => false,
+        }
 }
 
 /// Quick fixes: each suggestion of a finding of the text now whose range meets `range`, as an edit.

@@ -258,14 +258,38 @@ impl Server {
     fn references(&mut self, request: Request) -> Result<Response, Response> {
         let (id, p) = params::<request::References>(request)?;
         let at = p.text_document_position;
-        let doc = self.document(&id, &at.text_document.uri)?;
+        let uri = at.text_document.uri;
+        let declaration = p.context.include_declaration;
+        let doc = self.document(&id, &uri)?;
         let offset = doc.lines.offset(&doc.text, at.position);
-        let found = features::references(
-            doc,
-            &at.text_document.uri,
-            offset,
-            p.context.include_declaration,
-        );
+        let Some((Some(file), kind, name)) = features::declared(doc, offset) else {
+            // A buffer without a file (or nothing under the cursor): its own uses only.
+            let found = features::references(doc, &uri, offset, declaration);
+            return Ok(ok(id, found));
+        };
+        // The declaring file and every open file that imports it. Open files are analysed first.
+        let open: Vec<Uri> = self.documents.keys().cloned().collect();
+        open.iter().for_each(|u| self.analyse(u));
+        let mut found = Vec::new();
+        let mut declaring_open = false;
+        for (u, d) in &self.documents {
+            declaring_open |= d
+                .path
+                .as_deref()
+                .is_some_and(|p| features::same_file(p, &file));
+            found.extend(features::uses_in(d, u, &file, kind, &name, declaration));
+        }
+        // A library that is not open: its declaration, from the disk.
+        if declaration && !declaring_open {
+            found.extend(declaration_on_disk(&file, kind, &name, self.encoding));
+        }
+        found.sort_by(|a, b| {
+            (a.uri.as_str(), a.range.start.line, a.range.start.character).cmp(&(
+                b.uri.as_str(),
+                b.range.start.line,
+                b.range.start.character,
+            ))
+        });
         Ok(ok(id, found))
     }
 
@@ -424,6 +448,23 @@ fn not_open(id: &lsp_server::RequestId, uri: &Uri) -> Response {
         ErrorCode::InvalidParams as i32,
         format!("`{}` is not open", uri.as_str()),
     )
+}
+
+/// Where the file at `path` (not open) declares `name` as a `kind`.
+fn declaration_on_disk(
+    path: &Path,
+    kind: policy::symbols::SymbolKind,
+    name: &str,
+    encoding: Encoding,
+) -> Option<lsp_types::Location> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let index = policy::symbols::SymbolIndex::new(&text).ok()?;
+    let symbol = index.find(name, kind)?;
+    let lines = lines::Lines::new(&text, encoding);
+    Some(lsp_types::Location::new(
+        uri::from_path(path)?,
+        lines.range(&text, symbol.span),
+    ))
 }
 
 /// The text of the file at `path`: an open document's, else the disk's.
