@@ -377,8 +377,10 @@ impl Server {
                 // libraries from the disk.
                 doc.set_text(text, p.text_document.version, encoding);
             }
-            notification::DidSaveTextDocument::METHOD => {
-                // Files on disk changed: what imports them or their calendars may check differently.
+            notification::DidSaveTextDocument::METHOD
+            | notification::DidChangeWatchedFiles::METHOD => {
+                // Files on disk changed (a save, or a library or calendar the editor watches): what
+                // imports them or reads the calendars may check differently.
                 self.documents.values_mut().for_each(|d| d.analysed = false);
             }
             notification::DidCloseTextDocument::METHOD => {

@@ -33,6 +33,16 @@ function meantToBeWrong(name) {
 }
 
 async function main() {
+  // The extension's manifest points at files that exist and read.
+  const extension = path.join(here, '..');
+  const manifest = JSON.parse(fs.readFileSync(path.join(extension, 'package.json'), 'utf8'));
+  const contributed = manifest.contributes.grammars[0];
+  if (path.resolve(extension, contributed.path) !== grammarPath || contributed.scopeName !== 'source.policy') {
+    throw new Error('package.json does not contribute syntaxes/policy.tmLanguage.json as source.policy');
+  }
+  JSON.parse(fs.readFileSync(path.resolve(extension, manifest.contributes.languages[0].configuration), 'utf8'));
+  if (!fs.existsSync(path.resolve(extension, manifest.main))) throw new Error(`no ${manifest.main}`);
+
   const wasm = fs.readFileSync(require.resolve('vscode-oniguruma/release/onig.wasm')).buffer;
   await oniguruma.loadWASM(wasm);
   const registry = new textmate.Registry({
