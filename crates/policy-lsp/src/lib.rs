@@ -404,7 +404,18 @@ impl Server {
         };
         if !doc.analysed {
             let documents = &self.documents;
-            doc.analyse(|path| read_file(documents, path));
+            let analysed = catch_unwind(AssertUnwindSafe(|| {
+                doc.analyse(|path| read_file(documents, path))
+            }));
+            if analysed.is_err() {
+                // The document stays open, with the failure as its diagnostic.
+                doc.analysed = true;
+                doc.diagnostics = vec![policy::diagnostics::Diagnostic::error(
+                    "policy::lsp::internal",
+                    "internal error while checking this file (a bug: please report it)",
+                    policy::source::Span::default(),
+                )];
+            }
         }
         self.documents.insert(uri.clone(), doc);
     }
