@@ -240,6 +240,9 @@ pub fn code_actions(doc: &Document, uri: &Uri, range: Range) -> Vec<CodeActionOr
         if e < start || s > end {
             continue;
         }
+        if let Some(allow) = allow_action(doc, uri, diagnostic) {
+            actions.push(allow);
+        }
         for suggestion in &diagnostic.suggestions {
             let edit = TextEdit::new(
                 doc.lines.range(&doc.text, suggestion.span),
@@ -263,6 +266,43 @@ pub fn code_actions(doc: &Document, uri: &Uri, range: Range) -> Vec<CodeActionOr
         }
     }
     actions
+}
+
+/// For a warning: a `# allow(CODE): ` line above the line it is on, its reason left for the author to
+/// write (until then it silences nothing, and says so: `policy::check::suppression_without_reason`).
+fn allow_action(
+    doc: &Document,
+    uri: &Uri,
+    diagnostic: &policy::diagnostics::Diagnostic,
+) -> Option<CodeActionOrCommand> {
+    if diagnostic.severity != Severity::Warning || diagnostic.code.contains("suppression") {
+        return None;
+    }
+    let code = diagnostic.code.rsplit("::").next()?;
+    let at = (diagnostic.span.start as usize).min(doc.text.len());
+    let line_start = doc.text.get(..at)?.rfind('\n').map_or(0, |i| i + 1);
+    let line = doc.text.get(line_start..)?;
+    let indent = &line[..line.len() - line.trim_start_matches([' ', '\t']).len()];
+    let place = doc.lines.position(&doc.text, line_start);
+    let edit = TextEdit::new(
+        Range::new(place, place),
+        format!("{indent}# allow({code}): \n"),
+    );
+    let mut changes = HashMap::new();
+    changes.insert(uri.clone(), vec![edit]);
+    Some(CodeActionOrCommand::CodeAction(CodeAction {
+        title: format!("Allow `{code}` here (write the reason after `# allow({code}):`)"),
+        kind: Some(CodeActionKind::QUICKFIX),
+        diagnostics: Some(vec![to_lsp(doc, uri, diagnostic)]),
+        edit: Some(WorkspaceEdit {
+            changes: Some(changes),
+            ..WorkspaceEdit::default()
+        }),
+        command: None,
+        is_preferred: Some(false),
+        disabled: None,
+        data: None,
+    }))
 }
 
 /// A finding as the protocol's diagnostic.
@@ -777,6 +817,40 @@ mod any_text {
                 cut += 1201;
             }
         }
+    }
+
+    #[test]
+    fn a_warning_can_be_allowed_with_a_reason_to_write() {
+        let text = "policy p\n  document \"d.txt\"\n  zone \"UTC\"\n\nfield price: money\n    field unused: money\n\
+                    action a { rule r then allowed amount = price because \"b\" cite \"c\" }\n";
+        let uri = Uri::from_str("untitled:x").unwrap();
+        let mut doc = Document::new(None, 1, text.to_string(), Encoding::Utf16);
+        doc.analyse(|_| None);
+        let warning = doc
+            .diagnostics
+            .iter()
+            .find(|d| d.code == "policy::check::unused_field")
+            .unwrap_or_else(|| panic!("{:?}", doc.diagnostics));
+        let range = doc.lines.range(&doc.text, warning.span);
+        let actions = code_actions(&doc, &uri, range);
+        let [CodeActionOrCommand::CodeAction(action)] = &actions[..] else {
+            panic!("{actions:?}")
+        };
+        assert_eq!(
+            action.title,
+            "Allow `unused_field` here (write the reason after `# allow(unused_field):`)"
+        );
+        let edits = &action.edit.as_ref().unwrap().changes.as_ref().unwrap()[&uri];
+        assert_eq!(edits[0].range.start, lsp_types::Position::new(5, 0));
+        assert_eq!(edits[0].new_text, "    # allow(unused_field): \n");
+        // Applied with a reason, the warning is gone.
+        let allowed = text.replace(
+            "    field unused",
+            "    # allow(unused_field): kept for the next version\n    field unused",
+        );
+        doc.set_text(allowed, 2, Encoding::Utf16);
+        doc.analyse(|_| None);
+        assert!(doc.diagnostics.is_empty(), "{:?}", doc.diagnostics);
     }
 
     #[test]
