@@ -9,6 +9,8 @@ use policy::analysis::{analyze, calendar_coverage, DEFAULT_HORIZON_DAYS};
 use policy::diagnostics::{Diagnostic, Severity};
 use policy::eval::{CalendarFolder, FileContents, LoadError, Policy};
 use policy::files::load_calendars;
+use policy::report;
+use policy::source::SourceFile;
 use policy::suppression;
 use policy::Versions;
 
@@ -29,6 +31,63 @@ pub struct CheckArgs {
     #[arg(long, value_name = "DAYS", default_value_t = DEFAULT_HORIZON_DAYS,
           value_parser = clap::value_parser!(u32).range(0..=36_600))]
     pub calendar_horizon: u32,
+    /// How findings are written: `text` (rendered, on standard error), `json` or `sarif` (SARIF
+    /// 2.1.0), one document on standard output (docs/output-formats.md). The exit status is the same.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    pub format: CheckFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CheckFormat {
+    /// Diagnostics rendered with the source underlined, on standard error.
+    Text,
+    /// One JSON document: every finding with its code, place, help and suggestions.
+    Json,
+    /// A SARIF 2.1.0 log, for code-scanning tools.
+    Sarif,
+}
+
+/// Where the findings go: rendered on standard error, or gathered into one document.
+enum Sink {
+    Text,
+    Json(Vec<serde_json::Value>),
+    Sarif(report::SarifLog),
+}
+
+impl Sink {
+    fn finding(
+        &mut self,
+        terminal: &mut Terminal,
+        d: &Diagnostic,
+        file: &SourceFile,
+        suppressed: Option<&str>,
+    ) -> Result<(), Stop> {
+        match self {
+            Sink::Text if suppressed.is_none() => {
+                terminal.err(format_args!("{}", crate::render(d, file)))?;
+            }
+            Sink::Text => {}
+            Sink::Json(records) => records.push(report::diagnostic_json(d, file, suppressed)),
+            Sink::Sarif(log) => log.add(d, file, suppressed),
+        }
+        Ok(())
+    }
+
+    /// An error of the run, at no place in a policy's text.
+    fn run_error(
+        &mut self,
+        terminal: &mut Terminal,
+        message: &str,
+        file: Option<&std::path::Path>,
+    ) -> Result<(), Stop> {
+        let name = file.map(|f| f.display().to_string());
+        match self {
+            Sink::Text => terminal.err(format_args!("error: {message}\n"))?,
+            Sink::Json(records) => records.push(report::run_error_json(message, name.as_deref())),
+            Sink::Sarif(log) => log.add_run_error(message, name.as_deref()),
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -42,6 +101,11 @@ pub fn run(args: CheckArgs, terminal: &mut Terminal) -> Result<bool, Stop> {
         Some(text) => policy::eval::parse_time(text)
             .map_err(|e| Stop::Error(format!("--at `{text}`: {e}")))?,
         None => policy::eval::now(),
+    };
+    let mut sink = match args.format {
+        CheckFormat::Text => Sink::Text,
+        CheckFormat::Json => Sink::Json(Vec::new()),
+        CheckFormat::Sarif => Sink::Sarif(report::SarifLog::new()),
     };
     let (mut errors, mut warnings, mut suppressed) = (0usize, 0usize, 0usize);
     // The policies that checked, by folder given and name: a folder is a set, where several files of one
@@ -58,10 +122,8 @@ pub fn run(args: CheckArgs, terminal: &mut Terminal) -> Result<bool, Stop> {
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
             Err(e) => {
-                terminal.err(format_args!(
-                    "error: cannot read `{}`: {e}\n",
-                    path.display()
-                ))?;
+                let message = format!("cannot read `{}`: {e}", path.display());
+                sink.run_error(terminal, &message, Some(path))?;
                 errors += 1;
                 continue;
             }
@@ -71,7 +133,7 @@ pub fn run(args: CheckArgs, terminal: &mut Terminal) -> Result<bool, Stop> {
             Entry::Vacant(new) => {
                 let folder = load_calendars(new.key());
                 for problem in folder.problems() {
-                    terminal.err(format_args!("error: {problem}\n"))?;
+                    sink.run_error(terminal, &problem.to_string(), None)?;
                     errors += 1;
                 }
                 new.insert(folder)
@@ -101,13 +163,25 @@ pub fn run(args: CheckArgs, terminal: &mut Terminal) -> Result<bool, Stop> {
         // `# allow(CODE): REASON` comments silence the warnings they name.
         let applied = suppression::apply(&file.text, diagnostics);
         suppressed += applied.suppressed.len();
-        for d in &applied.reported {
-            match d.severity {
-                Severity::Error => errors += 1,
-                Severity::Warning => warnings += 1,
-                Severity::Note => {}
+        // Reported and silenced findings in source order; only the reported ones count.
+        let mut findings: Vec<(&Diagnostic, Option<&str>)> =
+            applied.reported.iter().map(|d| (d, None)).collect();
+        findings.extend(
+            applied
+                .suppressed
+                .iter()
+                .map(|(d, r)| (d, Some(r.as_str()))),
+        );
+        findings.sort_by_key(|(d, _)| (d.span.start, d.span.end));
+        for (d, silenced) in findings {
+            if silenced.is_none() {
+                match d.severity {
+                    Severity::Error => errors += 1,
+                    Severity::Warning => warnings += 1,
+                    Severity::Note => {}
+                }
             }
-            terminal.err(format_args!("{}", crate::render(d, &file)))?;
+            sink.finding(terminal, d, &file, silenced)?;
         }
     }
     for versions in by_name.into_values() {
@@ -120,11 +194,31 @@ pub fn run(args: CheckArgs, terminal: &mut Terminal) -> Result<bool, Stop> {
             .collect();
         if let Err(error) = Versions::new(versions.into_iter().map(|(policy, _)| policy).collect())
         {
-            terminal.err(format_args!("error: {error}: {}\n", paths.join(", ")))?;
+            sink.run_error(terminal, &format!("{error}: {}", paths.join(", ")), None)?;
             errors += 1;
         }
     }
     let denied = args.deny.is_some() && warnings > 0;
+    let passed = errors == 0 && !denied;
+    let document = match sink {
+        Sink::Text => None,
+        Sink::Json(diagnostics) => Some(serde_json::json!({
+            "version": report::JSON_VERSION,
+            "files": files.len(),
+            "errors": errors,
+            "warnings": warnings,
+            "suppressed": suppressed,
+            "denied": denied,
+            "passed": passed,
+            "diagnostics": diagnostics,
+        })),
+        Sink::Sarif(log) => Some(log.finish(env!("CARGO_PKG_VERSION"))),
+    };
+    if let Some(document) = document {
+        terminal.require_stdout()?;
+        terminal.out(format_args!("{document:#}\n"))?;
+        return Ok(passed);
+    }
     terminal.err(format_args!(
         "checked {} file{}: {errors} error{}, {warnings} warning{}{}{}\n",
         files.len(),
@@ -142,5 +236,5 @@ pub fn run(args: CheckArgs, terminal: &mut Terminal) -> Result<bool, Stop> {
             ""
         }
     ))?;
-    Ok(errors == 0 && !denied)
+    Ok(passed)
 }

@@ -38,8 +38,9 @@ pub struct EvalArgs {
     /// input's order.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=MAX_THREADS as i64))]
     pub threads: Option<u16>,
-    /// With --order: add to the decision a `trace` object saying why (see docs/explain.md).
-    #[arg(long, conflicts_with = "orders")]
+    /// Add to each decision a `trace` object saying why (see docs/explain.md); with --orders, one
+    /// explained decision per line (an explanation costs about a hundred decisions).
+    #[arg(long)]
     pub explain: bool,
 }
 
@@ -111,6 +112,7 @@ pub fn run(args: EvalArgs, terminal: &mut Terminal) -> Result<bool, Stop> {
         let threads = args.threads.map_or(defaults.threads, usize::from);
         let options = BatchOptions {
             threads,
+            trace: args.explain,
             ..defaults
         };
         let summary = decide_lines_in_force(&versions, &action, now, reader, &mut out, options)

@@ -39,6 +39,7 @@ fn run(policy: &Policy, input: &str, threads: usize, chunk_lines: usize) -> (Vec
         BatchOptions {
             threads,
             chunk_lines,
+            ..BatchOptions::default()
         },
     )
     .unwrap();

@@ -212,3 +212,69 @@ fn every_example_traces_to_its_decision() {
     }
     assert!(traced > 100, "{traced}");
 }
+
+/// `policy eval --explain --orders`: one explained decision per line, in the input's order, with
+/// any number of threads; each line without its `trace` is the plain batch's line, and an order that
+/// cannot be decided keeps its line number and says what needed the field.
+#[test]
+fn a_batch_explains_every_line() {
+    let policy = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/policies/alibaba-ssl-refund-legacy.policy"
+    );
+    let orders = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/batch-mixed.jsonl");
+    let run = |extra: &[&str]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_policy"))
+            .args(["eval", "--policy", policy, "--orders", orders])
+            .args(["--at", "2025-01-10T00:00:00+08:00"])
+            .args(extra)
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8(output.stdout).unwrap(),
+        )
+    };
+    let (plain_code, plain) = run(&[]);
+    let (code, explained) = run(&["--explain", "--threads", "2"]);
+    assert_eq!(code, plain_code);
+    assert_eq!(run(&["--explain", "--threads", "1"]).1, explained);
+    let plain: Vec<serde_json::Value> = plain
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let explained: Vec<serde_json::Value> = explained
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(explained.len(), plain.len());
+    let (mut traced, mut errors_traced) = (0, 0);
+    for (number, (plain, explained)) in plain.iter().zip(&explained).enumerate() {
+        let mut without = explained.clone();
+        let trace = without.as_object_mut().unwrap().remove("trace");
+        match trace {
+            Some(trace) => {
+                traced += 1;
+                if plain.get("error").is_some() {
+                    // The explanation says the error in its own words, at the same line.
+                    errors_traced += 1;
+                    assert_eq!(without["line"], number + 1, "line {}", number + 1);
+                    assert_eq!(without["order"], plain["order"], "line {}", number + 1);
+                    assert!(trace["input"].is_array());
+                } else {
+                    assert_eq!(&without, plain, "line {}", number + 1);
+                    assert_eq!(
+                        trace["rules"].as_array().unwrap().last().unwrap()["rule"],
+                        plain["rule"],
+                        "line {}",
+                        number + 1
+                    );
+                }
+            }
+            // Not text to explain (a blank line, say): the plain error record.
+            None => assert_eq!(&without, plain, "line {}", number + 1),
+        }
+    }
+    assert!(traced >= 5, "{traced}");
+    assert!(errors_traced >= 1, "{errors_traced}");
+}

@@ -568,7 +568,7 @@ fn check_order(
     };
     assert_valid_json(&decision);
     check_holds_until(policy, action, &order, &requested, &decision)?;
-    let Some(deadline) = decision.deadline else {
+    let Some(deadline) = decision.deadline.map(|d| d.datetime()) else {
         return Ok(());
     };
     prop_assert!(
@@ -629,7 +629,7 @@ fn check_holds_until(
     requested: &DateTime<FixedOffset>,
     decision: &Decision,
 ) -> Result<(), TestCaseError> {
-    let Some(until) = decision.holds_until else {
+    let Some(until) = decision.holds_until.map(|t| t.datetime()) else {
         return Ok(());
     };
     prop_assert!(
@@ -857,7 +857,11 @@ proptest! {
         let mut outputs = Vec::new();
         for threads in [1, 2] {
             let mut output = Vec::new();
-            let options = policy::batch::BatchOptions { threads, chunk_lines };
+            let options = policy::batch::BatchOptions {
+                threads,
+                chunk_lines,
+                ..Default::default()
+            };
             let summary =
                 policy::batch::decide_lines(policy, action, now, &input[..], &mut output, options)
                     .expect("an in-memory batch cannot fail to read or write");

@@ -20,7 +20,7 @@ fn summary(policy: &policy::Policy, order: &str, request: &str, limit: usize) ->
             d.rule,
             d.amount.map_or("-".into(), |a| a.to_string()),
             d.review_by.map_or("-".into(), |r| r.to_string()),
-            d.holds_until.map_or("-".into(), |t| t.to_rfc3339())
+            d.holds_until.map_or("-".into(), |t| t.to_string())
         )
     };
     let mut lines = vec![format!("{request}: {}", line(&timeline.first))];
@@ -208,7 +208,7 @@ action refund {{
         ("late", Some("2026-01-01"))
     );
     assert_eq!(
-        decision.holds_until.unwrap().to_rfc3339(),
+        decision.holds_until.unwrap().to_string(),
         "2026-07-01T00:00:00+00:00"
     );
 }

@@ -251,7 +251,7 @@ fn parse_legacy(json: &Value) -> Result<LegacyOrder, String> {
 /// Panics unless the policy's decision and the hand-written one agree on outcome, rule, amount,
 /// review_by and deadline.
 fn assert_same(what: &str, policy: &Decision, hand: &LegacyDecision) {
-    let deadline = policy.deadline.map(|d| d.with_timezone(&Utc));
+    let deadline = policy.deadline.map(|d| d.datetime().with_timezone(&Utc));
     let same = policy.outcome == hand.outcome
         && policy.rule == hand.rule
         && policy.amount.map(|a| a.to_string()) == hand.amount.map(|a| a.to_string())

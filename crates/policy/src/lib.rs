@@ -44,6 +44,7 @@ pub mod files;
 mod imports;
 #[cfg(feature = "files")]
 pub mod registry;
+pub mod report;
 pub mod source;
 pub mod suppression;
 pub mod symbols;
@@ -53,7 +54,7 @@ mod value;
 pub mod versions;
 mod zone;
 
-pub use contract::{Decision, Outcome, Text};
+pub use contract::{Decision, Outcome, Text, ZonedInstant};
 pub use eval::Explanation;
 pub use eval::{LoadError, LoadErrorKind, Order, OrderError, OrderErrorKind, Policy};
 #[cfg(feature = "files")]

@@ -4,6 +4,9 @@
 //! fails `policy check --deny warnings`. `CODE` is a diagnostic's full code or its last part
 //! (`policy::check::calendar_coverage` or `calendar_coverage`).
 //!
+//! The reason may go on over the comment lines right below (no blank line between): they continue it,
+//! joined with spaces.
+//!
 //! Only warnings are silenced: an error still stops the policy. A suppression without a reason
 //! silences nothing (`policy::check::suppression_without_reason`), and one that silences nothing is
 //! itself a warning (`policy::check::unused_suppression`), so that suppressions do not outlive their
@@ -92,27 +95,41 @@ fn read(text: &str) -> (Vec<Suppression>, Vec<Diagnostic>) {
     // Suppressions waiting for the line they apply to.
     let mut pending: Vec<Suppression> = Vec::new();
     let mut offset = 0;
+    // Whether the previous line was a suppression (or its continuation) whose reason the next comment
+    // line continues.
+    let mut continuing = false;
     for line in text.split_inclusive('\n') {
         let start = offset;
         offset += line.len();
         let trimmed = line.trim();
         if trimmed.is_empty() {
+            continuing = false;
             continue;
         }
         let Some(comment) = trimmed.strip_prefix('#') else {
+            continuing = false;
             let target = Span::new(start, offset);
             suppressions.extend(pending.drain(..).map(|s| Suppression { target, ..s }));
             continue;
         };
         // `allow(CODE)` (`gap`, `policy::check::calendar_coverage`), then `:` or the end of the line:
-        // anything else is an ordinary comment (`# allow(s) the customer to ...`).
+        // anything else is an ordinary comment (`# allow(s) the customer to ...`), or, right below a
+        // suppression, the continuation of its reason.
         let Some((code, after)) = comment
             .trim_start()
             .strip_prefix("allow(")
             .and_then(|rest| rest.split_once(')'))
         else {
+            if let (true, Some(last)) = (continuing, pending.last_mut()) {
+                let more = comment.trim();
+                if !more.is_empty() {
+                    last.reason.push(' ');
+                    last.reason.push_str(more);
+                }
+            }
             continue;
         };
+        continuing = false;
         let code = code.trim();
         let is_code = !code.is_empty()
             && code
@@ -145,6 +162,7 @@ fn read(text: &str) -> (Vec<Suppression>, Vec<Diagnostic>) {
             reason: reason.to_string(),
             target: Span::default(),
         });
+        continuing = true;
     }
     // A suppression at the end of the file applies to nothing.
     suppressions.extend(pending);
@@ -205,6 +223,22 @@ mod tests {
         let codes: Vec<&str> = applied.reported.iter().map(|d| d.code).collect();
         assert_eq!(codes, ["policy::check::calendar_coverage"]);
         assert!(applied.suppressed.is_empty());
+    }
+
+    #[test]
+    fn a_reason_goes_on_over_the_comment_lines_right_below() {
+        let text = "# allow(gap): the terms say nothing\n#   of closed orders\n\n# an ordinary comment\naction a {\n";
+        let (suppressions, findings) = read(text);
+        assert!(findings.is_empty());
+        assert_eq!(suppressions.len(), 1);
+        assert_eq!(
+            suppressions[0].reason,
+            "the terms say nothing of closed orders"
+        );
+        // A second suppression right below starts its own reason.
+        let text = "# allow(gap): one\n# allow(dead_rule): two\n# more\nrule r\n";
+        let reasons: Vec<String> = read(text).0.into_iter().map(|s| s.reason).collect();
+        assert_eq!(reasons, ["one", "two more"]);
     }
 
     #[test]

@@ -173,7 +173,7 @@ impl Versions {
                 .filter_map(|p| p.effective_from())
                 .find(|from| chosen.effective_from().is_some_and(|own| *from > own));
             if let Some(next) = next {
-                let next = chosen.checked().zone.datetime(next.nanos());
+                let next = crate::ZonedInstant::new(next, &chosen.checked().zone);
                 if decision.holds_until.is_none_or(|until| next < until) {
                     decision.holds_until = Some(next);
                 }

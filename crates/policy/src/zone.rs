@@ -252,67 +252,130 @@ impl fmt::Display for Rfc3339 {
         // RFC 3339 has four-digit years: an instant whose local date falls outside years 0001 to
         // 9999 (9999-12-31T23:59:59Z in +08:00) is written in UTC, where every instant of the range
         // has one.
-        let in_years = |local: i64| {
-            day_number_to_date(local.div_euclid(SECONDS_PER_DAY))
-                .is_some_and(|date| (1..=9999).contains(&date.year()))
-        };
+        let in_years =
+            |local: i64| (1..=9999).contains(&civil_from_days(local.div_euclid(SECONDS_PER_DAY)).0);
         if !in_years(local) {
             offset = 0;
             local = seconds_of(self.nanos);
         }
-        let fraction = split_nanos(self.nanos).1;
-        let Some(date) = day_number_to_date(local.div_euclid(SECONDS_PER_DAY)) else {
+        let (year, month, day) = civil_from_days(local.div_euclid(SECONDS_PER_DAY));
+        if !(0..=9999).contains(&year) {
+            // Beyond the years instants span: the number, rather than a text no reader parses.
             return write!(f, "{}", self.nanos);
-        };
+        }
+        // Written digit by digit into a buffer: `write!` with widths costs ten times as much, and a
+        // decision's timestamps are written for every order of a batch.
+        let mut text = Digits::default();
+        text.date(year, month, day);
         let seconds = local.rem_euclid(SECONDS_PER_DAY);
-        write!(
-            f,
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-            date.year(),
-            date.month(),
-            date.day(),
-            seconds / 3600,
-            seconds % 3600 / 60,
-            seconds % 60
-        )?;
+        text.push(b'T');
+        text.number(seconds / 3600, 2);
+        text.push(b':');
+        text.number(seconds % 3600 / 60, 2);
+        text.push(b':');
+        text.number(seconds % 60, 2);
+        let fraction = i64::from(split_nanos(self.nanos).1);
         if fraction != 0 {
-            if fraction.is_multiple_of(1_000_000) {
-                write!(f, ".{:03}", fraction / 1_000_000)?;
-            } else if fraction.is_multiple_of(1000) {
-                write!(f, ".{:06}", fraction / 1000)?;
+            text.push(b'.');
+            if fraction % 1_000_000 == 0 {
+                text.number(fraction / 1_000_000, 3);
+            } else if fraction % 1000 == 0 {
+                text.number(fraction / 1000, 6);
             } else {
-                write!(f, ".{fraction:09}")?;
+                text.number(fraction, 9);
             }
         }
-        if offset == 0 {
-            return f.write_str("+00:00");
-        }
-        let sign = if offset < 0 { '-' } else { '+' };
+        text.push(if offset < 0 { b'-' } else { b'+' });
         let offset = offset.abs();
-        write!(f, "{sign}{:02}:{:02}", offset / 3600, offset % 3600 / 60)
+        text.number(offset / 3600, 2);
+        text.push(b':');
+        text.number(offset % 3600 / 60, 2);
+        f.write_str(text.as_str())
+    }
+}
+
+/// Days since 1970-01-01 as a proleptic Gregorian `(year, month, day)`, for any day number (Howard
+/// Hinnant's `civil_from_days`): integer arithmetic, no table, no failure.
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    // Months counted from March, so that the leap day is the year's last.
+    let from_march = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * from_march + 2) / 5 + 1;
+    let month = if from_march < 10 {
+        from_march + 3
+    } else {
+        from_march - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    // INVARIANT: 1 <= month <= 12 and 1 <= day <= 31 by construction.
+    (year, month as u32, day as u32)
+}
+
+/// A short ASCII text built digit by digit (an RFC 3339 timestamp is at most 35 bytes).
+struct Digits {
+    bytes: [u8; 40],
+    len: usize,
+}
+
+impl Default for Digits {
+    fn default() -> Self {
+        Digits {
+            bytes: [0; 40],
+            len: 0,
+        }
+    }
+}
+
+impl Digits {
+    fn push(&mut self, byte: u8) {
+        if let Some(slot) = self.bytes.get_mut(self.len) {
+            *slot = byte;
+            self.len += 1;
+        }
+    }
+
+    /// `value` (not negative, below `10^width`) in exactly `width` digits, zeros first.
+    fn number(&mut self, value: i64, width: u32) {
+        let mut divisor = 10i64.pow(width.saturating_sub(1));
+        while divisor > 0 {
+            self.push(b'0' + (value / divisor % 10) as u8);
+            divisor /= 10;
+        }
+    }
+
+    /// `YYYY-MM-DD`, the year in 0 to 9999.
+    fn date(&mut self, year: i64, month: u32, day: u32) {
+        self.number(year, 4);
+        self.push(b'-');
+        self.number(i64::from(month), 2);
+        self.push(b'-');
+        self.number(i64::from(day), 2);
+    }
+
+    fn as_str(&self) -> &str {
+        // Only ASCII digits and punctuation are pushed.
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or_default()
     }
 }
 
 /// A date as `YYYY-MM-DD`.
+#[derive(Debug, Clone, Copy)]
 pub struct IsoDate(pub NaiveDate);
 
 impl fmt::Display for IsoDate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{:04}-{:02}-{:02}",
-            self.0.year(),
-            self.0.month(),
-            self.0.day()
-        )
-    }
-}
-
-/// For `DateTime<Tz>` values (the decision's `deadline`).
-pub fn format_datetime(datetime: &DateTime<Tz>) -> Rfc3339 {
-    Rfc3339 {
-        nanos: nanos_of(datetime),
-        offset: i64::from(datetime.offset().fix().local_minus_utc()),
+        let year = i64::from(self.0.year());
+        if !(0..=9999).contains(&year) {
+            return write!(f, "{:04}-{:02}-{:02}", year, self.0.month(), self.0.day());
+        }
+        let mut text = Digits::default();
+        text.date(year, self.0.month(), self.0.day());
+        f.write_str(text.as_str())
     }
 }
 
@@ -344,12 +407,73 @@ mod tests {
                 let got = zone.datetime(nanos);
                 assert_eq!(got, expected);
                 assert_eq!(
-                    format_datetime(&got).to_string(),
-                    format_datetime(&expected).to_string(),
+                    got.offset().fix(),
+                    expected.offset().fix(),
                     "{tz} {seconds}"
                 );
             }
         }
+    }
+
+    /// The digit-by-digit texts are chrono's: every day from year 0001 to 9999 (sampled), every
+    /// fraction form, offsets east and west, and dates on their own.
+    #[test]
+    fn timestamps_and_dates_are_written_as_chrono_writes_them() {
+        let first = date_to_day_number(NaiveDate::from_ymd_opt(1, 1, 1).unwrap());
+        let last = date_to_day_number(NaiveDate::from_ymd_opt(9999, 12, 31).unwrap());
+        let mut day = first;
+        while day <= last {
+            let date = day_number_to_date(day).unwrap();
+            assert_eq!(
+                civil_from_days(day),
+                (i64::from(date.year()), date.month(), date.day())
+            );
+            assert_eq!(
+                IsoDate(date).to_string(),
+                date.format("%Y-%m-%d").to_string()
+            );
+            day += 13;
+        }
+        for (seconds, fraction) in [
+            (-62_135_596_800i64, 0u32),
+            (0, 0),
+            (951_782_400, 5_000_000),
+            (1_735_689_599, 123_456_000),
+            (1_780_000_000, 1),
+            (253_402_300_799, 999_999_999),
+        ] {
+            for offset in [
+                0i32,
+                8 * 3600,
+                -5 * 3600,
+                5 * 3600 + 45 * 60,
+                -(9 * 3600 + 30 * 60),
+            ] {
+                let nanos = i128::from(seconds) * NANOS + i128::from(fraction);
+                let written = Rfc3339 {
+                    nanos,
+                    offset: i64::from(offset),
+                }
+                .to_string();
+                let fixed = chrono::FixedOffset::east_opt(offset).unwrap();
+                let time = DateTime::from_timestamp(seconds, fraction)
+                    .unwrap()
+                    .with_timezone(&fixed);
+                let year = time.year();
+                if !(1..=9999).contains(&year) {
+                    // Written in UTC instead (tested below).
+                    continue;
+                }
+                let expected = time.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false);
+                assert_eq!(written, expected, "{seconds} {fraction} {offset}");
+            }
+        }
+        // The last instant, in a zone east of UTC, falls in year 10000 there: written in UTC.
+        let last = Rfc3339 {
+            nanos: 253_402_300_799 * NANOS,
+            offset: 8 * 3600,
+        };
+        assert_eq!(last.to_string(), "9999-12-31T23:59:59+00:00");
     }
 
     fn shanghai() -> Zone {

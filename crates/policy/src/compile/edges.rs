@@ -13,11 +13,7 @@ pub const MAX_EDGES: usize = 16;
 /// number of its date (in days, `date(now + shift)`).
 #[derive(Debug, Clone)]
 pub struct Edge {
-    /// Where the comparison is written.
-    #[expect(
-        dead_code,
-        reason = "provenance for the explanation's trace (issue 11); nothing reads it yet"
-    )]
+    /// Where the comparison is written (`policy test --coverage` names the edges by it).
     pub span: Span,
     /// The comparison, as written: `linear op other` when `linear_left`, else `other op linear`.
     pub op: CmpOp,

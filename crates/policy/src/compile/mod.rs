@@ -69,9 +69,6 @@ pub struct CompiledAction {
     /// The comparisons of its guards whose truth moves with the request time (`TKind::Edge` indexes
     /// them).
     pub edges: Vec<Edge>,
-    /// The rules (of the first 64) whose guard does not read the request time: while the deadline is
-    /// sought, their truth is computed once.
-    pub timeless: u64,
 }
 
 /// A rule as the evaluator runs it, with everything its decision carries.
@@ -80,9 +77,6 @@ pub struct CompiledRule {
     /// The checked rule, its whole span.
     pub origin: Origin,
     pub outcome: Outcome,
-    /// The guard as the evaluator runs it: each comparison with the request time replaced by its solved
-    /// `Edge`. `None`: the rule always matches.
-    pub guard: Option<TExpr>,
     /// The decision's texts, built once: each decision borrows them.
     pub id: Box<str>,
     pub because: Reasons,
@@ -104,10 +98,15 @@ pub struct CompiledRule {
     /// indices are below it): while this rule decides, only these can change which rule does. The
     /// rule's own edges are those from the previous rule's `edges_through` up to this.
     pub edges_through: u16,
-    /// The leading conjuncts of a guard with edges that do not read the request time (`status == issued` in
-    /// `status == issued and now within 28 calendar days after issued_at`): when they are false for an
-    /// order, the rule never matches it, and its edges are no instant of change.
-    pub timeless_part: Option<TExpr>,
+    /// The guard as the evaluator runs it, each comparison with the request time replaced by its
+    /// solved `Edge`, in two parts: `timeless and timed`, the same conjuncts in the same order.
+    /// `timeless` is the leading conjuncts that do not read the request time (`status == issued` in
+    /// `status == issued and now within 28 calendar days after issued_at`; the whole guard when none
+    /// does): its truth is computed once per order, however many instants are tried, and when it is
+    /// false the rule never matches the order, so its edges are no instant of change. `timed` is the
+    /// rest, evaluated at each instant. `None`: nothing to test.
+    pub timeless: Option<TExpr>,
+    pub timed: Option<TExpr>,
 }
 
 impl CompiledRule {
@@ -253,17 +252,6 @@ fn compile_action(
             .with_help("name repeated windows once with `let` and reuse them"),
         );
     }
-    let timeless = rules
-        .iter()
-        .take(64)
-        .enumerate()
-        .fold(0u64, |mask, (i, rule)| {
-            if rule.guard.as_ref().is_some_and(|g| g.uses_now(lets)) {
-                mask
-            } else {
-                mask | 1 << i
-            }
-        });
     CompiledAction {
         origin: Origin {
             index,
@@ -278,7 +266,6 @@ fn compile_action(
         requirements: action.requirements.clone(),
         rules,
         edges,
-        timeless,
     }
 }
 
@@ -303,14 +290,15 @@ fn compile_rule(
             mask
         }
     });
-    let timeless_part = guard.as_ref().and_then(|g| timeless_part(g, lets));
+    let (timeless, timed) = guard
+        .as_ref()
+        .map_or((None, None), |g| split_timeless(g, lets));
     CompiledRule {
         origin: Origin {
             index,
             span: rule.span,
         },
         outcome: rule.outcome,
-        guard,
         id: rule.id.as_str().into(),
         because: Reasons::new(rule.because.clone()),
         // INVARIANT: the checker gives only indexes of the declared steps.
@@ -331,13 +319,16 @@ fn compile_rule(
             .collect(),
         attributes_reading_now,
         edges_through,
-        timeless_part,
+        timeless,
+        timed,
     }
 }
 
-/// The conjunction of a guard's leading top-level conjuncts that do not read the request time, if the
-/// guard reads it (else the whole guard is remembered: `CompiledAction::timeless`).
-fn timeless_part(guard: &TExpr, lets: &[CheckedLet]) -> Option<TExpr> {
+/// A guard as `(timeless, timed)`: its leading top-level conjuncts that do not read the request
+/// time, and the rest, each joined by `and` in the order written. Evaluating one, then the other if
+/// it holds, is evaluating the guard: `and` stops at the first conjunct false or failing, whichever
+/// way its operands are grouped.
+fn split_timeless(guard: &TExpr, lets: &[CheckedLet]) -> (Option<TExpr>, Option<TExpr>) {
     fn conjuncts<'a>(e: &'a TExpr, out: &mut Vec<&'a TExpr>) {
         match &e.kind {
             TKind::And(a, b) => {
@@ -347,19 +338,23 @@ fn timeless_part(guard: &TExpr, lets: &[CheckedLet]) -> Option<TExpr> {
             _ => out.push(e),
         }
     }
+    fn joined<'a>(parts: impl Iterator<Item = &'a TExpr>) -> Option<TExpr> {
+        parts.cloned().reduce(|a, b| {
+            let span = a.span.to(b.span);
+            TExpr::new(TKind::And(Box::new(a), Box::new(b)), Type::Bool, span)
+        })
+    }
     if !guard.uses_now(lets) {
-        return None;
+        return (Some(guard.clone()), None);
     }
     let mut all = Vec::new();
     conjuncts(guard, &mut all);
     // Only those evaluated before the first that reads `now`: a later one is reached only after the
     // time part, whose evaluation may fail at some instant (a date past the calendar), and that
     // failure is the decision's there.
-    all.into_iter()
-        .take_while(|c| !c.uses_now(lets))
-        .cloned()
-        .reduce(|a, b| {
-            let span = a.span;
-            TExpr::new(TKind::And(Box::new(a), Box::new(b)), Type::Bool, span)
-        })
+    let leading = all.iter().take_while(|c| !c.uses_now(lets)).count();
+    (
+        joined(all[..leading].iter().copied()),
+        joined(all[leading..].iter().copied()),
+    )
 }

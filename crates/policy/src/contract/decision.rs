@@ -11,15 +11,14 @@ use std::fmt;
 use std::ops::Deref;
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate};
-use chrono_tz::Tz;
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::ser::{SerializeMap, SerializeStruct};
 use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
 
-use super::DECISION_FIELDS;
-use crate::zone::{format_datetime, IsoDate};
+use super::{ZonedInstant, DECISION_FIELDS};
+use crate::zone::IsoDate;
 
 pub use crate::syntax::ast::Outcome;
 
@@ -52,11 +51,11 @@ pub struct Decision<'p> {
     pub review_by: Option<NaiveDate>,
     /// The first instant after the request at which the outcome turns denied if only time passes, in
     /// the policy's zone.
-    pub deadline: Option<DateTime<Tz>>,
+    pub deadline: Option<ZonedInstant<'p>>,
     /// The first instant after the request at which any field of the decision would change if only
     /// time passed (its outcome, rule, amount, review date, ...), in the policy's zone; `None` if none
     /// ever would.
-    pub holds_until: Option<DateTime<Tz>>,
+    pub holds_until: Option<ZonedInstant<'p>>,
     /// The order's status once the action is done.
     pub next_status: Option<Text<'p>>,
     /// The rule's named values, in the order written.
@@ -208,10 +207,14 @@ impl Decision<'_> {
         sink.text(review, self.review)?;
         let date = self.review_by.map(IsoDate);
         sink.shown(review_by, date.as_ref().map(|d| d as &dyn fmt::Display))?;
-        let instant = self.deadline.as_ref().map(format_datetime);
-        sink.shown(deadline, instant.as_ref().map(|t| t as &dyn fmt::Display))?;
-        let until = self.holds_until.as_ref().map(format_datetime);
-        sink.shown(holds_until, until.as_ref().map(|t| t as &dyn fmt::Display))?;
+        sink.shown(
+            deadline,
+            self.deadline.as_ref().map(|t| t as &dyn fmt::Display),
+        )?;
+        sink.shown(
+            holds_until,
+            self.holds_until.as_ref().map(|t| t as &dyn fmt::Display),
+        )?;
         sink.text(next_status, self.next_status.as_deref())?;
         sink.values(values, &Values(&self.values))?;
         sink.text(rule, Some(self.rule))?;

@@ -4,8 +4,10 @@
 //! Each name is written here once; the checker, the evaluator and the JSON writer read it from here.
 
 mod decision;
+mod zoned;
 
 pub use decision::{Decision, Outcome, Reasons, Text};
+pub use zoned::ZonedInstant;
 
 use crate::value::Type;
 

@@ -10,7 +10,7 @@ use super::{Decision, NotInForce, Order, OrderError, Outcome, Text, VersionCheck
 use crate::check::typed::{TExpr, TKind};
 use crate::check::Effective;
 use crate::compile::{CompiledAction, CompiledRule, Edge, Program, MAX_EDGES};
-use crate::contract::{Reasons, DEFAULT_CURRENCY, NO_RULE};
+use crate::contract::{Reasons, ZonedInstant, DEFAULT_CURRENCY, NO_RULE};
 use crate::time::Instant;
 use crate::value::{FieldProblem, Type, Value, REFUND_TO_ENUM, REVIEW_ENUM};
 
@@ -131,10 +131,7 @@ fn decide_in<'p, N: Num>(
         other => Stop::Order(fault_error(program, order, other)),
     };
 
-    let mut remembered = Remembered {
-        timeless: action.timeless,
-        ..Remembered::default()
-    };
+    let mut remembered = Remembered::default();
     let selected = select_remembering(&action.rules, &env, &mut remembered).map_err(fault)?;
     let Some(index) = selected else {
         let mut decision = empty_decision(
@@ -147,7 +144,7 @@ fn decide_in<'p, N: Num>(
         );
         let scan =
             scan(&action.rules, &bounds, &env, &mut remembered, None, false).map_err(fault)?;
-        decision.holds_until = scan.rule_changes.map(|t| policy.zone.datetime(t.to_i128()));
+        decision.holds_until = scan.rule_changes.and_then(|t| zoned(program, t));
         return Ok(decision);
     };
     let rule = &action.rules[index];
@@ -173,7 +170,7 @@ fn decide_in<'p, N: Num>(
         goes_through,
     )
     .map_err(fault)?;
-    decision.deadline = scan.denied.map(|t| policy.zone.datetime(t.to_i128()));
+    decision.deadline = scan.denied.and_then(|t| zoned(program, t));
     // Before the rule changes, its attributes may (a review date moving each day).
     let attributes_change = if goes_through && rule.attributes_reading_now != 0 {
         horizon::attribute_change(
@@ -189,14 +186,14 @@ fn decide_in<'p, N: Num>(
         None
     };
     let until = attributes_change.or(scan.rule_changes);
-    // Often the rule changes where the outcome turns denied: the deadline's instant, already in
-    // the zone's time.
-    decision.holds_until = if until.is_some() && until == scan.denied {
-        decision.deadline
-    } else {
-        until.map(|t| policy.zone.datetime(t.to_i128()))
-    };
+    decision.holds_until = until.and_then(|t| zoned(program, t));
     Ok(decision)
+}
+
+/// An instant the edge walk found, as the decision shows it. The walk keeps only instants after the
+/// request and at most [`LAST`], all within the range of instants.
+fn zoned<N: Num>(program: &Program, nanos: N) -> Option<ZonedInstant<'_>> {
+    Instant::from_nanos(nanos.to_i128()).map(|t| ZonedInstant::new(t, &program.policy.zone))
 }
 
 /// Out of line on purpose: inlined into `decide`, the decision was built in its frame and copied out
@@ -231,39 +228,51 @@ fn empty_decision<'p>(
     }
 }
 
-/// The truth of guards that do not read the request time, once computed for an order.
+/// The truth of the rules' timeless parts (`CompiledRule::timeless`) for one order, each computed
+/// once (for the first 64 rules): the same at every instant tried.
 #[derive(Default)]
 struct Remembered {
-    /// Which rules may be remembered (`CompiledAction::timeless`).
-    timeless: u64,
     known: u64,
     holds: u64,
 }
 
-/// The first rule whose guard holds, reusing and recording what `remembered` allows.
+impl Remembered {
+    /// Whether rule `index`'s timeless part holds for the order.
+    fn timeless_holds<'a, N: Num>(
+        &mut self,
+        index: usize,
+        rule: &'a CompiledRule,
+        env: &Env<'a, N>,
+    ) -> Result<bool, Fault> {
+        let bit = if index < 64 { 1u64 << index } else { 0 };
+        if self.known & bit != 0 {
+            return Ok(self.holds & bit != 0);
+        }
+        let holds = match &rule.timeless {
+            Some(part) => truth(part, env)?,
+            None => true,
+        };
+        self.known |= bit;
+        if holds {
+            self.holds |= bit;
+        }
+        Ok(holds)
+    }
+}
+
+/// The first rule whose guard holds, its timeless part recalled or recorded in `remembered`.
 fn select_remembering<'a, N: Num>(
     rules: &'a [CompiledRule],
     env: &Env<'a, N>,
     remembered: &mut Remembered,
 ) -> Result<Option<usize>, Fault> {
     for (i, rule) in rules.iter().enumerate() {
-        let bit = if i < 64 { 1u64 << i } else { 0 };
-        let matches = if remembered.known & bit != 0 {
-            remembered.holds & bit != 0
-        } else {
-            let holds = match &rule.guard {
-                Some(guard) => truth(guard, env)?,
+        if remembered.timeless_holds(i, rule, env)?
+            && match &rule.timed {
+                Some(part) => truth(part, env)?,
                 None => true,
-            };
-            if remembered.timeless & bit != 0 {
-                remembered.known |= bit;
-                if holds {
-                    remembered.holds |= bit;
-                }
             }
-            holds
-        };
-        if matches {
+        {
             return Ok(Some(i));
         }
     }
@@ -307,17 +316,16 @@ fn scan<'a, N: Num>(
     let mut buffer = [N::ZERO; 2 * MAX_EDGES];
     let mut count = 0;
     let mut first_edge = 0;
-    for rule in rules {
+    for (i, rule) in rules.iter().enumerate() {
         let own = first_edge..usize::from(rule.edges_through).min(edges);
         first_edge = own.end;
         if own.is_empty() {
             continue;
         }
-        // A rule whose conditions without `now` are false for this order never matches it.
-        if let Some(given) = &rule.timeless_part {
-            if matches!(truth(given, env), Ok(false)) {
-                continue;
-            }
+        // A rule whose conditions without `now` are false for this order never matches it. (One that
+        // fails to evaluate is kept: deciding at its instants says the failure.)
+        if matches!(remembered.timeless_holds(i, rule, env), Ok(false)) {
+            continue;
         }
         for index in own {
             let Some(edge) = bounds.edge(index) else {

@@ -158,11 +158,18 @@ impl<'p> Explanation<'p> {
     /// record `{"order", "error"}`), with the rest of the explanation as its `trace` field: what
     /// `policy eval --explain` writes.
     pub fn traced(&self) -> Traced<'_, 'p> {
+        self.traced_at_line(None)
+    }
+
+    /// Like [`Explanation::traced`], for line `line` of a batch: an order that cannot be decided says
+    /// its line, as a batch's error record does.
+    pub fn traced_at_line(&self, line: Option<usize>) -> Traced<'_, 'p> {
         Traced {
             decision: match &self.decision {
                 Some(decision) => Decided::Decision(decision),
                 None => Decided::Error {
                     order: self.order.as_deref(),
+                    line,
                     error: self.error.as_deref(),
                 },
             },
@@ -193,6 +200,8 @@ enum Decided<'e, 'p> {
     Decision(&'e Decision<'p>),
     Error {
         order: Option<&'e str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        line: Option<usize>,
         error: Option<&'e str>,
     },
 }

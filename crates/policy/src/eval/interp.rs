@@ -851,7 +851,7 @@ fn compare<'a, N: Num, R: Tracer<'a, N>>(
 
 /// A solved comparison with the request time, at `env.now`.
 #[inline]
-fn edge_holds<'a, N: Num>(index: usize, env: &Env<'a, N>) -> Result<bool> {
+pub(crate) fn edge_holds<'a, N: Num>(index: usize, env: &Env<'a, N>) -> Result<bool> {
     let bounds = env.edges.ok_or(Fault::Internal)?;
     let edge = bounds.edge(index).ok_or(Fault::Internal)?;
     let Some((base, shift)) = bounds.bound(index, env)? else {
@@ -1059,6 +1059,19 @@ action refund {
         i64::try_from(Instant::parse(text).unwrap().nanos()).unwrap()
     }
 
+    /// A compiled rule's guard whole: its timeless and timed parts joined again.
+    fn compiled_guard(rule: &crate::compile::CompiledRule) -> TExpr {
+        match (&rule.timeless, &rule.timed) {
+            (Some(a), Some(b)) => TExpr::new(
+                TKind::And(Box::new(a.clone()), Box::new(b.clone())),
+                Type::Bool,
+                a.span,
+            ),
+            (Some(part), None) | (None, Some(part)) => part.clone(),
+            (None, None) => panic!("the rule has no guard"),
+        }
+    }
+
     /// A definition used several times in a guard, and again in an attribute, is computed once.
     #[test]
     fn a_definition_is_evaluated_once_per_decision() {
@@ -1067,7 +1080,7 @@ action refund {
         let order = policy.read_order_str(ORDER).unwrap();
         let action = &program.actions[0];
         let rule = &action.rules[0];
-        let guard = rule.guard.as_ref().unwrap();
+        let guard = &compiled_guard(rule);
         // `worth_it` twice and `cash` once, by reference; `today` solved into an edge.
         assert_eq!(format!("{guard:?}").matches("Let(").count(), 3);
         let lets = Lets::new(program);
@@ -1097,6 +1110,7 @@ action refund {
         let order = policy.read_order_str(ORDER).unwrap();
         let action = &program.actions[0];
         let rule = &action.rules[0];
+        let guard = compiled_guard(rule);
         let lets = Lets::new(program);
         let bounds = EdgeBounds::new(&action.edges);
         let env = Env {
@@ -1115,7 +1129,7 @@ action refund {
             eval::<_, i64>(rule.review_by.as_ref().unwrap(), &env)
                 .map(|day| day_number_to_date(day).unwrap().to_string())
         };
-        assert_eq!(truth(rule.guard.as_ref().unwrap(), &env), Ok(true));
+        assert_eq!(truth(&guard, &env), Ok(true));
         assert_eq!(lets.computed.get(), 2);
         assert_eq!(
             review_by("2026-01-05T12:00:00+08:00").unwrap(),
@@ -1137,14 +1151,14 @@ action refund {
             review_by("2026-01-05T12:00:00+08:00").unwrap(),
             "2026-01-06"
         );
-        assert_eq!(truth(rule.guard.as_ref().unwrap(), &env), Ok(true));
+        assert_eq!(truth(&guard, &env), Ok(true));
         assert_eq!(lets.computed.get(), 6);
         // Past the window the guard's edge turns, with nothing computed again.
         let later = Env {
             now: at("2026-02-01T00:00:00+08:00"),
             ..env
         };
-        assert_eq!(truth(rule.guard.as_ref().unwrap(), &later), Ok(false));
+        assert_eq!(truth(&guard, &later), Ok(false));
         assert_eq!(lets.computed.get(), 6);
     }
 

@@ -1,6 +1,7 @@
 //! Evaluation: orders in, decisions out. `Policy` is what a host application loads once and shares
 //! across threads; `Order` is an order's fields read into slots; `Decision` is the contract's output.
 
+mod coverage;
 mod decide;
 mod describe;
 mod examples;
@@ -24,6 +25,10 @@ use crate::value::{parse_field, FieldInput, Type, Value};
 
 pub use crate::contract::{Decision, ErrorRecord, Outcome, Reasons, Text, NO_RULE};
 pub use crate::value::{FieldProblem, TimestampError};
+pub use coverage::{
+    example_coverage, percent, EdgeCoverage, EnumValueCoverage, ExampleCoverage,
+    FieldWindowCoverage, RuleCoverage,
+};
 pub use describe::{Field, FieldType, Rule};
 pub use examples::{run_examples, ExampleOrder, ExampleResult, Mismatch};
 pub use explain::{
@@ -627,7 +632,7 @@ impl Policy {
             order: order.id.as_deref().map(str::to_string),
             message: "internal error: the action decided is gone".into(),
         })?;
-        let mut next = first.holds_until.and_then(|t| Instant::try_from(t).ok());
+        let mut next = first.holds_until.map(crate::ZonedInstant::instant);
         let mut timeline = Timeline {
             changes: Vec::new(),
             first,
@@ -640,7 +645,7 @@ impl Policy {
             }
             match decide::decide_now(&self.program, index, order, at, VersionCheck::InForce) {
                 Ok(decision) => {
-                    next = decision.holds_until.and_then(|t| Instant::try_from(t).ok());
+                    next = decision.holds_until.map(crate::ZonedInstant::instant);
                     timeline.changes.push((at, Ok(decision)));
                 }
                 Err(error) => {
