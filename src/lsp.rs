@@ -4,7 +4,7 @@ use crate::output::Stop;
 
 #[derive(Debug, clap::Args)]
 pub struct LspArgs {
-    /// Accepted for editors that pass it (VS Code's client does): the server always speaks over
+    /// Accepted for clients that add it (vscode-languageclient's stdio transport does): the server always speaks over
     /// standard input and output.
     #[arg(long)]
     pub stdio: bool,
