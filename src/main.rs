@@ -6,6 +6,7 @@ mod diff;
 mod eval;
 mod explain;
 mod fmt;
+mod lsp;
 mod output;
 mod test;
 
@@ -49,6 +50,9 @@ enum Command {
     /// --diff, print their diffs. Exit 0 when done (or already formatted), 1 with --check or --diff
     /// when a file would change, 2 when a file cannot be formatted (a syntax error).
     Fmt(fmt::FmtArgs),
+    /// Run the language server over standard input and output (for editors: diagnostics, hover,
+    /// go to definition, references, completion, quick fixes; see docs/editors.md).
+    Lsp(lsp::LspArgs),
 }
 
 /// Parses the arguments, runs the subcommand, maps the result to an exit code.
@@ -73,6 +77,12 @@ fn main() -> ExitCode {
 /// Runs a command. `Ok(true)`: success; `Ok(false)`: the command ran and found failures (exit 1);
 /// `Err`: it could not run to its end (exit 2; see [`Stop`]).
 fn run(cli: Cli) -> Result<bool, Stop> {
+    // The language server writes standard output from a thread of its own: no `Terminal` (which
+    // holds standard output's lock) may exist while it runs.
+    let cli = match cli.command {
+        Command::Lsp(args) => return lsp::run(args),
+        command => Cli { command },
+    };
     let mut terminal = Terminal::new();
     let verdict = match cli.command {
         Command::Check(args) => check::run(args, &mut terminal),
@@ -81,6 +91,7 @@ fn run(cli: Cli) -> Result<bool, Stop> {
         Command::Diff(args) => diff::run(args, &mut terminal),
         Command::Explain(args) => explain::run(args, &mut terminal),
         Command::Fmt(args) => fmt::run(args, &mut terminal),
+        Command::Lsp(args) => lsp::run(args),
     };
     let flushed = terminal.flush();
     let verdict = verdict?;

@@ -47,6 +47,7 @@ pub mod registry;
 pub mod report;
 pub mod source;
 pub mod suppression;
+pub mod symbols;
 pub mod syntax;
 pub mod time;
 mod value;

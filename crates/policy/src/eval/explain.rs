@@ -320,6 +320,54 @@ impl Policy {
     }
 }
 
+impl Policy {
+    /// The value of the definition `let NAME = ...` for `order` at the request time (the order's
+    /// `requested_at`, else `default_now`), as `policy explain` shows values: `None` for a name the
+    /// policy does not define; `Some(Err(why))` when it has no value for this order (a field it reads
+    /// is absent, a date past the calendar, ...). For editors, which show a definition's value in an
+    /// example.
+    pub fn definition_value(
+        &self,
+        name: &str,
+        order: &Order,
+        default_now: Instant,
+    ) -> Option<Result<String, String>> {
+        let program = &*self.program;
+        let def = program.policy.lets.iter().find(|l| l.name == name)?;
+        let now = program
+            .requested_at
+            .and_then(|slot| match order.frame.get(usize::from(slot)) {
+                Some(Some(Value::Timestamp(t))) => Some(*t),
+                _ => None,
+            })
+            .unwrap_or(default_now)
+            .nanos();
+        let lets = Lets::new(program);
+        let env = environment(program, order, now, &lets);
+        Some(
+            match super::interp::eval::<_, Val<'_, i128>>(&def.value, &env) {
+                Ok(value) => Ok(shown(program, def.value.ty, value)),
+                Err(fault) => Err(match fault {
+                    super::interp::Fault::Absent(slot) => format!(
+                        "the order has no `{}`",
+                        program
+                            .policy
+                            .fields
+                            .get(usize::from(slot))
+                            .map_or("field", |f| f.name.as_str())
+                    ),
+                    super::interp::Fault::Calendar(_) => {
+                        "the date is outside the calendar's years".to_string()
+                    }
+                    super::interp::Fault::DivisionByZero => "division by zero".to_string(),
+                    super::interp::Fault::Overflow(what) => format!("{what} overflows"),
+                    _ => "no value for this order".to_string(),
+                }),
+            },
+        )
+    }
+}
+
 fn explain<'p>(
     policy: &'p Policy,
     index: usize,
