@@ -321,8 +321,8 @@ fn a_library_is_not_a_policy() {
 }
 
 /// Every did-you-mean carries its replacement as a structured suggestion (what a language server offers
-/// as a quick fix, SARIF as a fix), and applying it mends that finding: the text at the span is the name
-/// the help quotes, and after the replacement no diagnostic of that code starts there.
+/// as a quick fix, SARIF as a fix), and applying it mends that finding: after the replacement no
+/// diagnostic of that code starts there, the text still parses, and fewer errors are left.
 #[test]
 fn applying_a_suggestion_mends_its_finding() {
     let mut applied = 0;
@@ -338,7 +338,10 @@ fn applying_a_suggestion_mends_its_finding() {
                 let help = diagnostic.help.as_deref().unwrap_or("");
                 assert_eq!(
                     help,
-                    format!("did you mean `{}`?", suggestion.replacement),
+                    format!(
+                        "did you mean `{}`?",
+                        suggestion.replacement.trim_matches('"')
+                    ),
                     "{name}: the help says the suggestion"
                 );
                 let mut mended = text.clone();
@@ -347,6 +350,19 @@ fn applying_a_suggestion_mends_its_finding() {
                     Ok(_) => Vec::new(),
                     Err(diagnostics) => diagnostics,
                 };
+                assert!(
+                    !after.iter().any(|d| d.code.starts_with("policy::parse::")),
+                    "{name}: replacing `{}` with `{}` breaks the syntax",
+                    &text[start..end],
+                    suggestion.replacement,
+                );
+                let errors = |list: &[Diagnostic]| list.iter().filter(|d| d.is_error()).count();
+                assert!(
+                    errors(&after) < errors(&diagnostics),
+                    "{name}: replacing `{}` with `{}` leaves as many errors",
+                    &text[start..end],
+                    suggestion.replacement,
+                );
                 assert!(
                     !after
                         .iter()

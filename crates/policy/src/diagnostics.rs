@@ -106,12 +106,25 @@ impl Diagnostic {
         candidates: impl IntoIterator<Item = &'a str>,
         otherwise: impl FnOnce() -> String,
     ) -> Self {
+        self.with_did_you_mean_written(name, at, candidates, str::to_string, otherwise)
+    }
+
+    /// [`Diagnostic::with_did_you_mean`], the replacement written by `written` (a value that must be
+    /// quoted, say).
+    pub fn with_did_you_mean_written<'a>(
+        self,
+        name: &str,
+        at: Option<Span>,
+        candidates: impl IntoIterator<Item = &'a str>,
+        written: impl FnOnce(&str) -> String,
+        otherwise: impl FnOnce() -> String,
+    ) -> Self {
         match did_you_mean(name, candidates) {
             Some(close) => {
                 let mut d = self.with_help(format!("did you mean `{close}`?"));
                 d.suggestions.extend(at.map(|span| Suggestion {
                     span,
-                    replacement: close.to_string(),
+                    replacement: written(close),
                 }));
                 d
             }

@@ -130,7 +130,7 @@ impl Checker<'_> {
             // `plan == "EV-1Y"`: where an enum is expected, a string names one of its values.
             ExprKind::Str(s) => match hint {
                 Some(Type::Enum(id)) => {
-                    let variant = self.variant(id, s, span)?;
+                    let variant = self.variant(id, s, span, true)?;
                     constant(Value::Enum(variant), Type::Enum(id))
                 }
                 _ => constant(Value::Str(s.as_str().into()), Type::Str),
@@ -381,7 +381,8 @@ impl Checker<'_> {
             Type::Enum(id) => {
                 let mut mask = 0u64;
                 for item in set {
-                    mask |= 1 << self.variant(id, &item.value.node, item.value.span)?;
+                    mask |=
+                        1 << self.variant(id, &item.value.node, item.value.span, item.quoted)?;
                 }
                 Ok(TKind::InSet(Box::new(subject), mask))
             }
@@ -425,8 +426,8 @@ impl Checker<'_> {
         }
     }
 
-    /// The index of `name` among the values of enum `id`.
-    fn variant(&mut self, id: u16, name: &str, span: Span) -> Checked<u16> {
+    /// The index of `name` among the values of enum `id`, written at `span` as a quoted string or not.
+    fn variant(&mut self, id: u16, name: &str, span: Span, quoted: bool) -> Checked<u16> {
         let info = &self.enums[id as usize];
         if let Some(i) = info.variants.iter().position(|v| v == name) {
             return Ok(i as u16);
@@ -439,10 +440,19 @@ impl Checker<'_> {
             span,
         )
         .with_label(format!("not in `{enum_name}`"))
-        .with_did_you_mean(
+        .with_did_you_mean_written(
             name,
             Some(span),
             info.variants.iter().map(String::as_str),
+            // A quoted value is replaced by a quoted one; a bare name by a bare one where the value is
+            // a name (`verifying`), else by the value quoted (`"EV-1Y"`).
+            |close| {
+                if !quoted && is_plain_name(close) {
+                    close.to_string()
+                } else {
+                    quote(close)
+                }
+            },
             || format!("`{enum_name}` lists: {listed}"),
         );
         Err(self.report(diagnostic))
@@ -542,7 +552,7 @@ impl Checker<'_> {
         }
         if let Some(Type::Enum(id)) = hint {
             return self
-                .variant(id, name, span)
+                .variant(id, name, span, false)
                 .map(|i| TExpr::new(TKind::Const(Value::Enum(i)), Type::Enum(id), span));
         }
         let owner = self
@@ -1217,4 +1227,32 @@ fn arithmetic_hint(op: BinaryOp, a: Type, b: Type) -> Option<&'static str> {
         }
         _ => return None,
     })
+}
+
+/// Whether `text` can be written as a name: a letter or `_`, then letters, digits and `_`, and no
+/// keyword.
+fn is_plain_name(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !policy_syntax::is_keyword(text)
+}
+
+/// `text` as a string literal of the language, its quotes and backslashes escaped.
+fn quote(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
