@@ -78,6 +78,11 @@ pub fn decide_reader(
         let batch = batch?;
         out.extend(decide_batch(versions, action, now, &batch, threads, &zone)?);
     }
+    if out.len() == 1 {
+        if let Some(only) = out.pop() {
+            return Ok(only);
+        }
+    }
     let empty = Out::new(0, &zone).finish()?;
     if out.is_empty() {
         return Ok(empty);
@@ -344,7 +349,8 @@ struct Out {
 
 impl Out {
     fn new(rows: usize, zone: &Arc<str>) -> Out {
-        let text = || StringBuilder::with_capacity(rows, rows * 8);
+        // Sized for the whole chunk at once: growing a builder copies it, and touches fresh pages.
+        let text = || StringBuilder::with_capacity(rows, rows * 24);
         let list = || ListBuilder::with_capacity(StringBuilder::new(), rows);
         let time =
             || TimestampMicrosecondBuilder::with_capacity(rows).with_timezone(Arc::clone(zone));
@@ -367,7 +373,11 @@ impl Out {
             next_status: text(),
             values: text(),
             rule: text(),
-            because: list(),
+            // Reasons cite their source: a few hundred bytes each.
+            because: ListBuilder::with_capacity(
+                StringBuilder::with_capacity(rows * 2, rows * 512),
+                rows,
+            ),
             error: text(),
             error_code: text(),
             error_fields: list(),
