@@ -64,15 +64,21 @@ def decider(policy_dir: str, name: Optional[str], action: Optional[str], at: Opt
     return decide
 
 
+def _spark_type(t: pa.DataType) -> pa.DataType:
+    if pa.types.is_timestamp(t):
+        return pa.timestamp("us", tz="UTC")
+    if pa.types.is_dictionary(t):
+        return _spark_type(t.value_type)
+    if pa.types.is_list(t):
+        return pa.list_(_spark_type(t.value_type))
+    return t
+
+
 def arrow_schema(decisions: pa.Schema) -> pa.Schema:
-    """The decisions' Arrow schema as Spark reads it back for DECISION_SCHEMA: the same types, with
-    instants in UTC (Spark's `timestamp` is an instant; the zone is the session's to show it)."""
-    return pa.schema(
-        [
-            pa.field(f.name, pa.timestamp("us", tz="UTC") if pa.types.is_timestamp(f.type) else f.type)
-            for f in decisions
-        ]
-    )
+    """The decisions' Arrow schema as Spark reads it back for DECISION_SCHEMA: instants in UTC
+    (Spark's `timestamp` is an instant; the zone is the session's, to show it), and the reasons
+    as plain strings (Spark reads no dictionary-encoded column)."""
+    return pa.schema([pa.field(f.name, _spark_type(f.type)) for f in decisions])
 
 
 def redecide(spark, orders: str, policy_dir: str, out: str, name: Optional[str] = None,

@@ -340,7 +340,7 @@ struct Out {
     next_status: StringBuilder,
     values: StringBuilder,
     rule: StringBuilder,
-    because: ListBuilder<StringBuilder>,
+    because: Reasons,
     error: StringBuilder,
     error_code: StringBuilder,
     error_fields: ListBuilder<StringBuilder>,
@@ -373,11 +373,7 @@ impl Out {
             next_status: text(),
             values: text(),
             rule: text(),
-            // Reasons cite their source: a few hundred bytes each.
-            because: ListBuilder::with_capacity(
-                StringBuilder::with_capacity(rows * 2, rows * 512),
-                rows,
-            ),
+            because: Reasons::new(rows),
             error: text(),
             error_code: text(),
             error_fields: list(),
@@ -434,10 +430,7 @@ impl Out {
         self.values
             .append_value(String::from_utf8_lossy(&self.json));
         self.rule.append_value(d.rule);
-        for reason in d.because.iter() {
-            self.because.values().append_value(reason);
-        }
-        self.because.append(true);
+        self.because.push(d.because);
         self.error.append_null();
         self.error_code.append_null();
         self.error_fields.append_null();
@@ -493,7 +486,7 @@ impl Out {
         self.review_by.append_null();
         self.deadline.append_null();
         self.holds_until.append_null();
-        self.because.append_null();
+        self.because.push_null();
     }
 
     fn finish(mut self) -> Result<RecordBatch, BatchError> {
@@ -514,7 +507,7 @@ impl Out {
             Arc::new(self.next_status.finish()),
             Arc::new(self.values.finish()),
             Arc::new(self.rule.finish()),
-            Arc::new(self.because.finish()),
+            self.because.finish()?,
             Arc::new(self.error.finish()),
             Arc::new(self.error_code.finish()),
             Arc::new(self.error_fields.finish()),
@@ -525,6 +518,74 @@ impl Out {
                 .zip(arrays)
                 .map(|(name, array)| (name, array, true)),
         )?)
+    }
+}
+
+/// The `because` column: a list of reasons, each an index into the reasons seen, as Arrow's
+/// `list<dictionary<int32, string>>`. A rule's reasons are the policy's own texts (a few hundred
+/// bytes each, citing their source): each is copied once per chunk, not once per decision, and known
+/// by its address in the policy, which outlives the batch.
+struct Reasons {
+    offsets: Vec<i32>,
+    valid: Vec<bool>,
+    keys: Vec<i32>,
+    seen: std::collections::HashMap<(usize, usize), i32>,
+    texts: Vec<String>,
+}
+
+impl Reasons {
+    fn new(rows: usize) -> Reasons {
+        let mut offsets = Vec::with_capacity(rows + 1);
+        offsets.push(0);
+        Reasons {
+            offsets,
+            valid: Vec::with_capacity(rows),
+            keys: Vec::with_capacity(rows * 2),
+            seen: std::collections::HashMap::new(),
+            texts: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, reasons: &[String]) {
+        for reason in reasons {
+            let texts = &mut self.texts;
+            let key = *self
+                .seen
+                .entry((reason.as_ptr() as usize, reason.len()))
+                .or_insert_with(|| {
+                    texts.push(reason.clone());
+                    i32::try_from(texts.len() - 1).unwrap_or(i32::MAX)
+                });
+            self.keys.push(key);
+        }
+        self.offsets
+            .push(i32::try_from(self.keys.len()).unwrap_or(i32::MAX));
+        self.valid.push(true);
+    }
+
+    fn push_null(&mut self) {
+        self.offsets
+            .push(i32::try_from(self.keys.len()).unwrap_or(i32::MAX));
+        self.valid.push(false);
+    }
+
+    fn finish(self) -> Result<ArrayRef, BatchError> {
+        let texts = arrow_array::StringArray::from_iter_values(&self.texts);
+        let keys = PrimitiveArray::<arrow_array::types::Int32Type>::from(self.keys);
+        let reasons = arrow_array::DictionaryArray::try_new(keys, Arc::new(texts))?;
+        let item = Arc::new(arrow_schema::Field::new(
+            "item",
+            reasons.data_type().clone(),
+            true,
+        ));
+        let offsets = arrow_buffer::OffsetBuffer::new(self.offsets.into());
+        let list = arrow_array::ListArray::try_new(
+            item,
+            offsets,
+            Arc::new(reasons),
+            Some(arrow_buffer::NullBuffer::from(self.valid)),
+        )?;
+        Ok(Arc::new(list))
     }
 }
 

@@ -186,7 +186,8 @@ class Policy:
         Columns are matched to the policy's fields by name; others are ignored. Returns a
         ``pyarrow.RecordBatch`` with one row per input row, in order, and the columns of
         :data:`DECISION_COLUMNS`: money as ``decimal128(38, 4)``, ``review_by`` as ``date32``,
-        instants as ``timestamp[us, tz=<policy zone>]``, lists as ``list<string>``, ``values`` as
+        instants as ``timestamp[us, tz=<policy zone>]``, ``requires`` as ``list<string>``,
+        ``because`` as ``list<dictionary<int32, string>>`` (each reason stored once), ``values`` as
         JSON text; a row that cannot be decided has its decision columns null and ``error`` (the
         text of ``policy eval``), ``error_code`` and ``error_fields`` set. The GIL is released while
         deciding, and rows are decided on ``threads`` threads (default: one per core). Raises
