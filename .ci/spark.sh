@@ -14,7 +14,8 @@ if ! command -v java >/dev/null 2>&1; then
 fi
 java -version 2>&1 | head -1
 # Spark 4 runs on Java 17 and 21.
-timeout 900 "$VENV/bin/pip" install --quiet "pyspark>=4.0,<5"
+# The `sql` extra brings pandas, which mapInArrow requires (pandas 3 is not yet supported by pyspark).
+timeout 900 "$VENV/bin/pip" install --quiet "pyspark[sql]>=4.0,<5" "pandas<3"
 
 set +e
 POLICY_BIN="$CARGO_TARGET_DIR/release/policy" SPARK_ORDERS=${SPARK_ORDERS:-100000} \

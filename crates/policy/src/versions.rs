@@ -127,10 +127,16 @@ impl Versions {
     /// The version in force at `instant`: the latest starting at or before it; the first if none does
     /// (it then refuses the order as not in force).
     pub fn in_force_at(&self, instant: Instant) -> &Arc<Policy> {
+        self.index_in_force_at(instant).1
+    }
+
+    /// [`Versions::in_force_at`], with the version's index in [`Versions::all`].
+    fn index_in_force_at(&self, instant: Instant) -> (usize, &Arc<Policy>) {
         let started = self
             .policies
             .partition_point(|p| p.effective_from().is_none_or(|from| from <= instant));
-        &self.policies[started.saturating_sub(1)]
+        let index = started.saturating_sub(1);
+        (index, &self.policies[index])
     }
 
     /// Reads `text` and decides it with the version in force for it. The request time is the order's
@@ -152,16 +158,32 @@ impl Versions {
         order: &mut Order,
         default_now: Instant,
     ) -> Result<Decision<'_>, OrderError> {
+        self.decide_read_into(action, order, default_now, |policy, _, order| {
+            policy.read_order_into(text, order)
+        })
+    }
+
+    /// Decides an order that `read` reads into `order` for a version (given with its index in
+    /// [`Versions::all`]): first for the latest, then, if an earlier version is in force for it, for
+    /// that one, with its own fields.
+    pub(crate) fn decide_read_into(
+        &self,
+        action: &str,
+        order: &mut Order,
+        default_now: Instant,
+        mut read: impl FnMut(&Policy, usize, &mut Order) -> Result<(), OrderError>,
+    ) -> Result<Decision<'_>, OrderError> {
         let latest = self.latest();
-        latest.read_order_into(text, order)?;
-        let chosen = match latest.version_instant(order, default_now) {
-            Some(instant) => self.in_force_at(instant),
+        let last = self.policies.len().saturating_sub(1);
+        read(latest, last, order)?;
+        let (index, chosen) = match latest.version_instant(order, default_now) {
+            Some(instant) => self.index_in_force_at(instant),
             // Without versions, or without the instant that selects one: the latest says what is wrong.
-            None => latest,
+            None => (last, latest),
         };
-        if !Arc::ptr_eq(chosen, latest) {
+        if index != last {
             // An earlier version reads the order with its own fields.
-            chosen.read_order_into(text, order)?;
+            read(chosen, index, order)?;
         }
         let mut decision = chosen.decide(action, order, default_now)?;
         // Selected by the request time, the next version takes over at its start: the decision holds

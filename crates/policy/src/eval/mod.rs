@@ -9,6 +9,7 @@ mod explain;
 mod horizon;
 mod intake;
 mod interp;
+mod typed;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -35,6 +36,7 @@ pub use explain::{
     AtomTrace, AttributeTrace, Explanation, InputProblem, Period, RuleTrace, Step, Traced,
     TIMELINE_LIMIT,
 };
+pub use typed::FieldValue;
 
 /// A loaded, checked and compiled policy. Cheap to clone; `Send + Sync`.
 #[derive(Debug, Clone)]
@@ -517,29 +519,46 @@ impl Policy {
     /// Fills `order` from the input of each field (the role fields among them), by slot.
     fn fill<'a>(&self, order: &mut Order, input: impl Fn(usize) -> Option<FieldInput<'a>>) {
         let policy = &self.program.policy;
+        self.fill_values(order, |slot| {
+            let field = &policy.fields[slot];
+            match input(slot) {
+                None | Some(FieldInput::Null) => None,
+                Some(input) => Some(parse_field(field.ty, &input, self.variants(field.ty))),
+            }
+        });
+    }
+
+    /// The values of an enum type, for reading a field of that type; empty for other types.
+    fn variants(&self, ty: Type) -> &[String] {
+        match ty {
+            Type::Enum(e) => &self.program.policy.enums[e as usize].variants,
+            _ => &[],
+        }
+    }
+
+    /// Fills `order` from each field's value, by slot: `None` for an absent field (its default
+    /// applies), `Err` for a malformed one (kept as a problem, reported when the order is decided).
+    fn fill_values(
+        &self,
+        order: &mut Order,
+        mut value_of: impl FnMut(usize) -> Option<Result<Value, String>>,
+    ) {
+        let policy = &self.program.policy;
         order.frame.clear();
         order.problems.clear();
         order.present = 0;
         order.malformed = 0;
         for (slot, field) in policy.fields.iter().enumerate() {
-            let value = match input(slot) {
-                None | Some(FieldInput::Null) => field.default.clone(),
-                Some(input) => {
-                    let variants: &[String] = match field.ty {
-                        Type::Enum(e) => &policy.enums[e as usize].variants,
-                        _ => &[],
-                    };
-                    match parse_field(field.ty, &input, variants) {
-                        Ok(v) => Some(v),
-                        Err(message) => {
-                            order.malformed |= 1 << slot;
-                            order.problems.push(FieldProblem {
-                                field: field.name.clone(),
-                                message,
-                            });
-                            None
-                        }
-                    }
+            let value = match value_of(slot) {
+                None => field.default.clone(),
+                Some(Ok(v)) => Some(v),
+                Some(Err(message)) => {
+                    order.malformed |= 1 << slot;
+                    order.problems.push(FieldProblem {
+                        field: field.name.clone(),
+                        message,
+                    });
+                    None
                 }
             };
             if value.is_some() {
