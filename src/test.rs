@@ -493,8 +493,8 @@ fn xml_text(text: &str) -> String {
         .replace("&apos;", "'")
 }
 
-/// Text as an XML attribute value: the five special characters escaped, and
-/// control characters XML 1.0 cannot hold written as `U+FFFD`.
+/// Text as an XML attribute value: the five special characters escaped, and the characters XML 1.0
+/// cannot hold (control characters, `U+FFFE`, `U+FFFF`) written as `U+FFFD`.
 fn xml(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -506,7 +506,7 @@ fn xml(text: &str) -> String {
             '\'' => out.push_str("&apos;"),
             '\n' => out.push_str("&#10;"),
             '\t' | '\r' => out.push_str(&format!("&#{};", u32::from(c))),
-            c if c < ' ' => out.push('\u{fffd}'),
+            c if c < ' ' || c == '\u{fffe}' || c == '\u{ffff}' => out.push('\u{fffd}'),
             c => out.push(c),
         }
     }
@@ -542,4 +542,19 @@ pub(crate) fn load_reporting(
         }
         Err(e) => Err(e.to_string()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::xml;
+
+    /// Every character XML 1.0 forbids is replaced, so the JUnit report always parses.
+    #[test]
+    fn text_xml_cannot_hold_is_replaced() {
+        assert_eq!(
+            xml("a\u{ffff}b\u{fffe}c\u{1}<&\"\n"),
+            "a\u{fffd}b\u{fffd}c\u{fffd}&lt;&amp;&quot;&#10;"
+        );
+        assert_eq!(xml("\u{10ffff}\u{fffd}"), "\u{10ffff}\u{fffd}");
+    }
 }

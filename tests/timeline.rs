@@ -211,4 +211,16 @@ action refund {{
         decision.holds_until.unwrap().to_string(),
         "2026-07-01T00:00:00+00:00"
     );
+    // Explained, the decision is the same, its `holds_until` included.
+    let explained = versions
+        .explain_json(
+            "refund",
+            r#"{"paid_at":"2025-06-01T00:00:00Z"}"#,
+            at("2026-06-30T12:00:00Z"),
+        )
+        .unwrap();
+    assert_eq!(
+        explained.decision.map(|d| d.to_json()),
+        Some(decision.to_json())
+    );
 }

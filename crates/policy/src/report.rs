@@ -266,11 +266,25 @@ fn fix(uri: &str, file: &SourceFile, suggestion: &Suggestion, description: &str)
     })
 }
 
-/// A file name as a relative URI reference: `/` between segments, anything but unreserved characters
-/// percent-encoded (a space is `%20`), a Windows `\` turned into `/`.
+/// A file name as a URI: a relative path as a relative reference (`policies/a.policy`, resolved
+/// against the directory the command ran in), an absolute one as a `file:` URI (`/srv/p.policy` is
+/// `file:///srv/p.policy`, `C:\p\a.policy` is `file:///C:/p/a.policy`). Segments are separated by
+/// `/` (a Windows `\` too) and anything but unreserved characters is percent-encoded (a space is
+/// `%20`).
 pub fn file_uri(name: &str) -> String {
-    let mut uri = String::with_capacity(name.len());
-    for byte in name.bytes() {
+    let bytes = name.as_bytes();
+    let drive = bytes.len() >= 3
+        && bytes[0].is_ascii_alphabetic()
+        && bytes[1] == b':'
+        && matches!(bytes[2], b'\\' | b'/');
+    let (mut uri, rest) = if drive {
+        (format!("file:///{}:", char::from(bytes[0])), &name[2..])
+    } else if name.starts_with('/') {
+        ("file://".to_string(), name)
+    } else {
+        (String::with_capacity(name.len()), name)
+    };
+    for byte in rest.bytes() {
         match byte {
             b'\\' | b'/' => uri.push('/'),
             b if b.is_ascii_alphanumeric() || b"-._~".contains(&b) => uri.push(char::from(b)),
@@ -283,6 +297,16 @@ pub fn file_uri(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Relative names stay relative references; absolute ones, POSIX or Windows, are `file:` URIs.
+    #[test]
+    fn file_names_become_uris() {
+        assert_eq!(file_uri("policies/a b.policy"), "policies/a%20b.policy");
+        assert_eq!(file_uri("dir\\x.policy"), "dir/x.policy");
+        assert_eq!(file_uri("/srv/p.policy"), "file:///srv/p.policy");
+        assert_eq!(file_uri("C:\\p\\a.policy"), "file:///C:/p/a.policy");
+        assert_eq!(file_uri("d:/p.policy"), "file:///d:/p.policy");
+    }
 
     #[test]
     fn places_count_characters_and_bytes_and_ends_are_exclusive() {

@@ -186,22 +186,27 @@ impl Versions {
             read(chosen, index, order)?;
         }
         let mut decision = chosen.decide(action, order, default_now)?;
-        // Selected by the request time, the next version takes over at its start: the decision holds
-        // until then at most.
-        if chosen.program().version_selector() == "now" {
-            let next = self
-                .policies
-                .iter()
-                .filter_map(|p| p.effective_from())
-                .find(|from| chosen.effective_from().is_some_and(|own| *from > own));
-            if let Some(next) = next {
-                let next = crate::ZonedInstant::new(next, &chosen.checked().zone);
-                if decision.holds_until.is_none_or(|until| next < until) {
-                    decision.holds_until = Some(next);
-                }
+        self.hold_until_next_version(chosen, &mut decision);
+        Ok(decision)
+    }
+
+    /// Selected by the request time, the next version takes over at its start: a decision of
+    /// `chosen` holds until then at most.
+    fn hold_until_next_version<'p>(&'p self, chosen: &'p Policy, decision: &mut Decision<'p>) {
+        if chosen.program().version_selector() != "now" {
+            return;
+        }
+        let next = self
+            .policies
+            .iter()
+            .filter_map(|p| p.effective_from())
+            .find(|from| chosen.effective_from().is_some_and(|own| *from > own));
+        if let Some(next) = next {
+            let next = crate::ZonedInstant::new(next, &chosen.checked().zone);
+            if decision.holds_until.is_none_or(|until| next < until) {
+                decision.holds_until = Some(next);
             }
         }
-        Ok(decision)
     }
 
     /// Reads `text` and explains its decision by the version in force for it (see
@@ -220,7 +225,12 @@ impl Versions {
             Some(instant) => self.in_force_at(instant),
             None => latest,
         };
-        chosen.explain_json(action, text, default_now)
+        let mut explanation = chosen.explain_json(action, text, default_now)?;
+        // The decision as `decide_json` gives it. (The explanation's timeline is the version's own.)
+        if let Some(decision) = explanation.decision.as_mut() {
+            self.hold_until_next_version(chosen, decision);
+        }
+        Ok(explanation)
     }
 }
 

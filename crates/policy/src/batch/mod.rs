@@ -427,7 +427,6 @@ where
     }
 }
 
-/// Decides one line into its answer. True if the answer is an error record.
 /// One line of a batch to answer.
 struct Line<'a> {
     /// Counted from 1.
@@ -437,6 +436,7 @@ struct Line<'a> {
     trace: bool,
 }
 
+/// Decides one line into its answer. True if the answer is an error record.
 fn decide_line(
     versions: &Versions,
     action: &str,

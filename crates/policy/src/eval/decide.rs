@@ -193,7 +193,9 @@ fn decide_in<'p, N: Num>(
 /// An instant the edge walk found, as the decision shows it. The walk keeps only instants after the
 /// request and at most [`LAST`], all within the range of instants.
 fn zoned<N: Num>(program: &Program, nanos: N) -> Option<ZonedInstant<'_>> {
-    Instant::from_nanos(nanos.to_i128()).map(|t| ZonedInstant::new(t, &program.policy.zone))
+    let instant = Instant::from_nanos(nanos.to_i128());
+    debug_assert!(instant.is_some(), "an edge instant out of range");
+    instant.map(|t| ZonedInstant::new(t, &program.policy.zone))
 }
 
 /// Out of line on purpose: inlined into `decide`, the decision was built in its frame and copied out
