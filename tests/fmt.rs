@@ -236,6 +236,43 @@ fn fmt_rewrites_the_file_a_link_points_to() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A link planted at the temporary file's old, guessable name (`.NAME.fmt-PID.tmp`) is not followed:
+/// the file it points to is untouched, the link stays, the policy is formatted.
+#[cfg(unix)]
+#[test]
+fn fmt_does_not_write_through_a_link_planted_at_a_temporary_name() {
+    let dir = scratch("planted");
+    std::fs::write(dir.join("p.policy"), MESSY).unwrap_or_default();
+    std::fs::write(dir.join("victim.txt"), "precious\n").unwrap_or_default();
+    // `exec` keeps the shell's process id, so `$$` is the pid `policy fmt` runs with.
+    let out = Command::new("sh")
+        .current_dir(&dir)
+        .arg("-c")
+        .arg("ln -s victim.txt .p.policy.fmt-$$.tmp && exec \"$0\" fmt p.policy")
+        .arg(env!("CARGO_BIN_EXE_policy"))
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("victim.txt")).unwrap_or_default(),
+        "precious\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("p.policy")).unwrap_or_default(),
+        TIDY
+    );
+    let planted: Vec<_> = std::fs::read_dir(&dir)
+        .map(|d| {
+            d.flatten()
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_symlink()))
+                .count()
+        })
+        .into_iter()
+        .collect();
+    assert_eq!(planted, vec![1]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn fmt_of_a_file_with_syntax_errors_reports_them_all_and_exits_2() {
     let dir = scratch("errors");
