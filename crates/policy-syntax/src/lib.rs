@@ -10,7 +10,7 @@
 pub mod format;
 pub mod kind;
 pub mod lexer;
-mod nesting;
+pub mod nesting;
 mod parser;
 pub mod tree;
 

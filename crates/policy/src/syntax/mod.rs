@@ -27,7 +27,7 @@ pub const MAX_SOURCE_LEN: usize = 4 * 1024 * 1024;
 
 /// The most brackets (`(`, `[`, `{`) and `if`s open at once, anywhere in the file (the JSON of examples
 /// included; the braces of an action and an example count).
-pub const MAX_NESTING: usize = 32;
+pub const MAX_NESTING: usize = policy_syntax::MAX_NESTING;
 
 /// The deepest expression: the most operations on a path from the whole expression to one of its
 /// operands. A chain `a + b + c` is two deep (`(a + b) + c`), `max(a, -b)` two, `(a)` none.
