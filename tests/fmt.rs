@@ -336,6 +336,34 @@ fn formatting_keeps_what_a_suppression_silences() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The engine's limits checked after parsing (the depth of an expression) are not the formatter's, as
+/// `docs/fmt.md` and `docs/syntax.md` say: a guard of 200,000 chained `not`s, which the lossless parser
+/// reads flat, is formatted, while `check` refuses it as too deep; nesting past the limit stops both.
+#[test]
+fn the_expression_depth_limit_is_checks_not_the_formatters() {
+    let text = format!(
+        "policy p\nfield a: bool\nlet b = {}a\n",
+        "not ".repeat(200_000)
+    );
+    let errors = policy::syntax::check_syntax(&text)
+        .err()
+        .unwrap_or_default();
+    assert!(
+        errors.iter().any(|d| d.code == "policy::parse::too_deep"),
+        "{errors:?}"
+    );
+    assert_eq!(
+        policy::syntax::format(&text).ok().as_deref(),
+        Some(text.as_str())
+    );
+    let nested = format!("policy p\nlet b = {}1{}\n", "(".repeat(40), ")".repeat(40));
+    let refused = policy::syntax::format(&nested).err().unwrap_or_default();
+    assert!(
+        refused.iter().any(|d| d.code == "policy::parse::too_deep"),
+        "{refused:?}"
+    );
+}
+
 #[test]
 fn fmt_of_a_file_with_syntax_errors_reports_them_all_and_exits_2() {
     let dir = scratch("errors");
