@@ -223,30 +223,64 @@ fn lcs_ops<'a>(a: &[&'a str], b: &[&'a str]) -> Vec<(char, &'a str)> {
 /// Writes `text` to `path` through a file beside it renamed over it: a reader sees the old text or the
 /// new one, never half of one, and an interrupted run leaves the file as it was. A symbolic link is
 /// followed: the file it points to is rewritten, the link stays.
+///
+/// The temporary file is created new (`create_new`: never through a link or over a file planted at its
+/// name), under a name that cannot be guessed in advance (the process id, a counter and the clock's
+/// nanoseconds, drawn again when taken), with the target's permissions set before any content is
+/// written; it is removed on any error.
 fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     let resolved = std::fs::canonicalize(path)?;
     let path = resolved.as_path();
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or_else(PathBuf::new, Path::to_path_buf);
     let name = path
         .file_name()
         .map_or_else(|| "policy".into(), |n| n.to_string_lossy().into_owned());
-    let temp = dir
-        .map_or_else(PathBuf::new, Path::to_path_buf)
-        .join(format!(".{name}.fmt-{}.tmp", std::process::id()));
+    let (temp, mut file) = create_temp(&dir, &name)?;
     let result = (|| {
-        let mut file = std::fs::File::create(&temp)?;
+        // Keep the file's permissions, before the content is there to read.
+        if let Ok(meta) = std::fs::metadata(path) {
+            file.set_permissions(meta.permissions())?;
+        }
         file.write_all(text.as_bytes())?;
         file.sync_all()?;
-        // Keep the file's permissions.
-        if let Ok(meta) = std::fs::metadata(path) {
-            std::fs::set_permissions(&temp, meta.permissions())?;
-        }
+        drop(file);
         std::fs::rename(&temp, path)
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&temp);
     }
     result
+}
+
+/// A new file in `dir` named after `name`, created exclusively; a name already taken is drawn again, a
+/// bounded number of times.
+fn create_temp(dir: &Path, name: &str) -> std::io::Result<(PathBuf, std::fs::File)> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut last = None;
+    for _ in 0..16 {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let temp = dir.join(format!(
+            ".{name}.fmt-{}-{}-{nanos:09}.tmp",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp)
+        {
+            Ok(file) => return Ok((temp, file)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::other("no free temporary name")))
 }
 
 #[cfg(test)]

@@ -17,8 +17,9 @@ use crate::tree::{SyntaxElement, SyntaxNode};
 use crate::{parse, SyntaxError};
 use Gap::{Line, Space, Tight};
 
-/// The text in the canonical layout, or the text's syntax errors (a file that does not parse is not
-/// formatted). Formatting a formatted text gives it back unchanged.
+/// The text in the canonical layout, or the text's syntax errors (a file this parser refuses is not
+/// formatted; the engine's limits checked after parsing, such as its expression depth, do not stop it).
+/// Formatting a formatted text gives it back unchanged.
 pub fn format(text: &str) -> Result<std::string::String, Vec<SyntaxError>> {
     // A byte-order mark stays where it is, outside the layout.
     if let Some(rest) = text.strip_prefix('\u{FEFF}') {

@@ -4,13 +4,15 @@
 //!
 //! The tree gives its text back byte for byte (`SyntaxNode::text`), whatever the input, and parsing
 //! never panics and never recurses deeper than a fixed bound. The engine (`crates/policy`) still lowers
-//! its AST from its pest grammar; this parser follows that grammar and accepts the same texts (see
-//! `docs/syntax.md`).
+//! its AST from its pest grammar; this parser follows that grammar and accepts the same texts as the
+//! grammar (see `docs/syntax.md`). The limits the engine checks after parsing, while lowering (an
+//! expression deeper than its `MAX_EXPR_DEPTH`: this parser reads operand chains such as `not not ...`
+//! flat), are not this parser's: it accepts, and `format` formats, such a text.
 
 pub mod format;
 pub mod kind;
 pub mod lexer;
-mod nesting;
+pub mod nesting;
 mod parser;
 pub mod tree;
 

@@ -1,8 +1,17 @@
 //! Per-finding suppression with a reason: a comment line `# allow(CODE): REASON` silences the warnings
-//! of that code located on the next line that is not blank or a comment, so that a finding the author
-//! cannot fix (a gap the document leaves, a calendar whose next year is not published yet) no longer
-//! fails `policy check --deny warnings`. `CODE` is a diagnostic's full code or its last part
+//! of that code located in the code it applies to, so that a finding the author cannot fix (a gap the
+//! document leaves, a calendar whose next year is not published yet) no longer fails
+//! `policy check --deny warnings`. `CODE` is a diagnostic's full code or its last part
 //! (`policy::check::calendar_coverage` or `calendar_coverage`).
+//!
+//! What a suppression applies to, as rustc's `#[allow]` on an item: the next line that is not blank or
+//! a comment, and the whole syntactic unit that starts on it (read from the lossless tree,
+//! `policy_syntax`): the declaration or action entry (`field`, `let`, `rule`, `default`, `example`,
+//! `action`, a header entry ...) whose first token opens that line, to its end; on a line inside a unit
+//! (a rule's `when` line), the clause that starts there. So `policy fmt`, which moves a rule's clauses
+//! onto lines of their own, does not move a finding out of its suppression. A text with syntax errors
+//! is not analysed; there a suppression covers its next line alone. Where suppressions nest (one above
+//! an action, one above a rule in it), a finding is silenced by the innermost that names its code.
 //!
 //! The reason may go on over the comment lines right below (no blank line between): they continue it,
 //! joined with spaces.
@@ -24,7 +33,7 @@ pub struct Suppression {
     pub code: String,
     /// Why, as written after `):`.
     pub reason: String,
-    /// The byte range of the line it applies to.
+    /// The byte range it applies to: its next code line and the unit that starts there.
     target: Span,
 }
 
@@ -52,7 +61,14 @@ pub fn apply(text: &str, diagnostics: Vec<Diagnostic>) -> Applied {
     let mut used = vec![false; suppressions.len()];
     let mut applied = Applied::default();
     for diagnostic in diagnostics {
-        match suppressions.iter().position(|s| s.silences(&diagnostic)) {
+        // The innermost suppression that names the finding's code (the first of equals).
+        let innermost = suppressions
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.silences(&diagnostic))
+            .min_by_key(|(_, s)| s.target.end - s.target.start)
+            .map(|(i, _)| i);
+        match innermost {
             Some(i) => {
                 used[i] = true;
                 applied
@@ -73,7 +89,7 @@ pub fn apply(text: &str, diagnostics: Vec<Diagnostic>) -> Applied {
             Diagnostic::warning(
                 "policy::check::unused_suppression",
                 format!(
-                    "nothing here to allow: no `{}` finding on the next line",
+                    "nothing here to allow: no `{}` finding in the code below",
                     suppression.code
                 ),
                 suppression.span,
@@ -98,6 +114,8 @@ fn read(text: &str) -> (Vec<Suppression>, Vec<Diagnostic>) {
     // Whether the previous line was a suppression (or its continuation) whose reason the next comment
     // line continues.
     let mut continuing = false;
+    // The text's tree, parsed at the first suppression that needs it; `None` inside when it has errors.
+    let mut tree: Option<Option<policy_syntax::SyntaxNode>> = None;
     for line in text.split_inclusive('\n') {
         let start = offset;
         offset += line.len();
@@ -108,7 +126,19 @@ fn read(text: &str) -> (Vec<Suppression>, Vec<Diagnostic>) {
         }
         let Some(comment) = trimmed.strip_prefix('#') else {
             continuing = false;
-            let target = Span::new(start, offset);
+            if pending.is_empty() {
+                continue;
+            }
+            let tree = tree.get_or_insert_with(|| {
+                let parse = policy_syntax::parse(text);
+                parse.errors.is_empty().then_some(parse.root)
+            });
+            let first = start + (line.len() - line.trim_start().len());
+            let end = tree
+                .as_ref()
+                .and_then(|root| unit_end(root, first, offset))
+                .map_or(offset, |end| end.max(offset));
+            let target = Span::new(start, end);
             suppressions.extend(pending.drain(..).map(|s| Suppression { target, ..s }));
             continue;
         };
@@ -167,6 +197,29 @@ fn read(text: &str) -> (Vec<Suppression>, Vec<Diagnostic>) {
     // A suppression at the end of the file applies to nothing.
     suppressions.extend(pending);
     (suppressions, findings)
+}
+
+/// The end of what starts on the line whose code runs from `first` to `line_end`: the outermost nodes
+/// of `root` (the file itself excepted) whose first token is on that line, as deep as the node that
+/// holds the line's first token (a declaration that opens the line; on a rule's `when` line, the
+/// condition). `None` when no node starts there. A walk down the tree, without recursion.
+fn unit_end(root: &policy_syntax::SyntaxNode, first: usize, line_end: usize) -> Option<usize> {
+    let mut node = root;
+    'down: loop {
+        let mut end = None;
+        for child in node.child_nodes() {
+            let Some((start, stop)) = child.range() else {
+                continue;
+            };
+            if (first..line_end).contains(&start) {
+                end = end.max(Some(stop));
+            } else if start < first && first < stop {
+                node = child;
+                continue 'down;
+            }
+        }
+        return end;
+    }
 }
 
 #[cfg(test)]
@@ -253,6 +306,70 @@ mod tests {
                 "policy::check::suppression_without_reason",
                 "policy::check::calendar_coverage"
             ]
+        );
+    }
+
+    const RULE: &str = "policy p\n  zone \"UTC\"\n\nfield paid_at: timestamp\n\naction refund {\n  # allow(always_present): as the document words it\n  rule late\n    when present(paid_at) and now > paid_at\n    then denied\n    because \"x\"\n  rule other when present(paid_at) then denied because \"y\"\n}\n";
+
+    #[test]
+    fn a_suppression_covers_the_whole_declaration_that_starts_on_its_next_line() {
+        // The finding is on the rule's `when` line, below the line the suppression is above.
+        let finding = warning_at(RULE, "present(", "policy::check::always_present");
+        let applied = apply(RULE, vec![finding.clone()]);
+        assert!(applied.reported.is_empty(), "{:?}", applied.reported);
+        assert_eq!(applied.suppressed.len(), 1);
+        // The next rule is not covered.
+        let at = RULE.find("other when present").map_or(0, |i| i + 11);
+        let other = Diagnostic::warning(
+            "policy::check::always_present",
+            "finding",
+            Span::new(at, at + 7),
+        );
+        let applied = apply(RULE, vec![other]);
+        let codes: Vec<&str> = applied.reported.iter().map(|d| d.code).collect();
+        assert_eq!(
+            codes,
+            [
+                "policy::check::unused_suppression",
+                "policy::check::always_present"
+            ]
+        );
+    }
+
+    #[test]
+    fn on_a_line_inside_a_declaration_a_suppression_covers_the_clause_that_starts_there() {
+        let text = "policy p\nfield a: int\nlet b =\n  # allow(x): why\n  a +\n    a\nlet c = a\n";
+        let (suppressions, _) = read(text);
+        let start = text.find("  a +").unwrap_or(0);
+        let end = text.find("let c").unwrap_or(0) - 1;
+        assert_eq!(suppressions[0].target, Span::new(start, end));
+        // A text with syntax errors: the next line alone, as written.
+        let text = "field a: int\n# allow(x): why\nrule r when\n  a\n";
+        let (suppressions, _) = read(text);
+        let start = text.find("rule").unwrap_or(0);
+        let end = text.find("  a").unwrap_or(0);
+        assert_eq!(suppressions[0].target, Span::new(start, end));
+    }
+
+    #[test]
+    fn nested_suppressions_the_innermost_silences() {
+        let text = RULE.replace(
+            "action refund {\n",
+            "# allow(always_present): for the whole action\naction refund {\n",
+        );
+        let inner = warning_at(&text, "present(", "policy::check::always_present");
+        let at = text.find("other when present").map_or(0, |i| i + 11);
+        let outer = Diagnostic::warning(
+            "policy::check::always_present",
+            "finding",
+            Span::new(at, at + 7),
+        );
+        let applied = apply(&text, vec![inner, outer]);
+        assert!(applied.reported.is_empty(), "{:?}", applied.reported);
+        let reasons: Vec<&str> = applied.suppressed.iter().map(|(_, r)| r.as_str()).collect();
+        assert_eq!(
+            reasons,
+            ["as the document words it", "for the whole action"]
         );
     }
 }

@@ -27,7 +27,7 @@ pub const MAX_SOURCE_LEN: usize = 4 * 1024 * 1024;
 
 /// The most brackets (`(`, `[`, `{`) and `if`s open at once, anywhere in the file (the JSON of examples
 /// included; the braces of an action and an example count).
-pub const MAX_NESTING: usize = 32;
+pub const MAX_NESTING: usize = policy_syntax::MAX_NESTING;
 
 /// The deepest expression: the most operations on a path from the whole expression to one of its
 /// operands. A chain `a + b + c` is two deep (`(a + b) + c`), `max(a, -b)` two, `(a)` none.
@@ -45,12 +45,18 @@ pub fn check_syntax(text: &str) -> Result<(), Vec<Diagnostic>> {
 
 /// The lossless syntax tree (comments and layout kept) and its error-tolerant parser, for tools that
 /// work on the text as written: the formatter, an editor. The engine still lowers its AST from the
-/// pest grammar (`docs/syntax.md` says why); the two parsers accept the same texts.
+/// pest grammar (`docs/syntax.md` says why); the two parsers accept the same texts as far as the
+/// grammar goes. The limits the engine checks after parsing, while lowering (an expression deeper than
+/// [`MAX_EXPR_DEPTH`], such as a long chain of `not`s the tree reads flat, and the lowering errors such
+/// as a bad escape), are not the tree's: it accepts such a text.
 pub use policy_syntax as tree;
 
 /// Formats a policy's text in the canonical layout (`docs/fmt.md`): white space only changes, comments
-/// stay where they were, and formatting a formatted text changes nothing. A text that does not parse
-/// is not formatted: its syntax errors come back, as [`check_syntax`] reports them.
+/// stay where they were, and formatting a formatted text changes nothing. A text the grammar refuses
+/// (a syntax error, nesting past [`MAX_NESTING`], a text past [`MAX_SOURCE_LEN`]) is not formatted: its
+/// syntax errors come back, as [`check_syntax`] reports them. The errors the engine finds after
+/// parsing, while lowering (an expression deeper than [`MAX_EXPR_DEPTH`], a bad escape), do not stop
+/// the formatter, as type errors do not: such a text is formatted, and `policy check` still refuses it.
 pub fn format(text: &str) -> Result<String, Vec<Diagnostic>> {
     match policy_syntax::format(text) {
         Ok(formatted) => Ok(formatted),
