@@ -19,6 +19,17 @@ pub enum Severity {
     Error,
 }
 
+impl Severity {
+    /// `error`, `warning` or `note`: as the terse line, JSON and SARIF (`level`) name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Note => "note",
+        }
+    }
+}
+
 /// One finding about a policy file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
@@ -170,11 +181,7 @@ impl Diagnostic {
     /// `file:line:col: severity: message`, one line, for logs and terse output.
     pub fn one_line(&self, file: &SourceFile) -> String {
         let (line, col) = file.line_col(self.span.start);
-        let severity = match self.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Note => "note",
-        };
+        let severity = self.severity.name();
         format!("{}:{line}:{col}: {severity}: {}", file.name, self.message)
     }
 }

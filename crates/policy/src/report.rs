@@ -8,7 +8,7 @@
 
 use serde_json::{json, Map, Value as Json};
 
-use crate::diagnostics::{Diagnostic, Severity, Suggestion};
+use crate::diagnostics::{Diagnostic, Suggestion};
 use crate::source::{SourceFile, Span};
 
 /// The version of the JSON records; it changes only when a field changes meaning or goes away.
@@ -32,15 +32,6 @@ pub fn span_json(file: &SourceFile, span: Span) -> Json {
     })
 }
 
-/// `"error"`, `"warning"` or `"note"`.
-pub fn severity_name(severity: Severity) -> &'static str {
-    match severity {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-        Severity::Note => "note",
-    }
-}
-
 /// One finding as a JSON record: `code`, `severity`, `message`, `file`, `span` (see [`span_json`]),
 /// `label`, `help`, `related` (each a `message` and a `span`), `suggestions` (each a `replacement` and
 /// the `span` it replaces) and `suppressed` (`null`, or the `reason` of the `# allow` that silenced it).
@@ -61,7 +52,7 @@ pub fn diagnostic_json(
         .collect();
     json!({
         "code": diagnostic.code,
-        "severity": severity_name(diagnostic.severity),
+        "severity": diagnostic.severity.name(),
         "message": diagnostic.message,
         "file": &*file.name,
         "span": span_json(file, diagnostic.span),
@@ -116,7 +107,7 @@ impl SarifLog {
         let mut result = Map::new();
         result.insert("ruleId".into(), json!(diagnostic.code));
         result.insert("ruleIndex".into(), json!(rule_index));
-        result.insert("level".into(), json!(sarif_level(diagnostic.severity)));
+        result.insert("level".into(), json!(diagnostic.severity.name()));
         result.insert("message".into(), message(diagnostic));
         result.insert(
             "locations".into(),
@@ -215,14 +206,6 @@ impl SarifLog {
                 self.rules.len() - 1
             }
         }
-    }
-}
-
-fn sarif_level(severity: Severity) -> &'static str {
-    match severity {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-        Severity::Note => "note",
     }
 }
 
