@@ -5,8 +5,9 @@
 Generates COUNT orders (default 1,000,000) with the project's generator, types them as Arrow
 columns (timestamps, decimals, strings: tests/orders.py), writes the same orders as JSON Lines, then
 times `policy eval --orders FILE > /dev/null` (release build: reading JSON, deciding on every core,
-writing JSON) and `decide_batch(table)` (typed columns in, typed columns out, on every core), RUNS
-times each (default 5), alternating. Prints the best and the median of each.
+writing JSON) and `decide_batch(table)` (typed columns in, typed columns out, on every core), and
+both again on one thread (`--threads 1`, `threads=1`), RUNS times each (default 5), alternating.
+Prints the best and the median of each.
 """
 
 from __future__ import annotations
@@ -39,16 +40,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         jsonl = Path(tmp) / "orders.jsonl"
         jsonl.write_text("\n".join(table_to_jsonl(table)) + "\n")
-        cli, batch, batch1 = [], [], []
+        cli, cli1, batch, batch1 = [], [], [], []
+        command = [str(binary), "eval", "--policy", str(POLICY), "--action", "refund", "--orders", str(jsonl)]
         for _ in range(runs):
-            start = time.perf_counter()
-            with open(os.devnull, "w") as sink:
-                done = subprocess.run(
-                    [str(binary), "eval", "--policy", str(POLICY), "--action", "refund", "--orders", str(jsonl)],
-                    stdout=sink,
-                )
-            cli.append(time.perf_counter() - start)
-            assert done.returncode in (0, 1)
+            for times, extra in [(cli, []), (cli1, ["--threads", "1"])]:
+                start = time.perf_counter()
+                with open(os.devnull, "w") as sink:
+                    done = subprocess.run(command + extra, stdout=sink)
+                times.append(time.perf_counter() - start)
+                assert done.returncode in (0, 1)
             start = time.perf_counter()
             out = policy.decide_batch(table, action="refund")
             batch.append(time.perf_counter() - start)
@@ -60,12 +60,14 @@ def main() -> None:
     print(f"{count} orders, {runs} runs each, {cores} cores")
     for label, times in [
         ("policy eval --orders (CLI, all cores)", cli),
+        ("policy eval --threads 1", cli1),
         ("decide_batch (all cores)", batch),
         ("decide_batch (threads=1)", batch1),
     ]:
         best, median = min(times), statistics.median(times)
         print(f"{label:40} best {best:.3f} s ({count / best:,.0f}/s)  median {median:.3f} s ({count / median:,.0f}/s)")
     print(f"speed-up of decide_batch over the CLI: best {min(cli) / min(batch):.2f}x, median {statistics.median(cli) / statistics.median(batch):.2f}x")
+    print(f"speed-up on one thread each: best {min(cli1) / min(batch1):.2f}x, median {statistics.median(cli1) / statistics.median(batch1):.2f}x")
 
 
 if __name__ == "__main__":

@@ -261,40 +261,27 @@ impl<'a> Column<'a> {
         }
     }
 
+    #[inline]
     fn value(&self, row: usize) -> FieldValue<'a> {
-        let null = match self {
-            Column::Null => true,
-            Column::Str(a) | Column::Number(a) => a.is_null(row),
-            Column::Bool(a) => a.is_null(row),
-            Column::Int(a) => a.is_null(row),
-            Column::Decimal(a, _) => a.is_null(row),
-            Column::Seconds(a) => a.is_null(row),
-            Column::Millis(a) => a.is_null(row),
-            Column::Micros(a) => a.is_null(row),
-            Column::Nanos(a) => a.is_null(row),
-            Column::Date(a) => a.is_null(row),
-        };
-        if null {
-            return FieldValue::Null;
-        }
+        // One match a value: the null test and the read of each kind together.
         match self {
             Column::Null => FieldValue::Null,
-            Column::Str(a) => FieldValue::Str(a.value(row)),
-            Column::Number(a) => FieldValue::Number(a.value(row)),
-            Column::Bool(a) => FieldValue::Bool(a.value(row)),
-            Column::Int(a) => FieldValue::Int(a.value(row)),
-            Column::Decimal(a, scale) => {
+            Column::Str(a) if a.is_valid(row) => FieldValue::Str(a.value(row)),
+            Column::Number(a) if a.is_valid(row) => FieldValue::Number(a.value(row)),
+            Column::Bool(a) if a.is_valid(row) => FieldValue::Bool(a.value(row)),
+            Column::Int(a) if a.is_valid(row) => FieldValue::Int(a.value(row)),
+            Column::Decimal(a, scale) if a.is_valid(row) => {
                 match Decimal::try_from_i128_with_scale(a.value(row), *scale) {
                     Ok(amount) => FieldValue::Money(amount),
                     // The column's precision says 28 digits; a value past them is refused as text.
                     Err(_) => FieldValue::Number("(a decimal128 beyond 28 digits)"),
                 }
             }
-            Column::Seconds(a) => instant(a.value(row), 1_000_000_000),
-            Column::Millis(a) => instant(a.value(row), 1_000_000),
-            Column::Micros(a) => instant(a.value(row), 1_000),
-            Column::Nanos(a) => instant(a.value(row), 1),
-            Column::Date(a) => match a
+            Column::Seconds(a) if a.is_valid(row) => instant(a.value(row), 1_000_000_000),
+            Column::Millis(a) if a.is_valid(row) => instant(a.value(row), 1_000_000),
+            Column::Micros(a) if a.is_valid(row) => instant(a.value(row), 1_000),
+            Column::Nanos(a) if a.is_valid(row) => instant(a.value(row), 1),
+            Column::Date(a) if a.is_valid(row) => match a
                 .value(row)
                 .checked_add(UNIX_EPOCH_FROM_CE)
                 .and_then(NaiveDate::from_num_days_from_ce_opt)
@@ -302,6 +289,7 @@ impl<'a> Column<'a> {
                 Some(date) => FieldValue::Date(date),
                 None => FieldValue::Str("(a date32 outside chrono's range)"),
             },
+            _ => FieldValue::Null,
         }
     }
 }
@@ -420,9 +408,17 @@ impl Out {
             if i > 0 {
                 self.json.push(b',');
             }
-            // INVARIANT: strings and JSON values always serialise.
-            let _ = serde_json::to_writer(&mut self.json, name);
-            self.json.push(b':');
+            // A field's name is an identifier: quoted as is when it needs no escape.
+            if name.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+                self.json.push(b'"');
+                self.json.extend_from_slice(name.as_bytes());
+                self.json.extend_from_slice(b"\":");
+            } else {
+                // INVARIANT: strings always serialise.
+                let _ = serde_json::to_writer(&mut self.json, name);
+                self.json.push(b':');
+            }
+            // INVARIANT: JSON values always serialise.
             let _ = serde_json::to_writer(&mut self.json, value);
         }
         self.json.push(b'}');
@@ -528,7 +524,12 @@ struct Reasons {
     offsets: Vec<i32>,
     valid: Vec<bool>,
     keys: Vec<i32>,
-    seen: std::collections::HashMap<(usize, usize), i32>,
+    /// Each rule's reasons seen (by the address of the rule's `Reasons`), with their keys: a policy
+    /// has tens of rules, so a scan from the last one found beats hashing.
+    rules: Vec<(usize, Vec<i32>)>,
+    last: usize,
+    /// Each reason text seen, by address and length, and its key.
+    seen: Vec<(usize, usize)>,
     texts: Vec<String>,
 }
 
@@ -540,26 +541,48 @@ impl Reasons {
             offsets,
             valid: Vec::with_capacity(rows),
             keys: Vec::with_capacity(rows * 2),
-            seen: std::collections::HashMap::new(),
+            rules: Vec::new(),
+            last: 0,
+            seen: Vec::new(),
             texts: Vec::new(),
         }
     }
 
-    fn push(&mut self, reasons: &[String]) {
-        for reason in reasons {
-            let texts = &mut self.texts;
-            let key = *self
-                .seen
-                .entry((reason.as_ptr() as usize, reason.len()))
-                .or_insert_with(|| {
-                    texts.push(reason.clone());
-                    i32::try_from(texts.len() - 1).unwrap_or(i32::MAX)
-                });
-            self.keys.push(key);
+    fn push(&mut self, reasons: &policy::contract::Reasons) {
+        let address = std::ptr::from_ref(reasons) as usize;
+        let found = match self.rules.get(self.last) {
+            Some((at, _)) if *at == address => Some(self.last),
+            _ => self.rules.iter().position(|(at, _)| *at == address),
+        };
+        let at = match found {
+            Some(at) => at,
+            None => {
+                let keys = reasons.iter().map(|reason| self.key(reason)).collect();
+                self.rules.push((address, keys));
+                self.rules.len() - 1
+            }
+        };
+        self.last = at;
+        if let Some((_, keys)) = self.rules.get(at) {
+            self.keys.extend_from_slice(keys);
         }
         self.offsets
             .push(i32::try_from(self.keys.len()).unwrap_or(i32::MAX));
         self.valid.push(true);
+    }
+
+    /// The key of one reason text, added to the dictionary when new.
+    fn key(&mut self, reason: &str) -> i32 {
+        let id = (reason.as_ptr() as usize, reason.len());
+        let at = match self.seen.iter().position(|seen| *seen == id) {
+            Some(at) => at,
+            None => {
+                self.seen.push(id);
+                self.texts.push(reason.to_string());
+                self.texts.len() - 1
+            }
+        };
+        i32::try_from(at).unwrap_or(i32::MAX)
     }
 
     fn push_null(&mut self) {
@@ -590,6 +613,11 @@ impl Reasons {
 
 /// An amount as `decimal128(38, 4)`'s integer; one with more than four decimals is refused.
 fn scaled_amount(amount: Decimal) -> Result<i128, String> {
+    // Most amounts have their currency's 0 to 4 decimals: scaled up without normalising.
+    if let Some(up) = AMOUNT_SCALE.checked_sub(amount.scale()) {
+        // INVARIANT: a 96-bit mantissa times 10^4 fits 128 bits.
+        return Ok(amount.mantissa() * 10i128.pow(up));
+    }
     let mut scaled = amount.normalize();
     if scaled.scale() > AMOUNT_SCALE {
         return Err(format!(
