@@ -954,3 +954,30 @@ fn amounts_have_the_currencys_minor_units() {
         );
     }
 }
+
+/// Orders read one after another into one storage (as a batch's worker reads them) each get their
+/// own currency's minor units, whatever the order before had: the storage recalls the last ISO 4217
+/// look-up, never a stale one.
+#[test]
+fn orders_read_into_one_storage_keep_their_own_minor_units() {
+    let policy = load("alibaba-ssl-refund-legacy");
+    let at = policy::Instant::parse("2026-02-16T09:00:00+08:00").unwrap();
+    let mut storage = policy::Order::default();
+    let mut decide = |currency: &str| {
+        let order = format!(
+            r#"{{"id":"o","paid_at":"2026-02-10T10:00:00+08:00","price":"19.9995","status":"verifying","currency":"{currency}"}}"#
+        );
+        let versions = policy::Versions::single(std::sync::Arc::new(policy.clone()));
+        versions
+            .decide_text_into("refund", &order, &mut storage, at)
+            .map(|d| d.amount.map(|a| a.to_string()))
+            .map_err(|e| e.to_string())
+    };
+    assert_eq!(decide("JPY"), Ok(Some("20".into())));
+    assert_eq!(decide("JPY"), Ok(Some("20".into())));
+    assert_eq!(decide("BHD"), Ok(Some("20.000".into())));
+    assert_eq!(decide("USD"), Ok(Some("20.00".into())));
+    assert!(decide("XYZ").unwrap_err().contains("ISO 4217"));
+    assert!(decide("XYZ").unwrap_err().contains("ISO 4217"));
+    assert_eq!(decide("JPY"), Ok(Some("20".into())));
+}

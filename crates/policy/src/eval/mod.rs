@@ -264,6 +264,8 @@ pub struct Order {
     pub(crate) problems: Vec<FieldProblem>,
     /// The digits of an amount: the minor units of the order's currency, else of the default one.
     pub(crate) amount_scale: u32,
+    /// Kept from one order to the next read into this storage.
+    last_currency: crate::contract::LastCurrency,
 }
 
 impl Order {
@@ -577,7 +579,9 @@ impl Policy {
         order.amount_scale = self.program.default_minor_units;
         if let Some(slot) = self.program.currency.map(usize::from) {
             if let Some(Some(Value::Str(code))) = order.frame.get(slot) {
-                match crate::contract::minor_units_in(&policy.minor_units, code) {
+                let digits = crate::contract::own_minor_units(&policy.minor_units, code)
+                    .or_else(|| order.last_currency.minor_units(code));
+                match digits {
                     Some(digits) => order.amount_scale = digits,
                     None => {
                         order.malformed |= 1 << slot;
