@@ -29,6 +29,7 @@ fuzz_target!(|data: &[u8]| {
         let options = BatchOptions {
             threads,
             chunk_lines: 3,
+            ..BatchOptions::default()
         };
         let summary = match decide_lines(policy, action, default_now(), input, &mut output, options)
         {

@@ -58,6 +58,7 @@ fn one(text: &str) {
                 let options = BatchOptions {
                     threads: 2,
                     chunk_lines: 1,
+                    ..BatchOptions::default()
                 };
                 let input: &[u8] = b"{}\n{\"id\":\"x\"}\n";
                 match decide_lines(&policy, action, default_now(), input, &mut output, options) {
