@@ -15,33 +15,30 @@ use arrow_array::types::{
 use arrow_array::{Array, ArrayRef, PrimitiveArray, RecordBatch, RecordBatchReader};
 use arrow_schema::{DataType, TimeUnit};
 use chrono::{Datelike, NaiveDate};
+use policy::contract::DECISION_FIELDS;
 use policy::eval::FieldValue;
 use policy::{Decision, Instant, Order, OrderError, Versions, ZonedInstant};
 use rust_decimal::Decimal;
 
-/// The columns of a batch of decisions, in order: the contract's fields, then the error's.
-pub const COLUMNS: [&str; 20] = [
-    "order",
-    "policy",
-    "version",
-    "action",
-    "outcome",
-    "amount",
-    "currency",
-    "refund_to",
-    "requires",
-    "review",
-    "review_by",
-    "deadline",
-    "holds_until",
-    "next_status",
-    "values",
-    "rule",
-    "because",
-    "error",
-    "error_code",
-    "error_fields",
-];
+/// The columns that say why a row could not be decided, after the contract's fields.
+pub const ERROR_COLUMNS: [&str; 3] = ["error", "error_code", "error_fields"];
+
+/// The columns of a batch of decisions, in order: the contract's fields (`DECISION_FIELDS`, the one
+/// list of them), then [`ERROR_COLUMNS`].
+pub const COLUMNS: [&str; DECISION_FIELDS.len() + ERROR_COLUMNS.len()] = {
+    let mut columns = [""; DECISION_FIELDS.len() + ERROR_COLUMNS.len()];
+    let mut i = 0;
+    while i < DECISION_FIELDS.len() {
+        columns[i] = DECISION_FIELDS[i];
+        i += 1;
+    }
+    let mut j = 0;
+    while j < ERROR_COLUMNS.len() {
+        columns[DECISION_FIELDS.len() + j] = ERROR_COLUMNS[j];
+        j += 1;
+    }
+    columns
+};
 
 /// The scale of the `amount` column (`decimal128(38, 4)`): ISO 4217's largest number of minor units.
 pub const AMOUNT_SCALE: u32 = 4;
