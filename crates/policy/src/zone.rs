@@ -103,9 +103,26 @@ impl Zone {
     }
 
     /// The zone's offset from UTC at an instant, in seconds.
+    #[inline]
     pub fn offset_at(&self, nanos: i128) -> i64 {
-        let seconds = seconds_of(nanos);
-        if seconds >= self.fixed_from {
+        match self.fixed_seconds(nanos) {
+            Some(_) => self.fixed_offset,
+            None => self.offset_searched(nanos),
+        }
+    }
+
+    /// The instant's whole seconds since the epoch when it lies where the offset is fixed: the fast
+    /// path of every conversion, in `i64` (instants up to 2262 fit), with no transition searched.
+    #[inline]
+    fn fixed_seconds(&self, nanos: i128) -> Option<i64> {
+        let seconds = i64::try_from(nanos).ok()?.div_euclid(NANOS as i64);
+        (seconds >= self.fixed_from).then_some(seconds)
+    }
+
+    /// The offset at an instant before the fixed range (or out of `i64`), from the zone's transitions.
+    #[inline(never)]
+    fn offset_searched(&self, nanos: i128) -> i64 {
+        if seconds_of(nanos) >= self.fixed_from {
             return self.fixed_offset;
         }
         let utc = utc(nanos).naive_utc();
@@ -124,7 +141,12 @@ impl Zone {
     }
 
     /// The date of an instant in this zone, as days since 1970-01-01.
+    #[inline]
     pub fn day_of(&self, nanos: i128) -> i32 {
+        if let Some(seconds) = self.fixed_seconds(nanos) {
+            // Within ±2^63 nanoseconds: the day number fits `i32` many times over.
+            return (seconds + self.fixed_offset).div_euclid(SECONDS_PER_DAY) as i32;
+        }
         let local = seconds_of(nanos).saturating_add(self.offset_at(nanos));
         // Instants are within years 0001 to 9999 (about 3.7 million days either side of 1970); the
         // clamp only keeps an out-of-range argument from wrapping.
