@@ -94,6 +94,10 @@ pub struct CompiledRule {
     /// review_by, next_status, then the values): the decision may change with time while the rule
     /// still decides (`holds_until`).
     pub attributes_reading_now: u64,
+    /// Whether every attribute that reads the request time reads it only through `date(now)`
+    /// (`horizon::changes_at_midnight`): the decision's attributes can change only at local
+    /// midnights, and `holds_until`'s walk steps from one to the next.
+    pub attributes_change_at_midnight: bool,
     /// How many of the action's edges the guards of this rule and those before it use (all their
     /// indices are below it): while this rule decides, only these can change which rule does. The
     /// rule's own edges are those from the previous rule's `edges_through` up to this.
@@ -290,6 +294,11 @@ fn compile_rule(
             mask
         }
     });
+    let attributes_change_at_midnight = attributes_reading_now != 0
+        && attrs
+            .expressions()
+            .flatten()
+            .all(|e| crate::eval::horizon::changes_at_midnight(e, lets));
     let (timeless, timed) = guard
         .as_ref()
         .map_or((None, None), |g| split_timeless(g, lets));
@@ -318,6 +327,7 @@ fn compile_rule(
             .map(|(name, e)| (name.as_str().into(), e.clone()))
             .collect(),
         attributes_reading_now,
+        attributes_change_at_midnight,
         edges_through,
         timeless,
         timed,

@@ -137,6 +137,34 @@ pub(crate) fn next_change<'a, N: Num>(
     }
 }
 
+/// Whether [`next_change`] of `e` is, at every instant, the next local midnight (or never): `e` reads
+/// the request time only through `date(now)`, under operators whose change is their operands'
+/// earliest (`date(now) + 15 business days`). For such attributes the walk of [`attribute_change`]
+/// steps from midnight to midnight without walking the expressions: the same instants, found without
+/// [`next_change`]'s recursion. Kept beside `next_change`, whose cases it follows.
+pub(crate) fn changes_at_midnight(e: &TExpr, lets: &[CheckedLet]) -> bool {
+    if !reads_now(e, lets) {
+        return true;
+    }
+    let e = resolved(e, lets);
+    match &e.kind {
+        TKind::DateOf(x) => matches!(resolved(x, lets).kind, TKind::Now),
+        // The cases `next_change` solves otherwise, and `now` itself.
+        TKind::Now
+        | TKind::Edge(_)
+        | TKind::Count(..)
+        | TKind::Cmp(..)
+        | TKind::Min(..)
+        | TKind::Max(..)
+        | TKind::If(..) => false,
+        _ => {
+            let mut all = true;
+            e.for_each_operand(|operand| all = all && changes_at_midnight(operand, lets));
+            all
+        }
+    }
+}
+
 /// The earliest change of any operand.
 fn children_change<'a, N: Num>(
     e: &'a TExpr,
@@ -249,20 +277,30 @@ pub(crate) fn attribute_change<'a, N: Num>(
     let lets = &program.policy.lets;
     let mut later = *env;
     for _ in 0..MAX_ATTRIBUTE_STEPS {
-        let mut next: Option<i128> = None;
-        for e in moving(rule) {
-            match next_change(e, &later, lets) {
-                Ok(Some(t)) => next = Some(next.map_or(t, |n| n.min(t))),
-                Ok(None) => {}
-                Err(Fault::Wide) => return Err(Fault::Wide),
-                // An operand that cannot be evaluated here cannot be either a moment later: the
-                // attributes are compared at the next instant instead.
-                Err(_) => {
-                    let t = later.now.to_i128().saturating_add(1);
-                    next = Some(next.map_or(t, |n| n.min(t)));
+        let next = if rule.attributes_change_at_midnight {
+            // What `next_change` finds for `date(now)`: the start of the next local day.
+            later
+                .zone
+                .day_of(later.now.to_i128())
+                .checked_add(1)
+                .and_then(|day| later.zone.start_of_day_number(day))
+        } else {
+            let mut next: Option<i128> = None;
+            for e in moving(rule) {
+                match next_change(e, &later, lets) {
+                    Ok(Some(t)) => next = Some(next.map_or(t, |n| n.min(t))),
+                    Ok(None) => {}
+                    Err(Fault::Wide) => return Err(Fault::Wide),
+                    // An operand that cannot be evaluated here cannot be either a moment later: the
+                    // attributes are compared at the next instant instead.
+                    Err(_) => {
+                        let t = later.now.to_i128().saturating_add(1);
+                        next = Some(next.map_or(t, |n| n.min(t)));
+                    }
                 }
             }
-        }
+            next
+        };
         // Instants after 9999-12-31T23:59:59.999999999Z are never reached.
         let Some(next) = next.filter(|t| *t <= LAST) else {
             return Ok(None);
@@ -378,6 +416,60 @@ mod tests {
             next_multiple_change(5 * HOUR / 2, HOUR, -1),
             Some(HOUR / 2 + 1)
         );
+    }
+
+    /// Which attributes step from midnight to midnight, and that the step is what `next_change`
+    /// finds, across a change of daylight saving time.
+    #[test]
+    fn midnight_attributes_change_where_next_change_says() {
+        const SOURCE: &str = r#"
+policy midnight
+  document "terms.txt"
+  zone "Europe/Berlin"
+field paid_at: timestamp
+field price: money
+let due = date(now) + 3 calendar days
+action refund {
+  rule daily when price > 100 then allowed review_by = due because "a" cite "1"
+  rule shifted when price > 50 then allowed review_by = date(now + 48 hours) because "b" cite "2"
+  rule fixed when price > 10 then allowed review_by = date(paid_at) because "c" cite "3"
+  rule compared then allowed review_by = if date(now) < date(paid_at) then date(paid_at) else due
+    because "d" cite "4"
+}
+"#;
+        let policy =
+            match crate::Policy::from_source("midnight", SOURCE, &crate::check::Calendars::new()) {
+                Ok(policy) => policy,
+                Err(error) => panic!("{error}"),
+            };
+        let program = policy.program();
+        let rules = &program.actions[0].rules;
+        let flags: Vec<bool> = rules
+            .iter()
+            .map(|r| r.attributes_change_at_midnight)
+            .collect();
+        assert_eq!(flags, [true, false, false, false]);
+        let lets = &program.policy.lets;
+        let (Some(review_by), frame) = (&rules[0].review_by, []) else {
+            panic!("no review_by")
+        };
+        let memo = super::super::interp::Lets::<i64>::new(program);
+        // 2026-03-28T22:30:00Z to 2026-03-29T23:30:00Z, half-hourly: clocks go forward on the 29th.
+        let start: i64 = 1_774_737_000_000_000_000;
+        for step in 0..50 {
+            let now = start + step * 1_800_000_000_000;
+            let env = Env {
+                frame: &frame,
+                now,
+                zone: program.policy.zone,
+                calendar: None,
+                edges: None,
+                lets: &memo,
+            };
+            let day = env.zone.day_of(i128::from(now));
+            let midnight = env.zone.start_of_day_number(day + 1);
+            assert_eq!(next_change(review_by, &env, lets), Ok(midnight), "at {now}");
+        }
     }
 
     #[test]

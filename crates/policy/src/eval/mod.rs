@@ -6,7 +6,7 @@ mod decide;
 mod describe;
 mod examples;
 mod explain;
-mod horizon;
+pub(crate) mod horizon;
 mod intake;
 mod interp;
 mod typed;
