@@ -16,32 +16,12 @@
 use libfuzzer_sys::fuzz_target;
 use policy::batch::{decide_lines, BatchOptions};
 use policy::eval::{run_examples, LoadError, Policy};
-use policy_fuzz::{calendars, default_now, render};
+use policy_fuzz::{calendars, default_now, on_text_thread, render};
 
 const MAX_BYTES: usize = 100_000;
 const STACK: usize = 1024 * 1024;
 
-fuzz_target!(|data: &[u8]| {
-    if data.len() > MAX_BYTES {
-        return;
-    }
-    let Ok(text) = std::str::from_utf8(data) else {
-        return;
-    };
-    // A panic on the worker aborts the process (libFuzzer's panic hook), so joining is enough.
-    std::thread::scope(|scope| {
-        match std::thread::Builder::new()
-            .stack_size(STACK)
-            .spawn_scoped(scope, || one(text))
-        {
-            Ok(worker) => {
-                let _ = worker.join();
-            }
-            // Out of threads: run here rather than report a failure of the machine.
-            Err(_) => one(text),
-        }
-    });
-});
+fuzz_target!(|data: &[u8]| on_text_thread(data, MAX_BYTES, STACK, one));
 
 fn one(text: &str) {
     match Policy::from_source("fuzz.policy", text, calendars()) {

@@ -8,29 +8,12 @@
 
 use libfuzzer_sys::fuzz_target;
 use policy::syntax::tree as syntax;
+use policy_fuzz::on_text_thread;
 
 const MAX_BYTES: usize = 100_000;
 const STACK: usize = 256 * 1024;
 
-fuzz_target!(|data: &[u8]| {
-    if data.len() > MAX_BYTES {
-        return;
-    }
-    let Ok(text) = std::str::from_utf8(data) else {
-        return;
-    };
-    std::thread::scope(|scope| {
-        match std::thread::Builder::new()
-            .stack_size(STACK)
-            .spawn_scoped(scope, || one(text))
-        {
-            Ok(worker) => {
-                let _ = worker.join();
-            }
-            Err(_) => one(text),
-        }
-    });
-});
+fuzz_target!(|data: &[u8]| on_text_thread(data, MAX_BYTES, STACK, one));
 
 fn one(text: &str) {
     let parsed = syntax::parse(text);

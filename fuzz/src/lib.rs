@@ -74,3 +74,28 @@ pub fn render(diagnostic: &policy::diagnostics::Diagnostic, file: &policy::sourc
     let _ = diagnostic.render_plain(file);
     let _ = diagnostic.one_line(file);
 }
+
+/// Runs `one` on `data` as text, on a thread with a `stack`-byte stack: the library's recursion must
+/// not depend on its caller's stack size, and a host may well call it from a thread of its own. Input
+/// over `max_bytes` (the time budget) or not UTF-8 is skipped. A panic on the worker aborts the process
+/// (libFuzzer's panic hook), so joining is enough; out of threads, `one` runs here rather than report
+/// a failure of the machine.
+pub fn on_text_thread(data: &[u8], max_bytes: usize, stack: usize, one: impl Fn(&str) + Sync) {
+    if data.len() > max_bytes {
+        return;
+    }
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    std::thread::scope(|scope| {
+        match std::thread::Builder::new()
+            .stack_size(stack)
+            .spawn_scoped(scope, || one(text))
+        {
+            Ok(worker) => {
+                let _ = worker.join();
+            }
+            Err(_) => one(text),
+        }
+    });
+}
