@@ -683,6 +683,24 @@ fn condition<'a, N: Num, R: Tracer<'a, N>>(
     depth: usize,
     tracer: R,
 ) -> Result<bool> {
+    // The conditions guards are made of, answered here without a call to `dispatch` (whose frame
+    // costs more than they do). An explanation records every node, so it takes the one path.
+    if !R::ON && depth <= MAX_EXPR_DEPTH {
+        match &e.kind {
+            TKind::Edge(index) => return edge_holds(usize::from(*index), env),
+            TKind::Present(slot) => {
+                return Ok(matches!(env.frame.get(usize::from(*slot)), Some(Some(_))))
+            }
+            TKind::InSet(subject, mask) if matches!(subject.kind, TKind::Field(_)) => {
+                let variant: u16 = eval_at(subject, env, depth + 1, tracer)?;
+                let bit = 1u64
+                    .checked_shl(u32::from(variant))
+                    .ok_or(Fault::Internal)?;
+                return Ok(mask & bit != 0);
+            }
+            _ => {}
+        }
+    }
     eval_at(e, env, depth, tracer)
 }
 
