@@ -691,6 +691,16 @@ fn condition<'a, N: Num, R: Tracer<'a, N>>(
             TKind::Present(slot) => {
                 return Ok(matches!(env.frame.get(usize::from(*slot)), Some(Some(_))))
             }
+            // `status == issued`: two values read in place.
+            TKind::Cmp(op, a, b)
+                if matches!(a.ty, Type::Enum(_))
+                    && matches!(a.kind, TKind::Field(_) | TKind::Const(_))
+                    && matches!(b.kind, TKind::Field(_) | TKind::Const(_)) =>
+            {
+                let x: u16 = eval_at(a, env, depth + 1, tracer)?;
+                let y: u16 = eval_at(b, env, depth + 1, tracer)?;
+                return Ok(holds(*op, x.cmp(&y)));
+            }
             TKind::InSet(subject, mask) if matches!(subject.kind, TKind::Field(_)) => {
                 let variant: u16 = eval_at(subject, env, depth + 1, tracer)?;
                 let bit = 1u64
