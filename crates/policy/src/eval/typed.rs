@@ -101,13 +101,39 @@ impl Versions {
 }
 
 /// `value` read as a field of type `ty`: `None` when absent, else the value or what is wrong with it.
+/// Inlined into the loop over an order's fields: a value of the field's own type is taken here, anything
+/// else (text to parse, a wrong value, a wrong type) by [`typed_value_slow`].
+#[inline(always)]
 fn typed_value(
     ty: Type,
     value: FieldValue<'_>,
     variants: &[String],
 ) -> Option<Result<Value, String>> {
-    let parsed = match (ty, value) {
+    Some(match (ty, value) {
         (_, FieldValue::Null) => return None,
+        (Type::Timestamp, FieldValue::Timestamp(instant)) => Ok(Value::Timestamp(instant)),
+        (Type::Money, FieldValue::Money(amount)) if !amount.is_sign_negative() => {
+            Ok(Value::Money(amount))
+        }
+        (Type::Str, FieldValue::Str(text)) => Ok(Value::Str(Arc::from(text))),
+        (Type::Enum(_), FieldValue::Str(text)) => {
+            match variants.iter().position(|variant| variant == text) {
+                Some(i) => Ok(Value::Enum(i as u16)),
+                None => typed_value_slow(ty, value, variants),
+            }
+        }
+        (Type::Bool, FieldValue::Bool(b)) => Ok(Value::Bool(b)),
+        (Type::Int, FieldValue::Int(n)) if n >= 0 => Ok(Value::Int(n)),
+        _ => typed_value_slow(ty, value, variants),
+    })
+}
+
+/// [`typed_value`] of a value not null, whatever its type.
+#[cold]
+#[inline(never)]
+fn typed_value_slow(ty: Type, value: FieldValue<'_>, variants: &[String]) -> Result<Value, String> {
+    match (ty, value) {
+        (_, FieldValue::Null) => Err("internal error: a null read as a value".into()),
         (Type::Bool, FieldValue::Bool(b)) => Ok(Value::Bool(b)),
         (Type::Int, FieldValue::Int(n)) if n >= 0 => Ok(Value::Int(n)),
         (Type::Money, FieldValue::Int(n)) if n >= 0 => Ok(Value::Money(Decimal::from(n))),
@@ -145,8 +171,7 @@ fn typed_value(
         }
         (ty, FieldValue::Timestamp(_)) => Err(mismatch(ty, "a timestamp")),
         (ty, FieldValue::Date(_)) => Err(mismatch(ty, "a date")),
-    };
-    Some(parsed)
+    }
 }
 
 fn mismatch(ty: Type, found: &str) -> String {
