@@ -305,8 +305,13 @@ impl<'a> Column<'a> {
 /// 9999 is given as text the intake refuses, naming its field.
 fn instant(value: i64, nanos_per_unit: i64) -> FieldValue<'static> {
     let units_per_second = 1_000_000_000 / nanos_per_unit;
-    let seconds = value.div_euclid(units_per_second);
-    let nanos = value.rem_euclid(units_per_second) * nanos_per_unit;
+    // `div_euclid` and `rem_euclid` from one division.
+    let (mut seconds, mut units) = (value / units_per_second, value % units_per_second);
+    if units < 0 {
+        seconds -= 1;
+        units += units_per_second;
+    }
+    let nanos = units * nanos_per_unit;
     match u32::try_from(nanos)
         .ok()
         .and_then(|nanos| Instant::from_unix(seconds, nanos))
@@ -321,9 +326,9 @@ fn instant(value: i64, nanos_per_unit: i64) -> FieldValue<'static> {
 /// third of that with them).
 struct Out<'a> {
     order: Orders<'a>,
-    policy: Texts,
-    version: Texts,
-    action: Texts,
+    policy: Repeated<'a>,
+    version: Repeated<'a>,
+    action: Repeated<'a>,
     outcome: Texts,
     amount: Values<i128>,
     currency: Texts,
@@ -350,7 +355,11 @@ struct Out<'a> {
 impl<'a> Out<'a> {
     /// Builders for `rows` rows; `ids`, when given, is the input's `id` column from `start` on,
     /// which `order` is known to repeat (see [`Orders`]).
-    fn new(rows: usize, zone: &Arc<str>, ids: Option<(&'a arrow_array::StringArray, usize)>) -> Out<'a> {
+    fn new(
+        rows: usize,
+        zone: &Arc<str>,
+        ids: Option<(&'a arrow_array::StringArray, usize)>,
+    ) -> Out<'a> {
         // Sized for the whole chunk at once: growing a column copies it, and touches fresh pages.
         let text = || Texts::with_capacity(rows, rows * 16);
         let order = match ids {
@@ -363,9 +372,9 @@ impl<'a> Out<'a> {
         };
         Out {
             order,
-            policy: text(),
-            version: text(),
-            action: text(),
+            policy: Repeated::with_capacity(rows),
+            version: Repeated::with_capacity(rows),
+            action: Repeated::with_capacity(rows),
             outcome: text(),
             amount: Values::with_capacity(rows),
             currency: text(),
@@ -387,7 +396,7 @@ impl<'a> Out<'a> {
         }
     }
 
-    fn push_decision(&mut self, d: &Decision<'_>) {
+    fn push_decision(&mut self, d: &Decision<'a>) {
         // What Arrow's types cannot hold exactly makes the row an error, never a rounded value.
         let amount = match d.amount.map(scaled_amount).transpose() {
             Ok(amount) => amount,
@@ -402,9 +411,9 @@ impl<'a> Out<'a> {
             Err(message) => return self.push_failure(d.order.as_deref(), &message),
         };
         self.order.push(self.rows, d.order.as_deref());
-        self.policy.push(d.policy);
+        self.policy.push_option(Some(d.policy));
         self.version.push_option(d.version);
-        self.action.push(d.action);
+        self.action.push_option(Some(d.action));
         self.outcome.push(d.outcome.as_str());
         self.amount.push_option(amount);
         self.currency.push_option(d.currency.as_deref());
@@ -487,9 +496,6 @@ impl<'a> Out<'a> {
     fn push_nulls(&mut self, order: Option<&str>) {
         self.order.push(self.rows, order);
         for text in [
-            &mut self.policy,
-            &mut self.version,
-            &mut self.action,
             &mut self.outcome,
             &mut self.currency,
             &mut self.refund_to,
@@ -499,6 +505,9 @@ impl<'a> Out<'a> {
             &mut self.rule,
         ] {
             text.push_null();
+        }
+        for repeated in [&mut self.policy, &mut self.version, &mut self.action] {
+            repeated.push_option(None);
         }
         self.amount.push_option(None);
         self.requires.end(false);
@@ -570,14 +579,31 @@ fn nulls(valid: Vec<bool>) -> Option<arrow_buffer::NullBuffer> {
     }
     // Eight rows a byte, least significant bit first (Arrow's `From<&[bool]>` takes a bit at a time).
     let mut bits = Vec::with_capacity(valid.len().div_ceil(8));
-    for eight in valid.chunks(8) {
+    let eights = valid.chunks_exact(8);
+    let rest = eights.remainder();
+    for eight in eights {
+        // Eight 0-or-1 bytes gathered into the top byte by one multiplication.
+        let bytes = u64::from_le_bytes([
+            u8::from(eight[0]),
+            u8::from(eight[1]),
+            u8::from(eight[2]),
+            u8::from(eight[3]),
+            u8::from(eight[4]),
+            u8::from(eight[5]),
+            u8::from(eight[6]),
+            u8::from(eight[7]),
+        ]);
+        bits.push((bytes.wrapping_mul(0x0102_0408_1020_4080) >> 56) as u8);
+    }
+    if !rest.is_empty() {
         let mut byte = 0u8;
-        for (i, valid) in eight.iter().enumerate() {
+        for (i, valid) in rest.iter().enumerate() {
             byte |= u8::from(*valid) << i;
         }
         bits.push(byte);
     }
-    let bits = arrow_buffer::BooleanBuffer::new(arrow_buffer::Buffer::from_vec(bits), 0, valid.len());
+    let bits =
+        arrow_buffer::BooleanBuffer::new(arrow_buffer::Buffer::from_vec(bits), 0, valid.len());
     Some(arrow_buffer::NullBuffer::new(bits))
 }
 
@@ -662,6 +688,77 @@ impl Texts {
             arrow_buffer::Buffer::from_vec(self.bytes),
             nulls(self.valid),
         )?)
+    }
+}
+
+/// A `string` column that holds one text of the policy in every row but the error rows (its name,
+/// the action, the version): the rows' validity kept while every valid row has that text (by
+/// address), and the column written as Arrow's repeated text, nulled where a row is null, when
+/// finished; written row by row from the first row with another text.
+struct Repeated<'a> {
+    text: Option<&'a str>,
+    valid: Vec<bool>,
+    /// The rows, once one has another text.
+    texts: Option<Texts>,
+}
+
+impl<'a> Repeated<'a> {
+    fn with_capacity(rows: usize) -> Repeated<'a> {
+        Repeated {
+            text: None,
+            valid: Vec::with_capacity(rows),
+            texts: None,
+        }
+    }
+
+    #[inline(always)]
+    fn push_option(&mut self, text: Option<&'a str>) {
+        if let Some(texts) = &mut self.texts {
+            return texts.push_option(text);
+        }
+        match (self.text, text) {
+            (_, None) => self.valid.push(false),
+            (Some(first), Some(text)) if std::ptr::eq(first, text) => self.valid.push(true),
+            (None, Some(text)) => {
+                self.text = Some(text);
+                self.valid.push(true);
+            }
+            (Some(_), Some(text)) => self.differ(text),
+        }
+    }
+
+    /// A row has another text: the rows so far written out, then this one.
+    #[cold]
+    #[inline(never)]
+    fn differ(&mut self, text: &str) {
+        let first = self.text.unwrap_or_default();
+        let rows = self.valid.len();
+        let mut texts = Texts::with_capacity(rows * 2, rows * first.len());
+        for valid in &self.valid {
+            texts.push_option(valid.then_some(first));
+        }
+        texts.push(text);
+        self.texts = Some(texts);
+    }
+
+    fn finish(self) -> Result<ArrayRef, BatchError> {
+        if let Some(texts) = self.texts {
+            return texts.finish();
+        }
+        let rows = self.valid.len();
+        let Some(text) = self.text else {
+            return Ok(Arc::new(arrow_array::StringArray::new_null(rows)));
+        };
+        fits(text.len().saturating_mul(rows))?;
+        let repeated = arrow_array::StringArray::new_repeated(text, rows);
+        Ok(match nulls(self.valid) {
+            None => Arc::new(repeated),
+            // The null rows marked on the repeated text (`nullif` sets validity, checking nothing again).
+            Some(valid) => arrow_select::nullif::nullif(
+                &repeated,
+                &arrow_array::BooleanArray::new(!valid.inner(), None),
+            )?,
+        })
     }
 }
 

@@ -546,12 +546,17 @@ impl Policy {
         mut value_of: impl FnMut(usize) -> Option<Result<Value, String>>,
     ) {
         let policy = &self.program.policy;
-        order.frame.clear();
+        // Each slot's value written over the last order's (a storage reads orders of one policy,
+        // mostly): no push, no capacity check.
+        if order.frame.len() != policy.fields.len() {
+            order.frame.clear();
+            order.frame.resize(policy.fields.len(), None);
+        }
         order.problems.clear();
         order.present = 0;
         order.malformed = 0;
-        for (slot, field) in policy.fields.iter().enumerate() {
-            let value = match value_of(slot) {
+        for (slot, (field, cell)) in policy.fields.iter().zip(order.frame.iter_mut()).enumerate() {
+            *cell = match value_of(slot) {
                 None => field.default.clone(),
                 Some(Ok(v)) => Some(v),
                 Some(Err(message)) => {
@@ -563,10 +568,9 @@ impl Policy {
                     None
                 }
             };
-            if value.is_some() {
+            if cell.is_some() {
                 order.present |= 1 << slot;
             }
-            order.frame.push(value);
         }
         order.id = match self
             .program

@@ -76,7 +76,7 @@ impl Policy {
         let fields = &self.program.policy.fields;
         self.fill_values(order, |slot| {
             let field = &fields[slot];
-            typed_value(field.ty, value(slot, &field.name), self.variants(field.ty))
+            typed_value(field.ty, value(slot, &field.name), self)
         });
     }
 }
@@ -104,11 +104,7 @@ impl Versions {
 /// Inlined into the loop over an order's fields: a value of the field's own type is taken here, anything
 /// else (text to parse, a wrong value, a wrong type) by [`typed_value_slow`].
 #[inline(always)]
-fn typed_value(
-    ty: Type,
-    value: FieldValue<'_>,
-    variants: &[String],
-) -> Option<Result<Value, String>> {
+fn typed_value(ty: Type, value: FieldValue<'_>, policy: &Policy) -> Option<Result<Value, String>> {
     Some(match (ty, value) {
         (_, FieldValue::Null) => return None,
         (Type::Timestamp, FieldValue::Timestamp(instant)) => Ok(Value::Timestamp(instant)),
@@ -117,14 +113,18 @@ fn typed_value(
         }
         (Type::Str, FieldValue::Str(text)) => Ok(Value::Str(Arc::from(text))),
         (Type::Enum(_), FieldValue::Str(text)) => {
-            match variants.iter().position(|variant| variant == text) {
+            match policy
+                .variants(ty)
+                .iter()
+                .position(|variant| variant == text)
+            {
                 Some(i) => Ok(Value::Enum(i as u16)),
-                None => typed_value_slow(ty, value, variants),
+                None => typed_value_slow(ty, value, policy.variants(ty)),
             }
         }
         (Type::Bool, FieldValue::Bool(b)) => Ok(Value::Bool(b)),
         (Type::Int, FieldValue::Int(n)) if n >= 0 => Ok(Value::Int(n)),
-        _ => typed_value_slow(ty, value, variants),
+        _ => typed_value_slow(ty, value, policy.variants(ty)),
     })
 }
 
