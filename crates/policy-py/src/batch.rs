@@ -268,7 +268,7 @@ impl<'a> Column<'a> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn value(&self, row: usize) -> FieldValue<'a> {
         // One match a value: the null test and the read of each kind together.
         match self {
