@@ -37,6 +37,10 @@ pub const COLUMNS: [&str; DECISION_FIELDS.len() + ERROR_COLUMNS.len()] = {
     columns
 };
 
+/// The `values` of a decision whose rule names none: one text (one address), so that a batch of
+/// them is the text repeated (see [`Repeated`]).
+static EMPTY_OBJECT: &str = "{}";
+
 /// The scale of the `amount` column (`decimal128(38, 4)`): ISO 4217's largest number of minor units.
 pub const AMOUNT_SCALE: u32 = 4;
 
@@ -339,7 +343,7 @@ struct Out<'a> {
     deadline: Values<i64>,
     holds_until: Values<i64>,
     next_status: Texts,
-    values: Texts,
+    values: Repeated<'a>,
     rule: Texts,
     because: Reasons,
     /// The error columns: written when a row is an error, the rows before it given their nulls then,
@@ -385,7 +389,7 @@ impl<'a> Out<'a> {
             deadline: Values::with_capacity(rows),
             holds_until: Values::with_capacity(rows),
             next_status: text(),
-            values: Texts::with_capacity(rows, rows * 2),
+            values: Repeated::with_capacity(rows),
             rule: text(),
             because: Reasons::new(rows),
             error: Texts::with_capacity(0, 0),
@@ -431,10 +435,11 @@ impl<'a> Out<'a> {
         self.holds_until.push_option(holds_until);
         self.next_status.push_option(d.next_status.as_deref());
         if d.values.is_empty() {
-            self.values.push("{}");
+            self.values.push_option(Some(EMPTY_OBJECT));
         } else {
             // The JSON object written straight into the column's bytes.
-            let json = &mut self.values.bytes;
+            let values = self.values.texts();
+            let json = &mut values.bytes;
             json.push(b'{');
             for (i, (name, value)) in d.values.iter().enumerate() {
                 if i > 0 {
@@ -454,7 +459,7 @@ impl<'a> Out<'a> {
                 let _ = serde_json::to_writer(&mut *json, value);
             }
             json.push(b'}');
-            self.values.end(true);
+            values.end(true);
         }
         self.rule.push(d.rule);
         self.because.push(d.because);
@@ -501,12 +506,16 @@ impl<'a> Out<'a> {
             &mut self.refund_to,
             &mut self.review,
             &mut self.next_status,
-            &mut self.values,
             &mut self.rule,
         ] {
             text.push_null();
         }
-        for repeated in [&mut self.policy, &mut self.version, &mut self.action] {
+        for repeated in [
+            &mut self.policy,
+            &mut self.version,
+            &mut self.action,
+            &mut self.values,
+        ] {
             repeated.push_option(None);
         }
         self.amount.push_option(None);
@@ -731,14 +740,21 @@ impl<'a> Repeated<'a> {
     #[cold]
     #[inline(never)]
     fn differ(&mut self, text: &str) {
-        let first = self.text.unwrap_or_default();
-        let rows = self.valid.len();
-        let mut texts = Texts::with_capacity(rows * 2, rows * first.len());
-        for valid in &self.valid {
-            texts.push_option(valid.then_some(first));
-        }
-        texts.push(text);
-        self.texts = Some(texts);
+        self.texts().push(text);
+    }
+
+    /// The column written row by row from now on (the rows so far written out, once).
+    fn texts(&mut self) -> &mut Texts {
+        let (first, valid) = (self.text, &self.valid);
+        self.texts.get_or_insert_with(|| {
+            let first = first.unwrap_or_default();
+            let rows = valid.len();
+            let mut texts = Texts::with_capacity(rows * 2, rows * first.len());
+            for valid in valid {
+                texts.push_option(valid.then_some(first));
+            }
+            texts
+        })
     }
 
     fn finish(self) -> Result<ArrayRef, BatchError> {

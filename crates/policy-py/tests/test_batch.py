@@ -257,3 +257,27 @@ def test_order_column_as_policy_eval(tmp_path: Path, threads: int) -> None:
     out = policy.decide_batch(numbered, at=at, threads=threads).to_pylist()
     assert [r["order"] for r in out] == [None, None, None]
     assert all(r["error_code"] == "input" and r["error_fields"] == ["id"] for r in out)
+
+
+def test_values_after_rows_without_values(root: Path) -> None:
+    """Rows whose rule names no value (`{}`, kept as one repeated text) then rows with values: the
+    column written out row by row from the first of them, every row as `policy eval` gives it."""
+    policy_file = root / "policies/alibaba-ssl-revoke.policy"
+    lines = (root / "examples/alibaba-ssl-revoke.revoke.jsonl").read_text().splitlines()
+    expected = eval_lines(policy_file, lines, action="revoke")
+    # The lines decided without values first, then a null (an error row), then the others.
+    empty = [n for n, want in enumerate(expected) if want.get("values") == {}]
+    errors = [n for n, want in enumerate(expected) if "error" in want]
+    order = empty + errors + [n for n in range(len(lines)) if n not in empty and n not in errors]
+    assert empty and errors and len(order) > len(empty) + len(errors)
+    lines = [lines[n] for n in order]
+    expected = [expected[n] for n in order]
+    policy = policy_lang.load(policy_file)
+    batches, _ = example_batches(lines, [name for name, _, _ in policy.fields])
+    checked = 0
+    for rows, batch in batches:
+        out = policy.decide_batch(batch, action="revoke").to_pylist()
+        for n, row in zip(rows, out):
+            assert_same_decision(row, expected[n], str(n))
+            checked += 1
+    assert checked >= len(lines) - 2
