@@ -147,9 +147,9 @@ fn decide_batch(
         let mut order = Order::default();
         for row in start..end {
             let decided = versions.decide_values_into(action, &mut order, now, |v, slot, _| {
-                match readers.get(v).and_then(|r| r.get(slot)).copied().flatten() {
-                    Some(column) => column.value(row),
-                    None => FieldValue::Null,
+                match readers.get(v).and_then(|r| r.get(slot)) {
+                    Some(Some(column)) => column.value(row),
+                    _ => FieldValue::Null,
                 }
             });
             match decided {
@@ -867,7 +867,7 @@ enum Orders<'a> {
 }
 
 impl Orders<'_> {
-    #[inline]
+    #[inline(always)]
     fn push(&mut self, row: usize, order: Option<&str>) {
         match self {
             Orders::Copied(texts) => texts.push_option(order),
