@@ -4,9 +4,6 @@
 
 use std::sync::Arc;
 
-use arrow_array::builder::{
-    Date32Builder, Decimal128Builder, ListBuilder, StringBuilder, TimestampMicrosecondBuilder,
-};
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
     Date32Type, Decimal128Type, Int64Type, TimestampMicrosecondType, TimestampMillisecondType,
@@ -16,7 +13,7 @@ use arrow_array::{Array, ArrayRef, PrimitiveArray, RecordBatch, RecordBatchReade
 use arrow_schema::{DataType, TimeUnit};
 use chrono::{Datelike, NaiveDate};
 use policy::contract::DECISION_FIELDS;
-use policy::eval::FieldValue;
+use policy::eval::{FieldType, FieldValue};
 use policy::{Decision, Instant, Order, OrderError, Versions, ZonedInstant};
 use rust_decimal::Decimal;
 
@@ -39,6 +36,10 @@ pub const COLUMNS: [&str; DECISION_FIELDS.len() + ERROR_COLUMNS.len()] = {
     }
     columns
 };
+
+/// The `values` of a decision whose rule names none: one text (one address), so that a batch of
+/// them is the text repeated (see [`Repeated`]).
+static EMPTY_OBJECT: &str = "{}";
 
 /// The scale of the `amount` column (`decimal128(38, 4)`): ISO 4217's largest number of minor units.
 pub const AMOUNT_SCALE: u32 = 4;
@@ -79,7 +80,7 @@ pub fn decide_reader(
             return Ok(only);
         }
     }
-    let empty = Out::new(0, &zone).finish()?;
+    let empty = Out::new(0, &zone, None).finish()?;
     if out.is_empty() {
         return Ok(empty);
     }
@@ -125,17 +126,30 @@ fn decide_batch(
         .iter()
         .map(|v| v.iter().map(|at| at.map(|at| &columns[at])).collect())
         .collect();
+    // The input's `id` column, when each row's order is known to be its value: text, read by every
+    // version as its `id`, a `string` field (the engine's order id is then that text, as given).
+    let ids = prepared
+        .iter()
+        .find(|(name, _, kind)| name == "id" && matches!(kind, Kind::Str))
+        .map(|(_, array, _)| array.as_string::<i32>())
+        .filter(|_| {
+            versions.all().iter().all(|policy| {
+                policy
+                    .fields()
+                    .any(|field| field.name() == "id" && field.ty() == FieldType::String)
+            })
+        });
     let rows = batch.num_rows();
     let threads = threads.clamp(1, rows.div_ceil(ROWS_PER_THREAD).max(1));
     let chunk = rows.div_ceil(threads).max(1);
     let decide_rows = |start: usize, end: usize| -> Result<RecordBatch, BatchError> {
-        let mut out = Out::new(end - start, zone);
+        let mut out = Out::new(end - start, zone, ids.map(|ids| (ids, start)));
         let mut order = Order::default();
         for row in start..end {
             let decided = versions.decide_values_into(action, &mut order, now, |v, slot, _| {
-                match readers.get(v).and_then(|r| r.get(slot)).copied().flatten() {
-                    Some(column) => column.value(row),
-                    None => FieldValue::Null,
+                match readers.get(v).and_then(|r| r.get(slot)) {
+                    Some(Some(column)) => column.value(row),
+                    _ => FieldValue::Null,
                 }
             });
             match decided {
@@ -258,7 +272,7 @@ impl<'a> Column<'a> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn value(&self, row: usize) -> FieldValue<'a> {
         // One match a value: the null test and the read of each kind together.
         match self {
@@ -295,8 +309,13 @@ impl<'a> Column<'a> {
 /// 9999 is given as text the intake refuses, naming its field.
 fn instant(value: i64, nanos_per_unit: i64) -> FieldValue<'static> {
     let units_per_second = 1_000_000_000 / nanos_per_unit;
-    let seconds = value.div_euclid(units_per_second);
-    let nanos = value.rem_euclid(units_per_second) * nanos_per_unit;
+    // `div_euclid` and `rem_euclid` from one division.
+    let (mut seconds, mut units) = (value / units_per_second, value % units_per_second);
+    if units < 0 {
+        seconds -= 1;
+        units += units_per_second;
+    }
+    let nanos = units * nanos_per_unit;
     match u32::try_from(nanos)
         .ok()
         .and_then(|nanos| Instant::from_unix(seconds, nanos))
@@ -306,66 +325,82 @@ fn instant(value: i64, nanos_per_unit: i64) -> FieldValue<'static> {
     }
 }
 
-/// The builders of one batch of decisions.
-struct Out {
-    order: StringBuilder,
-    policy: StringBuilder,
-    version: StringBuilder,
-    action: StringBuilder,
-    outcome: StringBuilder,
-    amount: Decimal128Builder,
-    currency: StringBuilder,
-    refund_to: StringBuilder,
-    requires: ListBuilder<StringBuilder>,
-    review: StringBuilder,
-    review_by: Date32Builder,
-    deadline: TimestampMicrosecondBuilder,
-    holds_until: TimestampMicrosecondBuilder,
-    next_status: StringBuilder,
-    values: StringBuilder,
-    rule: StringBuilder,
+/// The columns of one batch of decisions, built in place: a row costs a few stores a column, not
+/// the checks of Arrow's general builders (a decision is a few thousand instructions; its row was a
+/// third of that with them).
+struct Out<'a> {
+    order: Orders<'a>,
+    policy: Repeated<'a>,
+    version: Repeated<'a>,
+    action: Repeated<'a>,
+    outcome: Texts,
+    amount: Values<i128>,
+    currency: Texts,
+    refund_to: Texts,
+    requires: Lists,
+    review: Texts,
+    review_by: Values<i32>,
+    deadline: Values<i64>,
+    holds_until: Values<i64>,
+    next_status: Texts,
+    values: Repeated<'a>,
+    rule: Texts,
     because: Reasons,
-    error: StringBuilder,
-    error_code: StringBuilder,
-    error_fields: ListBuilder<StringBuilder>,
-    json: Vec<u8>,
+    /// The error columns: written when a row is an error, the rows before it given their nulls then,
+    /// at once (most batches have few errors, or none).
+    error: Texts,
+    error_code: Texts,
+    error_fields: Lists,
+    /// The rows written so far.
+    rows: usize,
+    zone: Arc<str>,
 }
 
-impl Out {
-    fn new(rows: usize, zone: &Arc<str>) -> Out {
-        // Sized for the whole chunk at once: growing a builder copies it, and touches fresh pages.
-        let text = || StringBuilder::with_capacity(rows, rows * 24);
-        let list = || ListBuilder::with_capacity(StringBuilder::new(), rows);
-        let time =
-            || TimestampMicrosecondBuilder::with_capacity(rows).with_timezone(Arc::clone(zone));
+impl<'a> Out<'a> {
+    /// Builders for `rows` rows; `ids`, when given, is the input's `id` column from `start` on,
+    /// which `order` is known to repeat (see [`Orders`]).
+    fn new(
+        rows: usize,
+        zone: &Arc<str>,
+        ids: Option<(&'a arrow_array::StringArray, usize)>,
+    ) -> Out<'a> {
+        // Sized for the whole chunk at once: growing a column copies it, and touches fresh pages.
+        let text = || Texts::with_capacity(rows, rows * 16);
+        let order = match ids {
+            Some((ids, start)) => Orders::Input {
+                ids,
+                start,
+                exceptions: Vec::new(),
+            },
+            None => Orders::Copied(text()),
+        };
         Out {
-            order: text(),
-            policy: text(),
-            version: text(),
-            action: text(),
+            order,
+            policy: Repeated::with_capacity(rows),
+            version: Repeated::with_capacity(rows),
+            action: Repeated::with_capacity(rows),
             outcome: text(),
-            amount: Decimal128Builder::with_capacity(rows)
-                .with_precision_and_scale(38, AMOUNT_SCALE as i8)
-                .unwrap_or_else(|_| Decimal128Builder::with_capacity(rows)),
+            amount: Values::with_capacity(rows),
             currency: text(),
             refund_to: text(),
-            requires: list(),
+            requires: Lists::with_capacity(rows),
             review: text(),
-            review_by: Date32Builder::with_capacity(rows),
-            deadline: time(),
-            holds_until: time(),
+            review_by: Values::with_capacity(rows),
+            deadline: Values::with_capacity(rows),
+            holds_until: Values::with_capacity(rows),
             next_status: text(),
-            values: text(),
+            values: Repeated::with_capacity(rows),
             rule: text(),
             because: Reasons::new(rows),
-            error: text(),
-            error_code: text(),
-            error_fields: list(),
-            json: Vec::new(),
+            error: Texts::with_capacity(0, 0),
+            error_code: Texts::with_capacity(0, 0),
+            error_fields: Lists::with_capacity(0),
+            rows: 0,
+            zone: Arc::clone(zone),
         }
     }
 
-    fn push_decision(&mut self, d: &Decision<'_>) {
+    fn push_decision(&mut self, d: &Decision<'a>) {
         // What Arrow's types cannot hold exactly makes the row an error, never a rounded value.
         let amount = match d.amount.map(scaled_amount).transpose() {
             Ok(amount) => amount,
@@ -379,60 +414,63 @@ impl Out {
             Ok(t) => t,
             Err(message) => return self.push_failure(d.order.as_deref(), &message),
         };
-        self.order.append_option(d.order.as_deref());
-        self.policy.append_value(d.policy);
-        self.version.append_option(d.version);
-        self.action.append_value(d.action);
-        self.outcome.append_value(d.outcome.as_str());
-        self.amount.append_option(amount);
-        self.currency.append_option(d.currency.as_deref());
-        self.refund_to.append_option(d.refund_to);
+        self.order.push(self.rows, d.order.as_deref());
+        self.policy.push_option(Some(d.policy));
+        self.version.push_option(d.version);
+        self.action.push_option(Some(d.action));
+        self.outcome.push(d.outcome.as_str());
+        self.amount.push_option(amount);
+        self.currency.push_option(d.currency.as_deref());
+        self.refund_to.push_option(d.refund_to);
         for step in d.requires {
-            self.requires.values().append_value(step);
+            self.requires.items.push(step);
         }
-        self.requires.append(true);
-        self.review.append_option(d.review);
-        self.review_by.append_option(
+        self.requires.end(true);
+        self.review.push_option(d.review);
+        self.review_by.push_option(
             d.review_by
                 .map(|date| date.num_days_from_ce() - UNIX_EPOCH_FROM_CE),
         );
-        self.deadline.append_option(deadline);
-        self.holds_until.append_option(holds_until);
-        self.next_status.append_option(d.next_status.as_deref());
-        self.json.clear();
-        self.json.push(b'{');
-        for (i, (name, value)) in d.values.iter().enumerate() {
-            if i > 0 {
-                self.json.push(b',');
+        self.deadline.push_option(deadline);
+        self.holds_until.push_option(holds_until);
+        self.next_status.push_option(d.next_status.as_deref());
+        if d.values.is_empty() {
+            self.values.push_option(Some(EMPTY_OBJECT));
+        } else {
+            // The JSON object written straight into the column's bytes.
+            let values = self.values.texts();
+            let json = &mut values.bytes;
+            json.push(b'{');
+            for (i, (name, value)) in d.values.iter().enumerate() {
+                if i > 0 {
+                    json.push(b',');
+                }
+                // A field's name is an identifier: quoted as is when it needs no escape.
+                if name.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+                    json.push(b'"');
+                    json.extend_from_slice(name.as_bytes());
+                    json.extend_from_slice(b"\":");
+                } else {
+                    // INVARIANT: strings always serialise.
+                    let _ = serde_json::to_writer(&mut *json, name);
+                    json.push(b':');
+                }
+                // INVARIANT: JSON values always serialise (as UTF-8).
+                let _ = serde_json::to_writer(&mut *json, value);
             }
-            // A field's name is an identifier: quoted as is when it needs no escape.
-            if name.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
-                self.json.push(b'"');
-                self.json.extend_from_slice(name.as_bytes());
-                self.json.extend_from_slice(b"\":");
-            } else {
-                // INVARIANT: strings always serialise.
-                let _ = serde_json::to_writer(&mut self.json, name);
-                self.json.push(b':');
-            }
-            // INVARIANT: JSON values always serialise.
-            let _ = serde_json::to_writer(&mut self.json, value);
+            json.push(b'}');
+            values.end(true);
         }
-        self.json.push(b'}');
-        self.values
-            .append_value(String::from_utf8_lossy(&self.json));
-        self.rule.append_value(d.rule);
+        self.rule.push(d.rule);
         self.because.push(d.because);
-        self.error.append_null();
-        self.error_code.append_null();
-        self.error_fields.append_null();
+        self.rows += 1;
     }
 
     fn push_error(&mut self, error: &OrderError) {
         let (code, problems) = crate::error_parts(error);
         self.push_nulls(error.order());
-        self.error.append_value(error.to_string());
-        self.error_code.append_value(code);
+        self.error.push(&error.to_string());
+        self.error_code.push(code);
         let mut fields: Vec<&str> = Vec::new();
         for (field, _) in &problems {
             if !fields.contains(&field.as_str()) {
@@ -440,9 +478,10 @@ impl Out {
             }
         }
         for field in fields {
-            self.error_fields.values().append_value(field);
+            self.error_fields.items.push(field);
         }
-        self.error_fields.append(true);
+        self.error_fields.end(true);
+        self.rows += 1;
     }
 
     /// A decision that Arrow's types cannot hold exactly.
@@ -452,57 +491,86 @@ impl Out {
             Some(id) => format!("order `{id}`"),
             None => "order (no id)".into(),
         };
-        self.error.append_value(format!("{name}: {message}"));
-        self.error_code.append_value("arrow");
-        self.error_fields.append(true);
+        self.error.push(&format!("{name}: {message}"));
+        self.error_code.push("arrow");
+        self.error_fields.end(true);
+        self.rows += 1;
     }
 
+    /// The decision's columns of an error row, null, and the error columns' nulls up to it.
     fn push_nulls(&mut self, order: Option<&str>) {
-        self.order.append_option(order);
+        self.order.push(self.rows, order);
         for text in [
-            &mut self.policy,
-            &mut self.version,
-            &mut self.action,
             &mut self.outcome,
             &mut self.currency,
             &mut self.refund_to,
             &mut self.review,
             &mut self.next_status,
-            &mut self.values,
             &mut self.rule,
         ] {
-            text.append_null();
+            text.push_null();
         }
-        self.amount.append_null();
-        self.requires.append_null();
-        self.review_by.append_null();
-        self.deadline.append_null();
-        self.holds_until.append_null();
+        for repeated in [
+            &mut self.policy,
+            &mut self.version,
+            &mut self.action,
+            &mut self.values,
+        ] {
+            repeated.push_option(None);
+        }
+        self.amount.push_option(None);
+        self.requires.end(false);
+        self.review_by.push_option(None);
+        self.deadline.push_option(None);
+        self.holds_until.push_option(None);
         self.because.push_null();
+        self.fill_errors();
+    }
+
+    /// The error columns' nulls for the rows since the last error.
+    fn fill_errors(&mut self) {
+        let missing = self.rows - self.error_code.len();
+        self.error.push_nulls(missing);
+        self.error_code.push_nulls(missing);
+        self.error_fields.push_nulls(missing);
     }
 
     fn finish(mut self) -> Result<RecordBatch, BatchError> {
+        self.fill_errors();
+        let zone = Some(Arc::clone(&self.zone));
         let arrays: [ArrayRef; 20] = [
-            Arc::new(self.order.finish()),
-            Arc::new(self.policy.finish()),
-            Arc::new(self.version.finish()),
-            Arc::new(self.action.finish()),
-            Arc::new(self.outcome.finish()),
-            Arc::new(self.amount.finish()),
-            Arc::new(self.currency.finish()),
-            Arc::new(self.refund_to.finish()),
-            Arc::new(self.requires.finish()),
-            Arc::new(self.review.finish()),
-            Arc::new(self.review_by.finish()),
-            Arc::new(self.deadline.finish()),
-            Arc::new(self.holds_until.finish()),
-            Arc::new(self.next_status.finish()),
-            Arc::new(self.values.finish()),
-            Arc::new(self.rule.finish()),
+            self.order.finish(self.rows)?,
+            self.policy.finish()?,
+            self.version.finish()?,
+            self.action.finish()?,
+            self.outcome.finish()?,
+            Arc::new(
+                self.amount
+                    .finish::<Decimal128Type>()?
+                    .with_precision_and_scale(38, AMOUNT_SCALE as i8)?,
+            ),
+            self.currency.finish()?,
+            self.refund_to.finish()?,
+            self.requires.finish()?,
+            self.review.finish()?,
+            Arc::new(self.review_by.finish::<Date32Type>()?),
+            Arc::new(
+                self.deadline
+                    .finish::<TimestampMicrosecondType>()?
+                    .with_timezone_opt(zone.clone()),
+            ),
+            Arc::new(
+                self.holds_until
+                    .finish::<TimestampMicrosecondType>()?
+                    .with_timezone_opt(zone),
+            ),
+            self.next_status.finish()?,
+            self.values.finish()?,
+            self.rule.finish()?,
             self.because.finish()?,
-            Arc::new(self.error.finish()),
-            Arc::new(self.error_code.finish()),
-            Arc::new(self.error_fields.finish()),
+            self.error.finish()?,
+            self.error_code.finish()?,
+            self.error_fields.finish()?,
         ];
         Ok(RecordBatch::try_from_iter_with_nullable(
             COLUMNS
@@ -510,6 +578,342 @@ impl Out {
                 .zip(arrays)
                 .map(|(name, array)| (name, array, true)),
         )?)
+    }
+}
+
+/// The validity of a column's rows; `None` when every row is valid.
+fn nulls(valid: Vec<bool>) -> Option<arrow_buffer::NullBuffer> {
+    if !valid.contains(&false) {
+        return None;
+    }
+    // Eight rows a byte, least significant bit first (Arrow's `From<&[bool]>` takes a bit at a time).
+    let mut bits = Vec::with_capacity(valid.len().div_ceil(8));
+    let eights = valid.chunks_exact(8);
+    let rest = eights.remainder();
+    for eight in eights {
+        // Eight 0-or-1 bytes gathered into the top byte by one multiplication.
+        let bytes = u64::from_le_bytes([
+            u8::from(eight[0]),
+            u8::from(eight[1]),
+            u8::from(eight[2]),
+            u8::from(eight[3]),
+            u8::from(eight[4]),
+            u8::from(eight[5]),
+            u8::from(eight[6]),
+            u8::from(eight[7]),
+        ]);
+        bits.push((bytes.wrapping_mul(0x0102_0408_1020_4080) >> 56) as u8);
+    }
+    if !rest.is_empty() {
+        let mut byte = 0u8;
+        for (i, valid) in rest.iter().enumerate() {
+            byte |= u8::from(*valid) << i;
+        }
+        bits.push(byte);
+    }
+    let bits =
+        arrow_buffer::BooleanBuffer::new(arrow_buffer::Buffer::from_vec(bits), 0, valid.len());
+    Some(arrow_buffer::NullBuffer::new(bits))
+}
+
+/// Whether a column's bytes (or a list's items) fit the 32-bit offsets of Arrow's `string` and
+/// `list` types, which the rows' offsets were written as.
+fn fits(len: usize) -> Result<(), BatchError> {
+    i32::try_from(len).map(|_| ()).map_err(|_| {
+        BatchError::Arrow(
+            "a column of decisions would hold more than 2 GiB: give decide_batch smaller batches"
+                .into(),
+        )
+    })
+}
+
+/// A `string` column: its bytes, each row's end offset, and which rows are valid.
+struct Texts {
+    bytes: Vec<u8>,
+    /// 0, then each row's end: written with `as`, the bytes checked to fit `i32` when finished.
+    offsets: Vec<i32>,
+    valid: Vec<bool>,
+}
+
+impl Texts {
+    fn with_capacity(rows: usize, bytes: usize) -> Texts {
+        let mut offsets = Vec::with_capacity(rows + 1);
+        offsets.push(0);
+        Texts {
+            bytes: Vec::with_capacity(bytes),
+            offsets,
+            valid: Vec::with_capacity(rows),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.valid.len()
+    }
+
+    #[inline(always)]
+    fn push(&mut self, text: &str) {
+        self.bytes.extend_from_slice(text.as_bytes());
+        self.end(true);
+    }
+
+    /// Ends a row whose bytes were written into `bytes`.
+    #[inline(always)]
+    fn end(&mut self, valid: bool) {
+        self.offsets.push(self.bytes.len() as i32);
+        self.valid.push(valid);
+    }
+
+    #[inline]
+    fn push_null(&mut self) {
+        self.end(false);
+    }
+
+    #[inline(always)]
+    fn push_option(&mut self, text: Option<&str>) {
+        match text {
+            Some(text) => self.push(text),
+            None => self.push_null(),
+        }
+    }
+
+    fn push_nulls(&mut self, n: usize) {
+        let end = self.bytes.len() as i32;
+        self.offsets.resize(self.offsets.len() + n, end);
+        self.valid.resize(self.valid.len() + n, false);
+    }
+
+    fn finish(self) -> Result<ArrayRef, BatchError> {
+        Ok(Arc::new(self.into_array()?))
+    }
+
+    fn into_array(self) -> Result<arrow_array::StringArray, BatchError> {
+        if self.bytes.is_empty() && !self.valid.contains(&true) {
+            // Every row null (the error columns of a batch without errors): nothing to validate.
+            return Ok(arrow_array::StringArray::new_null(self.valid.len()));
+        }
+        fits(self.bytes.len())?;
+        Ok(arrow_array::StringArray::try_new(
+            arrow_buffer::OffsetBuffer::new(self.offsets.into()),
+            arrow_buffer::Buffer::from_vec(self.bytes),
+            nulls(self.valid),
+        )?)
+    }
+}
+
+/// A `string` column that holds one text of the policy in every row but the error rows (its name,
+/// the action, the version): the rows' validity kept while every valid row has that text (by
+/// address), and the column written as Arrow's repeated text, nulled where a row is null, when
+/// finished; written row by row from the first row with another text.
+struct Repeated<'a> {
+    text: Option<&'a str>,
+    valid: Vec<bool>,
+    /// The rows, once one has another text.
+    texts: Option<Texts>,
+}
+
+impl<'a> Repeated<'a> {
+    fn with_capacity(rows: usize) -> Repeated<'a> {
+        Repeated {
+            text: None,
+            valid: Vec::with_capacity(rows),
+            texts: None,
+        }
+    }
+
+    #[inline(always)]
+    fn push_option(&mut self, text: Option<&'a str>) {
+        if let Some(texts) = &mut self.texts {
+            return texts.push_option(text);
+        }
+        match (self.text, text) {
+            (_, None) => self.valid.push(false),
+            (Some(first), Some(text)) if std::ptr::eq(first, text) => self.valid.push(true),
+            (None, Some(text)) => {
+                self.text = Some(text);
+                self.valid.push(true);
+            }
+            (Some(_), Some(text)) => self.differ(text),
+        }
+    }
+
+    /// A row has another text: the rows so far written out, then this one.
+    #[cold]
+    #[inline(never)]
+    fn differ(&mut self, text: &str) {
+        self.texts().push(text);
+    }
+
+    /// The column written row by row from now on (the rows so far written out, once).
+    fn texts(&mut self) -> &mut Texts {
+        let (first, valid) = (self.text, &self.valid);
+        self.texts.get_or_insert_with(|| {
+            let first = first.unwrap_or_default();
+            let rows = valid.len();
+            let mut texts = Texts::with_capacity(rows * 2, rows * first.len());
+            for valid in valid {
+                texts.push_option(valid.then_some(first));
+            }
+            texts
+        })
+    }
+
+    fn finish(self) -> Result<ArrayRef, BatchError> {
+        if let Some(texts) = self.texts {
+            return texts.finish();
+        }
+        let rows = self.valid.len();
+        let Some(text) = self.text else {
+            return Ok(Arc::new(arrow_array::StringArray::new_null(rows)));
+        };
+        fits(text.len().saturating_mul(rows))?;
+        let repeated = arrow_array::StringArray::new_repeated(text, rows);
+        Ok(match nulls(self.valid) {
+            None => Arc::new(repeated),
+            // The null rows marked on the repeated text (`nullif` sets validity, checking nothing again).
+            Some(valid) => arrow_select::nullif::nullif(
+                &repeated,
+                &arrow_array::BooleanArray::new(!valid.inner(), None),
+            )?,
+        })
+    }
+}
+
+/// A `list<string>` column.
+struct Lists {
+    items: Texts,
+    /// 0, then each row's end among the items (see [`Texts::offsets`]).
+    offsets: Vec<i32>,
+    valid: Vec<bool>,
+}
+
+impl Lists {
+    fn with_capacity(rows: usize) -> Lists {
+        let mut offsets = Vec::with_capacity(rows + 1);
+        offsets.push(0);
+        Lists {
+            items: Texts::with_capacity(0, 0),
+            offsets,
+            valid: Vec::with_capacity(rows),
+        }
+    }
+
+    /// Ends a row, its items pushed to `items`.
+    #[inline]
+    fn end(&mut self, valid: bool) {
+        self.offsets.push(self.items.len() as i32);
+        self.valid.push(valid);
+    }
+
+    fn push_nulls(&mut self, n: usize) {
+        let end = self.items.len() as i32;
+        self.offsets.resize(self.offsets.len() + n, end);
+        self.valid.resize(self.valid.len() + n, false);
+    }
+
+    fn finish(self) -> Result<ArrayRef, BatchError> {
+        fits(self.items.len())?;
+        let item = Arc::new(arrow_schema::Field::new_list_field(DataType::Utf8, true));
+        Ok(Arc::new(arrow_array::ListArray::try_new(
+            item,
+            arrow_buffer::OffsetBuffer::new(self.offsets.into()),
+            Arc::new(self.items.into_array()?),
+            nulls(self.valid),
+        )?))
+    }
+}
+
+/// A column of fixed-width values (amounts, dates, timestamps).
+struct Values<T> {
+    values: Vec<T>,
+    valid: Vec<bool>,
+}
+
+impl<T: arrow_buffer::ArrowNativeType> Values<T> {
+    fn with_capacity(rows: usize) -> Values<T> {
+        Values {
+            values: Vec::with_capacity(rows),
+            valid: Vec::with_capacity(rows),
+        }
+    }
+
+    #[inline]
+    fn push_option(&mut self, value: Option<T>) {
+        self.values.push(value.unwrap_or_default());
+        self.valid.push(value.is_some());
+    }
+
+    fn finish<P: arrow_array::ArrowPrimitiveType<Native = T>>(
+        self,
+    ) -> Result<PrimitiveArray<P>, BatchError> {
+        Ok(PrimitiveArray::<P>::try_new(
+            self.values.into(),
+            nulls(self.valid),
+        )?)
+    }
+}
+
+/// The `order` column. When the input's `id` column is text that every version reads as its `id`
+/// (a `string` field), each row's order is that column's value: the input column itself is the
+/// output's, shared rather than copied, save the rows whose order differs (a null id given the
+/// field's default), kept aside and written over a copy.
+enum Orders<'a> {
+    Copied(Texts),
+    Input {
+        ids: &'a arrow_array::StringArray,
+        start: usize,
+        /// The rows whose order is not the input's id, with their order.
+        exceptions: Vec<(usize, Option<String>)>,
+    },
+}
+
+impl Orders<'_> {
+    #[inline(always)]
+    fn push(&mut self, row: usize, order: Option<&str>) {
+        match self {
+            Orders::Copied(texts) => texts.push_option(order),
+            Orders::Input {
+                ids,
+                start,
+                exceptions,
+            } => {
+                let at = *start + row;
+                // The id read is the order's (see `decide_batch`): a check of its length suffices.
+                let same = match order {
+                    Some(order) => ids.is_valid(at) && ids.value_length(at) as usize == order.len(),
+                    None => ids.is_null(at),
+                };
+                if !same {
+                    exceptions.push((row, order.map(str::to_string)));
+                }
+            }
+        }
+    }
+
+    fn finish(self, rows: usize) -> Result<ArrayRef, BatchError> {
+        match self {
+            Orders::Copied(texts) => texts.finish(),
+            Orders::Input {
+                ids,
+                start,
+                exceptions,
+            } => {
+                if exceptions.is_empty() {
+                    return Ok(Arc::new(ids.slice(start, rows)));
+                }
+                let mut texts = Texts::with_capacity(rows, 0);
+                let mut exceptions = exceptions.into_iter().peekable();
+                for row in 0..rows {
+                    match exceptions.next_if(|(at, _)| *at == row) {
+                        Some((_, order)) => texts.push_option(order.as_deref()),
+                        None => {
+                            let at = start + row;
+                            texts.push_option(ids.is_valid(at).then(|| ids.value(at)));
+                        }
+                    }
+                }
+                texts.finish()
+            }
+        }
     }
 }
 

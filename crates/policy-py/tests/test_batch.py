@@ -212,3 +212,72 @@ def test_batch_after_reload_and_versions(tmp_path: Path) -> None:
     assert policy.reload()["swapped"] is True
     out = policy.decide_batch(batch, at=at).to_pylist()
     assert out[1]["rule"] == "late"
+
+
+DEFAULT_ID = """policy defaults
+  document "terms.txt"
+  zone "Europe/Berlin"
+field id: string = "anonymous"
+field paid_at: timestamp
+action refund {
+  rule in_time when now within 14 calendar days after paid_at then allowed
+    because "in time" cite "14 days"
+  rule late then denied because "late" cite "14 days"
+}
+"""
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_order_column_as_policy_eval(tmp_path: Path, threads: int) -> None:
+    """The `order` column, whichever way it is written: shared with a text `id` column (sliced,
+    chunked, on threads), with the rows whose order is not the id (a null id given its default)
+    written over it, or copied (an `id` the policy does not read as text)."""
+    (tmp_path / "defaults.policy").write_text(DEFAULT_ID)
+    (tmp_path / "optional.policy").write_text(DEFAULT_ID.replace('string = "anonymous"', "string?"))
+    berlin = dt.timezone(dt.timedelta(hours=1))
+    at = dt.datetime(2026, 1, 20, 12, tzinfo=berlin)
+    rows = 5_000
+    ids = [None if n % 7 == 3 else f"o-{n}" for n in range(rows)]
+    paid = [dt.datetime(2026, 1, 1 + n % 28, 12, tzinfo=berlin) if n % 11 != 5 else None for n in range(rows)]
+    table = pa.table({"id": pa.array(ids, pa.string()), "paid_at": pa.array(paid, pa.timestamp("us", tz="+01:00"))})
+    # Three chunks, the first two of them slices of a larger column.
+    chunked = pa.Table.from_batches(table.slice(100).to_batches(max_chunksize=2_000))
+    for policy_file in [tmp_path / "defaults.policy", tmp_path / "optional.policy"]:
+        policy = policy_lang.load(policy_file)
+        expected = eval_lines(policy_file, table_to_jsonl(chunked), action="refund", at=at.isoformat())
+        out = policy.decide_batch(chunked, at=at, threads=threads).to_pylist()
+        assert len(out) == len(expected) == rows - 100
+        for k, (row, want) in enumerate(zip(out, expected)):
+            assert_same_decision(row, want, f"{policy_file.name} {k}")
+    # A null id is the default's order; an id read from numbers is copied as its text.
+    policy = policy_lang.load(tmp_path / "defaults.policy")
+    out = policy.decide_batch(chunked, at=at, threads=threads).column("order").to_pylist()
+    assert out[:4] == ["o-100", "anonymous", "o-102", "o-103"]
+    numbered = pa.table({"id": pa.array(range(3), pa.int64()), "paid_at": table.column("paid_at").slice(0, 3)})
+    out = policy.decide_batch(numbered, at=at, threads=threads).to_pylist()
+    assert [r["order"] for r in out] == [None, None, None]
+    assert all(r["error_code"] == "input" and r["error_fields"] == ["id"] for r in out)
+
+
+def test_values_after_rows_without_values(root: Path) -> None:
+    """Rows whose rule names no value (`{}`, kept as one repeated text) then rows with values: the
+    column written out row by row from the first of them, every row as `policy eval` gives it."""
+    policy_file = root / "policies/alibaba-ssl-revoke.policy"
+    lines = (root / "examples/alibaba-ssl-revoke.revoke.jsonl").read_text().splitlines()
+    expected = eval_lines(policy_file, lines, action="revoke")
+    # The lines decided without values first, then a null (an error row), then the others.
+    empty = [n for n, want in enumerate(expected) if want.get("values") == {}]
+    errors = [n for n, want in enumerate(expected) if "error" in want]
+    order = empty + errors + [n for n in range(len(lines)) if n not in empty and n not in errors]
+    assert empty and errors and len(order) > len(empty) + len(errors)
+    lines = [lines[n] for n in order]
+    expected = [expected[n] for n in order]
+    policy = policy_lang.load(policy_file)
+    batches, _ = example_batches(lines, [name for name, _, _ in policy.fields])
+    checked = 0
+    for rows, batch in batches:
+        out = policy.decide_batch(batch, action="revoke").to_pylist()
+        for n, row in zip(rows, out):
+            assert_same_decision(row, expected[n], str(n))
+            checked += 1
+    assert checked >= len(lines) - 2

@@ -134,7 +134,8 @@ impl LastCurrency {
     /// [`minor_units`] of `code`, recalled when it is the last code looked up.
     pub(crate) fn minor_units(&mut self, code: &std::sync::Arc<str>) -> Option<u32> {
         if let Some((last, digits)) = &self.0 {
-            if **last == **code {
+            // The same text (a field's default, shared by every order) needs no comparison.
+            if std::sync::Arc::ptr_eq(last, code) || **last == **code {
                 return *digits;
             }
         }

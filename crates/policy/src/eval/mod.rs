@@ -268,6 +268,16 @@ pub struct Order {
     last_currency: crate::contract::LastCurrency,
 }
 
+/// What reading a field's value into its slot gave (see `Policy::fill_values`).
+pub(crate) enum Filled {
+    /// A value, written into the slot.
+    Read,
+    /// No value: the field's default applies.
+    Absent,
+    /// A value that could not be read, and why.
+    Malformed(String),
+}
+
 impl Order {
     /// The order's `id`, if it gives one.
     pub fn id(&self) -> Option<&str> {
@@ -521,11 +531,17 @@ impl Policy {
     /// Fills `order` from the input of each field (the role fields among them), by slot.
     fn fill<'a>(&self, order: &mut Order, input: impl Fn(usize) -> Option<FieldInput<'a>>) {
         let policy = &self.program.policy;
-        self.fill_values(order, |slot| {
+        self.fill_values(order, |slot, cell| {
             let field = &policy.fields[slot];
             match input(slot) {
-                None | Some(FieldInput::Null) => None,
-                Some(input) => Some(parse_field(field.ty, &input, self.variants(field.ty))),
+                None | Some(FieldInput::Null) => Filled::Absent,
+                Some(input) => match parse_field(field.ty, &input, self.variants(field.ty)) {
+                    Ok(value) => {
+                        *cell = Some(value);
+                        Filled::Read
+                    }
+                    Err(message) => Filled::Malformed(message),
+                },
             }
         });
     }
@@ -538,35 +554,41 @@ impl Policy {
         }
     }
 
-    /// Fills `order` from each field's value, by slot: `None` for an absent field (its default
-    /// applies), `Err` for a malformed one (kept as a problem, reported when the order is decided).
+    /// Fills `order` from each field's value, by slot: `value_into(slot, cell)` writes a value read
+    /// into the slot's cell itself (each kind of value stored where it is read, not moved through
+    /// one `Option<Result<Value, String>>`), or says the field is absent (its default applies) or
+    /// malformed (kept as a problem, reported when the order is decided).
     fn fill_values(
         &self,
         order: &mut Order,
-        mut value_of: impl FnMut(usize) -> Option<Result<Value, String>>,
+        mut value_into: impl FnMut(usize, &mut Option<Value>) -> Filled,
     ) {
         let policy = &self.program.policy;
-        order.frame.clear();
+        // Each slot's value written over the last order's (a storage reads orders of one policy,
+        // mostly): no push, no capacity check.
+        if order.frame.len() != policy.fields.len() {
+            order.frame.clear();
+            order.frame.resize(policy.fields.len(), None);
+        }
         order.problems.clear();
         order.present = 0;
         order.malformed = 0;
-        for (slot, field) in policy.fields.iter().enumerate() {
-            let value = match value_of(slot) {
-                None => field.default.clone(),
-                Some(Ok(v)) => Some(v),
-                Some(Err(message)) => {
+        for (slot, (field, cell)) in policy.fields.iter().zip(order.frame.iter_mut()).enumerate() {
+            match value_into(slot, cell) {
+                Filled::Read => {}
+                Filled::Absent => *cell = field.default.clone(),
+                Filled::Malformed(message) => {
+                    *cell = None;
                     order.malformed |= 1 << slot;
                     order.problems.push(FieldProblem {
                         field: field.name.clone(),
                         message,
                     });
-                    None
                 }
-            };
-            if value.is_some() {
+            }
+            if cell.is_some() {
                 order.present |= 1 << slot;
             }
-            order.frame.push(value);
         }
         order.id = match self
             .program

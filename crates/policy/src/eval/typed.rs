@@ -35,7 +35,7 @@ use std::sync::Arc;
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 
-use super::{Decision, Order, OrderError, Policy};
+use super::{Decision, Filled, Order, OrderError, Policy};
 use crate::time::Instant;
 use crate::value::{parse_field, FieldInput, Type, Value};
 use crate::versions::Versions;
@@ -74,9 +74,9 @@ impl Policy {
         mut value: impl FnMut(usize, &str) -> FieldValue<'a>,
     ) {
         let fields = &self.program.policy.fields;
-        self.fill_values(order, |slot| {
+        self.fill_values(order, |slot, cell| {
             let field = &fields[slot];
-            typed_value(field.ty, value(slot, &field.name), self.variants(field.ty))
+            typed_value(field.ty, value(slot, &field.name), self, cell)
         });
     }
 }
@@ -100,14 +100,67 @@ impl Versions {
     }
 }
 
-/// `value` read as a field of type `ty`: `None` when absent, else the value or what is wrong with it.
+/// `value` read as a field of type `ty` into its slot's `cell`. Inlined into the loop over an
+/// order's fields: a value of the field's own type is taken here, each kind stored where it is read;
+/// anything else (text to parse, a wrong value, a wrong type) by [`typed_value_slow`].
+#[inline(always)]
 fn typed_value(
     ty: Type,
     value: FieldValue<'_>,
-    variants: &[String],
-) -> Option<Result<Value, String>> {
-    let parsed = match (ty, value) {
-        (_, FieldValue::Null) => return None,
+    policy: &Policy,
+    cell: &mut Option<Value>,
+) -> Filled {
+    // One jump on the value's kind (just set by the host's reader, inlined here), then a test of
+    // the field's type.
+    let slow = match value {
+        FieldValue::Null => return Filled::Absent,
+        FieldValue::Timestamp(instant) if matches!(ty, Type::Timestamp) => {
+            *cell = Some(Value::Timestamp(instant));
+            return Filled::Read;
+        }
+        FieldValue::Money(amount) if matches!(ty, Type::Money) && !amount.is_sign_negative() => {
+            *cell = Some(Value::Money(amount));
+            return Filled::Read;
+        }
+        FieldValue::Str(text) => match ty {
+            Type::Str => {
+                *cell = Some(Value::Str(Arc::from(text)));
+                return Filled::Read;
+            }
+            Type::Enum(_) => match policy.variants(ty).iter().position(|v| v == text) {
+                Some(i) => {
+                    *cell = Some(Value::Enum(i as u16));
+                    return Filled::Read;
+                }
+                None => typed_value_slow(ty, value, policy.variants(ty)),
+            },
+            _ => typed_value_slow(ty, value, policy.variants(ty)),
+        },
+        FieldValue::Bool(b) if matches!(ty, Type::Bool) => {
+            *cell = Some(Value::Bool(b));
+            return Filled::Read;
+        }
+        FieldValue::Int(n) if matches!(ty, Type::Int) && n >= 0 => {
+            *cell = Some(Value::Int(n));
+            return Filled::Read;
+        }
+        _ => typed_value_slow(ty, value, policy.variants(ty)),
+    };
+    match slow {
+        Ok(read) => {
+            *cell = Some(read);
+            Filled::Read
+        }
+        Err(message) => Filled::Malformed(message),
+    }
+}
+
+/// [`typed_value`] of a value not null, whatever its type.
+#[cold]
+#[inline(never)]
+fn typed_value_slow(ty: Type, value: FieldValue<'_>, variants: &[String]) -> Result<Value, String> {
+    match (ty, value) {
+        (_, FieldValue::Null) => Err("internal error: a null read as a value".into()),
         (Type::Bool, FieldValue::Bool(b)) => Ok(Value::Bool(b)),
         (Type::Int, FieldValue::Int(n)) if n >= 0 => Ok(Value::Int(n)),
         (Type::Money, FieldValue::Int(n)) if n >= 0 => Ok(Value::Money(Decimal::from(n))),
@@ -145,8 +198,7 @@ fn typed_value(
         }
         (ty, FieldValue::Timestamp(_)) => Err(mismatch(ty, "a timestamp")),
         (ty, FieldValue::Date(_)) => Err(mismatch(ty, "a date")),
-    };
-    Some(parsed)
+    }
 }
 
 fn mismatch(ty: Type, found: &str) -> String {
