@@ -778,47 +778,79 @@ impl<'a> Repeated<'a> {
     }
 }
 
-/// A `list<string>` column.
-struct Lists {
-    items: Texts,
-    /// 0, then each row's end among the items (see [`Texts::offsets`]).
+/// The rows of a list column: 0, then each row's end among the items, and which rows are valid.
+/// Shared by the `list<string>` columns and the dictionary-keyed `because`.
+struct ListRows {
     offsets: Vec<i32>,
     valid: Vec<bool>,
 }
 
-impl Lists {
-    fn with_capacity(rows: usize) -> Lists {
+impl ListRows {
+    fn with_capacity(rows: usize) -> ListRows {
         let mut offsets = Vec::with_capacity(rows + 1);
         offsets.push(0);
-        Lists {
-            items: Texts::with_capacity(0, 0),
+        ListRows {
             offsets,
             valid: Vec::with_capacity(rows),
+        }
+    }
+
+    /// Ends a row at `items` items in all: written with `as`, checked to fit `i32` by `finish`.
+    #[inline]
+    fn end(&mut self, items: usize, valid: bool) {
+        self.offsets.push(items as i32);
+        self.valid.push(valid);
+    }
+
+    /// `n` null rows, at `items` items in all.
+    fn push_nulls(&mut self, n: usize, items: usize) {
+        self.offsets.resize(self.offsets.len() + n, items as i32);
+        self.valid.resize(self.valid.len() + n, false);
+    }
+
+    /// The list column of these rows over `items`, of which there are `count`.
+    fn finish(self, items: ArrayRef, count: usize) -> Result<ArrayRef, BatchError> {
+        fits(count)?;
+        let item = Arc::new(arrow_schema::Field::new_list_field(
+            items.data_type().clone(),
+            true,
+        ));
+        Ok(Arc::new(arrow_array::ListArray::try_new(
+            item,
+            arrow_buffer::OffsetBuffer::new(self.offsets.into()),
+            items,
+            nulls(self.valid),
+        )?))
+    }
+}
+
+/// A `list<string>` column.
+struct Lists {
+    items: Texts,
+    rows: ListRows,
+}
+
+impl Lists {
+    fn with_capacity(rows: usize) -> Lists {
+        Lists {
+            items: Texts::with_capacity(0, 0),
+            rows: ListRows::with_capacity(rows),
         }
     }
 
     /// Ends a row, its items pushed to `items`.
     #[inline]
     fn end(&mut self, valid: bool) {
-        self.offsets.push(self.items.len() as i32);
-        self.valid.push(valid);
+        self.rows.end(self.items.len(), valid);
     }
 
     fn push_nulls(&mut self, n: usize) {
-        let end = self.items.len() as i32;
-        self.offsets.resize(self.offsets.len() + n, end);
-        self.valid.resize(self.valid.len() + n, false);
+        self.rows.push_nulls(n, self.items.len());
     }
 
     fn finish(self) -> Result<ArrayRef, BatchError> {
-        fits(self.items.len())?;
-        let item = Arc::new(arrow_schema::Field::new_list_field(DataType::Utf8, true));
-        Ok(Arc::new(arrow_array::ListArray::try_new(
-            item,
-            arrow_buffer::OffsetBuffer::new(self.offsets.into()),
-            Arc::new(self.items.into_array()?),
-            nulls(self.valid),
-        )?))
+        let count = self.items.len();
+        self.rows.finish(Arc::new(self.items.into_array()?), count)
     }
 }
 
@@ -922,8 +954,7 @@ impl Orders<'_> {
 /// bytes each, citing their source): each is copied once per chunk, not once per decision, and known
 /// by its address in the policy, which outlives the batch.
 struct Reasons {
-    offsets: Vec<i32>,
-    valid: Vec<bool>,
+    rows: ListRows,
     keys: Vec<i32>,
     /// Each rule's reasons seen (by the address of the rule's `Reasons`), with their keys: a policy
     /// has tens of rules, so a scan from the last one found beats hashing.
@@ -936,11 +967,8 @@ struct Reasons {
 
 impl Reasons {
     fn new(rows: usize) -> Reasons {
-        let mut offsets = Vec::with_capacity(rows + 1);
-        offsets.push(0);
         Reasons {
-            offsets,
-            valid: Vec::with_capacity(rows),
+            rows: ListRows::with_capacity(rows),
             keys: Vec::with_capacity(rows * 2),
             rules: Vec::new(),
             last: 0,
@@ -967,9 +995,7 @@ impl Reasons {
         if let Some((_, keys)) = self.rules.get(at) {
             self.keys.extend_from_slice(keys);
         }
-        self.offsets
-            .push(i32::try_from(self.keys.len()).unwrap_or(i32::MAX));
-        self.valid.push(true);
+        self.rows.end(self.keys.len(), true);
     }
 
     /// The key of one reason text, added to the dictionary when new.
@@ -987,28 +1013,15 @@ impl Reasons {
     }
 
     fn push_null(&mut self) {
-        self.offsets
-            .push(i32::try_from(self.keys.len()).unwrap_or(i32::MAX));
-        self.valid.push(false);
+        self.rows.end(self.keys.len(), false);
     }
 
     fn finish(self) -> Result<ArrayRef, BatchError> {
         let texts = arrow_array::StringArray::from_iter_values(&self.texts);
+        let count = self.keys.len();
         let keys = PrimitiveArray::<arrow_array::types::Int32Type>::from(self.keys);
         let reasons = arrow_array::DictionaryArray::try_new(keys, Arc::new(texts))?;
-        let item = Arc::new(arrow_schema::Field::new(
-            "item",
-            reasons.data_type().clone(),
-            true,
-        ));
-        let offsets = arrow_buffer::OffsetBuffer::new(self.offsets.into());
-        let list = arrow_array::ListArray::try_new(
-            item,
-            offsets,
-            Arc::new(reasons),
-            Some(arrow_buffer::NullBuffer::from(self.valid)),
-        )?;
-        Ok(Arc::new(list))
+        self.rows.finish(Arc::new(reasons), count)
     }
 }
 
