@@ -468,16 +468,6 @@ const UNITS: [(&str, &str); 10] = [
 
 const OUTCOMES: [&str; 4] = ["allowed", "conditional", "denied", "undetermined"];
 
-const ROUNDINGS: [&str; 7] = [
-    "half_away_from_zero",
-    "half_even",
-    "half_toward_zero",
-    "toward_zero",
-    "away_from_zero",
-    "floor",
-    "ceiling",
-];
-
 const FIELD_TYPES: [&str; 6] = ["bool", "int", "money", "string", "timestamp", "date"];
 
 /// What the text before the cursor asks for.
@@ -694,7 +684,7 @@ pub fn completion(doc: &Document, offset: usize) -> Vec<CompletionItem> {
             names(index, &mut add);
         }
         Context::Rounding => {
-            for r in ROUNDINGS {
+            for r in policy::syntax::ROUNDING_MODES {
                 add(r, CompletionItemKind::KEYWORD, Some("rounding".into()));
             }
         }

@@ -746,14 +746,7 @@ impl<'a> Model<'a> {
             ((self.text(a), self.text(b)), Some(()))
         };
         let describe = |op: CmpOp| -> String {
-            let symbol = match op {
-                CmpOp::Eq => "==",
-                CmpOp::Ne => "!=",
-                CmpOp::Lt => "<",
-                CmpOp::Le => "<=",
-                CmpOp::Gt => ">",
-                CmpOp::Ge => ">=",
-            };
+            let symbol = op.symbol();
             format!("{} {symbol} {}", sides.0, sides.1)
         };
         let whole = || sides.0.clone();

@@ -899,14 +899,7 @@ fn render(context: &Context<'_>, e: &TExpr, mode: Mode) -> String {
         TKind::And(a, b) => format!("{} and {}", child(a, false), child(b, true)),
         TKind::Or(a, b) => format!("{} or {}", child(a, false), child(b, true)),
         TKind::Cmp(op, a, b) => {
-            let op = match op {
-                CmpOp::Eq => "==",
-                CmpOp::Ne => "!=",
-                CmpOp::Lt => "<",
-                CmpOp::Le => "<=",
-                CmpOp::Gt => ">",
-                CmpOp::Ge => ">=",
-            };
+            let op = op.symbol();
             format!("{} {op} {}", child(a, false), child(b, true))
         }
         TKind::InSet(subject, mask) => {

@@ -33,6 +33,9 @@ pub const MAX_NESTING: usize = policy_syntax::MAX_NESTING;
 /// operands. A chain `a + b + c` is two deep (`(a + b) + c`), `max(a, -b)` two, `(a)` none.
 pub const MAX_EXPR_DEPTH: usize = 32;
 
+/// The rounding modes `rounded` takes (`price / 3 rounded half_even`), as written.
+pub const ROUNDING_MODES: [&str; 7] = ast::Rounding::NAMES;
+
 /// Syntax errors reported for one file before the parser gives up (with a note saying so).
 pub const MAX_SYNTAX_ERRORS: usize = 20;
 
