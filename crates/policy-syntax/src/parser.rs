@@ -208,6 +208,16 @@ impl<'t> Parser<'t> {
         self.nth(0) == Some(kind)
     }
 
+    /// After an item of a braced list: a comma and another item (`true`), or the list's end, where a
+    /// trailing comma before `}` is allowed (`false`).
+    fn another_item(&mut self) -> bool {
+        if !self.at(Comma) {
+            return false;
+        }
+        self.bump();
+        !self.at(RBrace)
+    }
+
     fn nth_word(&self, n: usize, word: &str) -> bool {
         self.nth(n) == Some(Word) && self.nth_text(n) == word
     }
@@ -501,12 +511,7 @@ impl<'t> Parser<'t> {
                 self.error(what);
                 return;
             }
-            if self.at(Comma) {
-                self.bump();
-                if self.at(RBrace) {
-                    break;
-                }
-            } else {
+            if !self.another_item() {
                 break;
             }
         }
@@ -811,12 +816,7 @@ impl<'t> Parser<'t> {
                     ok = false;
                     break;
                 }
-                if self.at(Comma) {
-                    self.bump();
-                    if self.at(RBrace) {
-                        break;
-                    }
-                } else {
+                if !self.another_item() {
                     break;
                 }
             }
